@@ -1,0 +1,67 @@
+"""Engines and sessions: one place that knows how SQLite and PostgreSQL differ."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def create_engine(url: str, *, schema: str | None = None, **kwargs: Any) -> AsyncEngine:
+    """Create the async engine for ``url``, tuned for the database behind it.
+
+    ``schema`` (PostgreSQL only) puts Handrail's tables in their own schema, which is how
+    several installations, or parallel test runs, share one database.
+
+    SQLite gets WAL, foreign keys, a busy timeout and ``BEGIN IMMEDIATE`` transactions:
+    a writer takes the lock when it starts instead of failing halfway when another
+    connection writes first.
+    """
+    is_sqlite = make_url(url).get_backend_name() == "sqlite"
+    if schema is not None and not is_sqlite:
+        kwargs.setdefault("connect_args", {"server_settings": {"search_path": schema}})
+    engine = create_async_engine(
+        url,
+        json_serializer=_json_dumps,
+        json_deserializer=orjson.loads,
+        **({} if is_sqlite else {"pool_size": 10, "max_overflow": 10}),
+        **kwargs,
+    )
+    if is_sqlite:
+        _tune_sqlite(engine)
+    return engine
+
+
+def _tune_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_sessions(engine: AsyncEngine) -> Sessions:
+    """The unit-of-work factory handed to handlers and jobs: ``async with sessions() as db``."""
+    return async_sessionmaker(engine, expire_on_commit=False)

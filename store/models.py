@@ -1,0 +1,227 @@
+"""The database schema: typed SQLAlchemy 2 models.
+
+Relationships load with ``lazy="raise"`` so every read says what it needs; concurrency is
+decided by the unique indexes and conditional updates declared here, not by read-then-write.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from store.types import BigKey, JsonDocument, UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with stable constraint names, so migrations match on both databases."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Workflow(Base):
+    """A workflow known to this installation; its brief lives in workflows.yml, its switch here."""
+
+    __tablename__ = "workflows"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_by: Mapped[str | None] = mapped_column(String(64))
+    paused_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Credential(Base):
+    """A workflow's service-account token: only a SHA-256 of the secret is kept."""
+
+    __tablename__ = "credentials"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    workflow: Mapped[str] = mapped_column(ForeignKey("workflows.name"), index=True)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[str]] = mapped_column(JsonDocument)
+    label: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Run(Base):
+    """One execution of a workflow; ``event_count`` hands out the order of its steps."""
+
+    __tablename__ = "runs"
+    __table_args__ = (Index("ix_runs_workflow_started_at", "workflow", "started_at"),)
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    workflow: Mapped[str] = mapped_column(ForeignKey("workflows.name"))
+    status: Mapped[str] = mapped_column(String(16))
+    input_source: Mapped[str | None] = mapped_column(Text)
+    prompt_version: Mapped[str | None] = mapped_column(String(200))
+    model: Mapped[str | None] = mapped_column(String(200))
+    meta: Mapped[dict[str, Any] | None] = mapped_column("metadata", JsonDocument)
+    result: Mapped[Any | None] = mapped_column(JsonDocument)
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    event_count: Mapped[int] = mapped_column(Integer, default=0)
+    redactions: Mapped[dict[str, int] | None] = mapped_column(JsonDocument)
+
+
+class Event(Base):
+    """One step of a run, redacted before it was written; ``seq`` is the server's order."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("run_id", "seq"),
+        Index("uq_events_run_id_client_id", "run_id", "client_id", unique=True),
+        Index("ix_events_workflow_recorded_at", "workflow", "recorded_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigKey, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    workflow: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(Integer)
+    client_id: Mapped[str | None] = mapped_column(String(128))
+    type: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str | None] = mapped_column(String(32))
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    duration_ms: Mapped[float | None] = mapped_column(Float)
+    input: Mapped[Any | None] = mapped_column(JsonDocument)
+    output: Mapped[Any | None] = mapped_column(JsonDocument)
+    error: Mapped[str | None] = mapped_column(Text)
+    model: Mapped[str | None] = mapped_column(String(200))
+    settings: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
+    prompt_version: Mapped[str | None] = mapped_column(String(200))
+    tokens_in: Mapped[int | None] = mapped_column(Integer)
+    tokens_out: Mapped[int | None] = mapped_column(Integer)
+    redactions: Mapped[dict[str, int] | None] = mapped_column(JsonDocument)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Handoff(Base):
+    """A case put in front of a person; ``status`` moves out of ``pending`` exactly once."""
+
+    __tablename__ = "handoffs"
+    __table_args__ = (
+        Index("ix_handoffs_workflow_status_created_at", "workflow", "status", "created_at"),
+        Index("ix_handoffs_status_expires_at", "status", "expires_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    workflow: Mapped[str] = mapped_column(ForeignKey("workflows.name"))
+    kind: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str | None] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text)
+    draft: Mapped[str | None] = mapped_column(Text)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    threshold: Mapped[float | None] = mapped_column(Float)
+    stop_topic: Mapped[str | None] = mapped_column(String(200))
+    tool: Mapped[str | None] = mapped_column(String(200))
+    error: Mapped[str | None] = mapped_column(Text)
+    last_step: Mapped[str | None] = mapped_column(Text)
+    context: Mapped[Any | None] = mapped_column(JsonDocument)
+    payload: Mapped[Any | None] = mapped_column(JsonDocument)
+    channel: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Decision(Base):
+    """What a person decided on a handoff; one per handoff, enforced by a unique index."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(BigKey, primary_key=True, autoincrement=True)
+    handoff_id: Mapped[str] = mapped_column(
+        ForeignKey("handoffs.id", ondelete="CASCADE"), unique=True
+    )
+    run_id: Mapped[str] = mapped_column(String(128), index=True)
+    outcome: Mapped[str] = mapped_column(String(32))
+    reviewer: Mapped[str] = mapped_column(String(64))
+    final_text: Mapped[str | None] = mapped_column(Text)
+    diff: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    latency_ms: Mapped[int] = mapped_column(Integer)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OutboxMessage(Base):
+    """A write to Slack or a webhook, committed with the change that causes it.
+
+    ``dedupe_key`` makes enqueueing idempotent; ``ordering_key`` keeps updates to one
+    message in order (a row is not sent while an older row with the same key is unsent).
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_status_available_at", "status", "available_at"),
+        Index("ix_outbox_ordering_key_id", "ordering_key", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigKey, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    ordering_key: Mapped[str | None] = mapped_column(String(200))
+    workflow: Mapped[str | None] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    available_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(Base):
+    """Who changed what and why: pauses, resumes, tokens, decisions."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_workflow_at", "workflow", "at"),)
+
+    id: Mapped[int] = mapped_column(BigKey, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    workflow: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
+
+
+class Lease(Base):
+    """A named lease: the instance holding it runs the scheduled job of that name."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

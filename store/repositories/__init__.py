@@ -1,0 +1,1 @@
+"""Repositories: small query functions that take a session and never commit."""

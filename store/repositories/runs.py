@@ -1,0 +1,86 @@
+"""Run and event queries, including the two writes that must be atomic in SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Table, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import Insert
+
+from store.models import Decision, Event, Handoff, Run
+
+
+def insert_ignoring_conflicts(db: AsyncSession, table: Table) -> Insert:
+    """``INSERT … ON CONFLICT DO NOTHING`` in the dialect of ``db``."""
+    dialect = db.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(table).on_conflict_do_nothing()
+
+
+async def get_run(db: AsyncSession, run_id: str) -> Run | None:
+    return await db.get(Run, run_id)
+
+
+async def create_run_if_absent(db: AsyncSession, values: dict[str, Any]) -> bool:
+    """Insert the run unless its ID exists; True when this call created it."""
+    result = await db.execute(insert_ignoring_conflicts(db, Run.__table__).values(**values))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def reserve_event_seqs(db: AsyncSession, run_id: str, count: int) -> int:
+    """Hand out ``count`` consecutive positions; returns the last. Atomic under concurrency."""
+    result = await db.execute(
+        update(Run)
+        .where(Run.id == run_id)
+        .values(event_count=Run.event_count + count)
+        .returning(Run.event_count)
+    )
+    return int(result.scalar_one())
+
+
+async def list_existing_client_ids(
+    db: AsyncSession, run_id: str, client_ids: Sequence[str]
+) -> set[str]:
+    result = await db.execute(
+        select(Event.client_id).where(Event.run_id == run_id, Event.client_id.in_(client_ids))
+    )
+    return {client_id for client_id in result.scalars() if client_id is not None}
+
+
+async def insert_events(db: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Insert a batch in one executemany; an event ID stored meanwhile is skipped."""
+    await db.execute(insert_ignoring_conflicts(db, Event.__table__), rows)
+
+
+async def list_events(db: AsyncSession, run_id: str) -> Sequence[Event]:
+    result = await db.execute(select(Event).where(Event.run_id == run_id).order_by(Event.seq))
+    return result.scalars().all()
+
+
+async def list_handoffs_for_run(db: AsyncSession, run_id: str) -> Sequence[Handoff]:
+    result = await db.execute(
+        select(Handoff).where(Handoff.run_id == run_id).order_by(Handoff.created_at, Handoff.id)
+    )
+    return result.scalars().all()
+
+
+async def list_decisions_for_run(db: AsyncSession, run_id: str) -> Sequence[Decision]:
+    result = await db.execute(
+        select(Decision).where(Decision.run_id == run_id).order_by(Decision.decided_at)
+    )
+    return result.scalars().all()
+
+
+async def list_runs_like(db: AsyncSession, fragment: str, limit: int = 5) -> Sequence[Run]:
+    """Runs whose ID contains ``fragment`` (for "did you mean" answers), newest first."""
+    escaped = fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    result = await db.execute(
+        select(Run)
+        .where(Run.id.like(f"%{escaped}%", escape="\\"))
+        .order_by(Run.started_at.desc())
+        .limit(limit)
+    )
+    return result.scalars().all()
