@@ -1,0 +1,36 @@
+"""Runtime settings, read from the environment (and an optional ``.env`` file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything Handrail reads from its environment; secrets stay ``SecretStr``."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./handrail.db", alias="HANDRAIL_DATABASE_URL"
+    )
+    database_schema: str | None = Field(
+        default=None, alias="HANDRAIL_DATABASE_SCHEMA", pattern=r"^[a-z_][a-z0-9_]{0,62}$"
+    )
+    config_path: Path = Field(default=Path("./workflows.yml"), alias="HANDRAIL_CONFIG")
+    host: str = Field(default="127.0.0.1", alias="HANDRAIL_HOST")
+    port: int = Field(default=8080, alias="HANDRAIL_PORT")
+    public_url: str = Field(default="http://127.0.0.1:8080", alias="HANDRAIL_PUBLIC_URL")
+    max_body_bytes: int = Field(default=1024 * 1024, alias="HANDRAIL_MAX_BODY_BYTES")
+    slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
+    timezone: str = Field(default="UTC", alias="HANDRAIL_TIMEZONE")
+
+    @property
+    def slack_configured(self) -> bool:
+        """Whether a bot token is set, so messages can actually reach Slack."""
+        return self.slack_bot_token is not None

@@ -1,0 +1,193 @@
+"""workflows.yml: the written brief of every workflow, validated before anything starts.
+
+A bad file stops start-up with one line per problem naming the workflow, the field and the
+reason, so the person fixing it never has to guess which of twenty workflows is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from workflows.durations import parse_duration
+from workflows.errors import ConfigError
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+SlackId = Annotated[str, Field(pattern=r"^[UWS][A-Z0-9]{2,}$")]
+ChannelId = Annotated[str, Field(pattern=r"^[CGD][A-Z0-9]{2,}$")]
+WORKFLOW_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+PERSONAL_KINDS = ("emails", "phones", "card_numbers", "ibans")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RetryPolicy(_Strict):
+    max_attempts: int = Field(default=3, ge=1, le=20)
+
+
+class RepeatedErrorRule(_Strict):
+    count: int = Field(default=5, ge=1)
+    window: Duration = timedelta(minutes=15)
+
+
+class LatencyRule(_Strict):
+    threshold: Duration = timedelta(seconds=5)
+    consecutive: int = Field(default=3, ge=1)
+
+
+class ErrorRateRule(_Strict):
+    percent: float = Field(default=2, gt=0, le=100)
+    window: Duration = timedelta(minutes=10)
+    min_calls: int = Field(default=50, ge=1)
+
+
+class TokenSpikeRule(_Strict):
+    percent: float = Field(default=30, gt=0)
+
+
+class AlertRules(_Strict):
+    repeated_error: RepeatedErrorRule = RepeatedErrorRule()
+    latency: LatencyRule = LatencyRule()
+    error_rate: ErrorRateRule = ErrorRateRule()
+    token_spike: TokenSpikeRule = TokenSpikeRule()
+    repeat_interval: Duration = timedelta(hours=4)
+    escalate_after: Duration = timedelta(minutes=15)
+
+
+class CustomPattern(_Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
+    pattern: str
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"pattern {value!r} is not a valid regular expression: {exc}") from exc
+        return value
+
+
+def _redact_entry_kind(value: Any) -> str:
+    return "builtin" if isinstance(value, str) else "custom"
+
+
+RedactEntry = Annotated[
+    Annotated[Literal["secrets", "emails", "phones", "card_numbers", "ibans"], Tag("builtin")]
+    | Annotated[CustomPattern, Tag("custom")],
+    Discriminator(_redact_entry_kind),
+]
+
+
+class WorkflowConfig(_Strict):
+    """One workflow's brief: what it may do, when it must stop, who reviews and who is paged."""
+
+    description: str = ""
+    owner: SlackId | None = None
+    review_channel: ChannelId | None = None
+    alert_channel: ChannelId | None = None
+    reviewers: list[SlackId] = []
+    admins: list[SlackId] = []
+    oncall: list[SlackId] = []
+    mode: Literal["shadow", "review", "auto"] = "review"
+    allowed_actions: list[str] = []
+    require_approval: list[str] = []
+    confidence_threshold: float = Field(default=0.8, ge=0, le=1)
+    stop_topics: list[str] = []
+    review_timeout: Duration = timedelta(hours=2)
+    callback_url: AnyHttpUrl | None = None
+    callback_secret_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]*$")
+    retries: RetryPolicy = RetryPolicy()
+    alerts: AlertRules = AlertRules()
+    redact: list[RedactEntry] = ["secrets"]
+
+    @model_validator(mode="after")
+    def _approval_actions_are_allowed(self) -> WorkflowConfig:
+        unknown = sorted(set(self.require_approval) - set(self.allowed_actions))
+        if unknown and self.allowed_actions:
+            raise ValueError(
+                f"require_approval names actions missing from allowed_actions: {', '.join(unknown)}"
+            )
+        return self
+
+    @property
+    def personal_data_kinds(self) -> frozenset[str]:
+        """The personal-data kinds this workflow redacts on top of the secrets."""
+        return frozenset(entry for entry in self.redact if isinstance(entry, str)) & frozenset(
+            PERSONAL_KINDS
+        )
+
+    @property
+    def custom_patterns(self) -> tuple[tuple[str, str], ...]:
+        return tuple((e.name, e.pattern) for e in self.redact if isinstance(e, CustomPattern))
+
+
+class HandrailConfig(_Strict):
+    """The whole file: workflows by name."""
+
+    workflows: dict[str, WorkflowConfig]
+
+    @field_validator("workflows")
+    @classmethod
+    def _names_are_slugs(cls, value: dict[str, WorkflowConfig]) -> dict[str, WorkflowConfig]:
+        bad = [name for name in value if not WORKFLOW_NAME.match(name)]
+        if bad:
+            raise ValueError(
+                f"workflow names must be lowercase letters, digits, - or _: {', '.join(bad)}"
+            )
+        return value
+
+    def workflow(self, name: str) -> WorkflowConfig | None:
+        return self.workflows.get(name)
+
+
+def parse_config(data: Any, *, source: str = "workflows.yml") -> HandrailConfig:
+    """Validate already-loaded YAML; raise ``ConfigError`` listing every problem."""
+    if not isinstance(data, dict) or "workflows" not in data:
+        raise ConfigError([f"{source}: the file must have a top-level 'workflows:' mapping"])
+    try:
+        return HandrailConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError([_describe(error, source) for error in exc.errors()]) from None
+
+
+def load_config(path: Path) -> HandrailConfig:
+    """Read and validate ``path``; a missing or unreadable file is a ``ConfigError`` too."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            [f"{path}: file not found; copy workflows.example.yml to {path} and edit it"]
+        ) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"{path}: not valid YAML: {exc}"]) from None
+    return parse_config(data, source=str(path))
+
+
+def _describe(error: Any, source: str) -> str:
+    loc = [str(part) for part in error["loc"] if part not in ("builtin", "custom")]
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if len(loc) >= 2 and loc[0] == "workflows":
+        field = ".".join(loc[2:]) or "(the workflow itself)"
+        return f"{source}: workflow '{loc[1]}', field '{field}': {message}"
+    return f"{source}: field '{'.'.join(loc)}': {message}"
