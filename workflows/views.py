@@ -1,0 +1,138 @@
+"""Read-only snapshots of handoffs and decisions, shaped for display.
+
+The domain fills these from its database rows; ``handlers/blocks`` turns them into Slack
+messages. Keeping them as plain frozen dataclasses means the builders never touch a
+session, and the domain never learns what a Block Kit block is. No I/O, no Slack imports.
+
+Every string here is raw text: some of it (summary, draft, error, stop topic, reason) comes
+from a model or an automation and is untrusted. Escaping is the builders' job, not ours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+#: How much of a tool error goes into the one-line reason; the whole text is shown elsewhere.
+REASON_ERROR_CHARS = 120
+
+#: Outcomes a reviewer can record, in the order the UI offers them.
+OUTCOMES = ("approved", "edited", "rejected", "taken_over", "retry_requested")
+
+#: Kinds of handoff; anything else is shown like ``other``.
+KINDS = ("draft", "low_confidence", "stop_rule", "approval_required", "tool_failure", "other")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DecisionView:
+    """What a reviewer decided about one handoff, and how long it took them."""
+
+    outcome: str
+    """One of ``OUTCOMES``."""
+    reviewer: str
+    """Slack user ID of the person who decided."""
+    decided_at: datetime
+    """When, UTC-aware."""
+    final_text: str | None
+    """The text that goes out (the edited text for ``edited``)."""
+    diff: str | None
+    """Unified diff from the draft to ``final_text``, for ``edited``."""
+    reason: str | None
+    """Why, as the reviewer typed it (required for ``rejected``)."""
+    category: str | None
+    """Reject category (``wrong_facts``, ``wrong_tone``, ``policy``, ``incomplete``, ``other``)."""
+    latency_ms: int
+    """From the handoff being opened to the decision."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HandoffView:
+    """One case in front of a person, with its decision once there is one."""
+
+    id: str
+    workflow: str
+    run_id: str
+    kind: str
+    """One of ``KINDS``."""
+    status: str
+    """``pending``, ``expired`` or one of ``OUTCOMES``."""
+    summary: str
+    action: str | None
+    draft: str | None
+    confidence: float | None
+    threshold: float | None
+    stop_topic: str | None
+    tool: str | None
+    error: str | None
+    """Full error text; never shortened here."""
+    last_step: str | None
+    created_at: datetime
+    paused_banner: str | None
+    """Already-composed text such as ``Paused by <@U1>: bad drafts``, or ``None``."""
+    decision: DecisionView | None
+    expired_at: datetime | None = None
+    """When the handoff expired, so the message can say after how long; optional."""
+
+    @property
+    def is_pending(self) -> bool:
+        """Whether a person can still decide (the message shows buttons only then)."""
+        return self.status == "pending"
+
+    def reasons(self) -> list[str]:
+        """Say in plain words why this case is in front of a person.
+
+        Each reason is one short line a reviewer can read at a glance. A tool error is cut
+        to its first line here; the builders show the full text in its own section.
+        """
+        reasons: list[str] = []
+        if self.confidence is not None and self.threshold is not None:
+            if self.confidence < self.threshold:
+                low, high = _distinct(self.confidence, self.threshold)
+                reasons.append(f"confidence {low} < {high}")
+        elif self.confidence is not None and self.kind == "low_confidence":
+            reasons.append(f"confidence {_number(self.confidence)}")
+        elif self.kind == "low_confidence":
+            reasons.append("confidence below the workflow's threshold")
+        if self.stop_topic:
+            reasons.append(f'stop topic "{self.stop_topic}"')
+        if self.action and self.kind == "approval_required":
+            reasons.append(f"action `{self.action}` requires approval")
+        if self.kind == "tool_failure":
+            reasons.append(self._tool_reason())
+        if not reasons:
+            reasons.append(_FALLBACK_REASONS.get(self.kind, _FALLBACK_REASONS["other"]))
+        return reasons
+
+    def _tool_reason(self) -> str:
+        """One line on the failed tool: its name and the first line of its error."""
+        subject = f"tool `{self.tool}` failed" if self.tool else "a tool failed"
+        if not self.error or not self.error.strip():
+            return subject
+        first = self.error.strip().splitlines()[0]
+        if len(first) > REASON_ERROR_CHARS or "\n" in self.error.strip():
+            first = first[:REASON_ERROR_CHARS].rstrip() + "…"
+        return f"{subject}: {first}"
+
+
+_FALLBACK_REASONS = {
+    "draft": "workflow is in review mode",
+    "low_confidence": "confidence below the workflow's threshold",
+    "stop_rule": "a stop rule matched",
+    "approval_required": "this action requires approval",
+    "tool_failure": "a tool failed",
+    "other": "the automation asked for a person",
+}
+
+
+def _number(value: float, places: int = 2) -> str:
+    """Show a score without trailing zeros: 0.80 reads as ``0.8``."""
+    return f"{value:.{places}f}".rstrip("0").rstrip(".") or "0"
+
+
+def _distinct(low: float, high: float) -> tuple[str, str]:
+    """Format two different scores so that they never print as the same number."""
+    for places in range(2, 7):
+        shown = _number(low, places), _number(high, places)
+        if shown[0] != shown[1]:
+            return shown
+    return repr(low), repr(high)
