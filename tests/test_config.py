@@ -1,0 +1,91 @@
+"""workflows.yml: a good file loads; a bad one lists every problem with its place."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from workflows.config import load_config, parse_config
+from workflows.errors import ConfigError
+
+EXAMPLE = Path(__file__).parent.parent / "workflows.example.yml"
+
+
+def problems_of(data: object) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data)
+    return caught.value.problems
+
+
+def test_the_shipped_example_loads() -> None:
+    """workflows.example.yml is valid and its durations are parsed."""
+    config = load_config(EXAMPLE)
+    triage = config.workflows["ticket-triage"]
+    assert triage.review_timeout == timedelta(hours=2)
+    assert triage.alerts.repeated_error.window == timedelta(minutes=15)
+    assert "emails" in triage.personal_data_kinds
+
+
+def test_each_problem_names_workflow_field_and_reason() -> None:
+    """Two bad fields give two lines, each naming the workflow and the field."""
+    problems = problems_of(
+        {"workflows": {"triage": {"confidence_threshold": 1.5, "mode": "yolo"}}}
+    )
+    assert len(problems) == 2
+    assert any("workflow 'triage', field 'confidence_threshold'" in p for p in problems)
+    assert any("workflow 'triage', field 'mode'" in p for p in problems)
+
+
+def test_a_bad_duration_names_the_rule() -> None:
+    """A duration without a unit points at the alert rule field."""
+    problems = problems_of(
+        {"workflows": {"triage": {"alerts": {"repeated_error": {"window": "soon"}}}}}
+    )
+    assert "field 'alerts.repeated_error.window'" in problems[0]
+    assert "15m" in problems[0]
+
+
+def test_a_bad_custom_pattern_is_reported() -> None:
+    """A custom redaction regex that does not compile stops start-up."""
+    problems = problems_of(
+        {"workflows": {"triage": {"redact": [{"name": "ref", "pattern": "INV-("}]}}}
+    )
+    assert "field 'redact.0.pattern'" in problems[0]
+
+
+def test_unknown_fields_are_rejected() -> None:
+    """A misspelt field is a problem, not silently ignored."""
+    problems = problems_of({"workflows": {"triage": {"reviewer": ["U1"]}}})
+    assert "field 'reviewer'" in problems[0]
+
+
+def test_slack_ids_are_checked() -> None:
+    """A reviewer that is not a Slack user or usergroup ID is refused."""
+    problems = problems_of({"workflows": {"triage": {"reviewers": ["alice"]}}})
+    assert "field 'reviewers.0'" in problems[0]
+
+
+def test_missing_file_says_how_to_start(tmp_path: Path) -> None:
+    """A missing workflows.yml points at the example to copy."""
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path / "workflows.yml")
+    assert "workflows.example.yml" in caught.value.message
+
+
+def test_invalid_yaml_is_reported(tmp_path: Path) -> None:
+    """A file that is not YAML fails with the parser's position."""
+    path = tmp_path / "workflows.yml"
+    path.write_text("workflows: [unclosed\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert "not valid YAML" in caught.value.message
+
+
+def test_approval_actions_must_be_allowed() -> None:
+    """require_approval may only name actions the workflow is allowed to take."""
+    problems = problems_of(
+        {"workflows": {"triage": {"allowed_actions": ["tag"], "require_approval": ["refund"]}}}
+    )
+    assert "refund" in problems[0]
