@@ -253,7 +253,10 @@ def test_thread_reply_gives_reviewer_latency_reason_category_and_diff() -> None:
     reply = decision_thread_reply(view)
     text = "\n".join(section_texts(reply) + context_texts(reply))
     assert ":x: *Rejected* by <@U0ALICE>" in text
-    assert "Decided at 2024-05-01 10:42 UTC · review took 4 min 12 s · category: Policy" in text
+    assert (
+        "Decided at 2024-05-01 10:42 UTC · review took 4 min 12 s · category: Against policy"
+        in text
+    )
     assert "*Reason*\nPromises a refund we do not give" in text
     assert "*What changed*\n```\n--- draft\n+++ final\n-old\n+new\n```" in text
     assert reply.text == "Rejected by <@U0ALICE> after 4 min 12 s"

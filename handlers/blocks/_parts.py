@@ -47,6 +47,15 @@ KIND_LABELS = {
     "other": "Needs a person",
 }
 
+#: Reject categories: the value stored with the decision, and the label a reviewer sees.
+REJECT_CATEGORIES = {
+    "wrong_facts": "Wrong facts",
+    "wrong_tone": "Wrong tone",
+    "policy": "Against policy",
+    "incomplete": "Incomplete",
+    "other": "Other",
+}
+
 _USER_MENTION = re.compile(r"&lt;@([UW][A-Z0-9]+)&gt;")
 _USER_ID = re.compile(r"[UW][A-Z0-9]+")
 
@@ -76,6 +85,11 @@ def build_message(text: str, blocks: Sequence[Block]) -> Message:
 def kind_label(kind: str) -> str:
     """Human name of a handoff kind; an unknown kind reads like ``other``."""
     return KIND_LABELS.get(kind, KIND_LABELS["other"])
+
+
+def category_label(category: str) -> str:
+    """Label of a reject category; an unknown one is shown as written, tidied."""
+    return REJECT_CATEGORIES.get(category, category.replace("_", " ").capitalize())
 
 
 def mrkdwn(text: str) -> MarkdownTextObject:

@@ -20,6 +20,7 @@ from handlers.blocks._parts import (
     Message,
     banner,
     build_message,
+    category_label,
     clock,
     code_section,
     context,
@@ -78,7 +79,7 @@ def decision_thread_reply(view: HandoffView) -> Message:
     review = duration(decision.latency_ms)
     facts = f"Decided at {clock(decision.decided_at)} · review took {review}"
     if decision.category:
-        facts += f" · category: {inline(_humanise(decision.category), 100)}"
+        facts += f" · category: {inline(category_label(decision.category), 100)}"
     blocks: list[Block] = [section(headline), context(facts)]
     if decision.reason:
         blocks.extend(text_section("Reason", decision.reason))

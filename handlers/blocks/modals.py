@@ -18,18 +18,16 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from handlers.blocks._parts import PLAIN_TEXT_INPUT_MAX, context, inline, kind_label
+from handlers.blocks._parts import (
+    PLAIN_TEXT_INPUT_MAX,
+    REJECT_CATEGORIES,
+    context,
+    inline,
+    kind_label,
+)
 from handlers.ids import BlockId, CallbackId, InputId
 from workflows.views import HandoffView
 
-#: Reject categories: the value stored with the decision, and the label a reviewer sees.
-REJECT_CATEGORIES = {
-    "wrong_facts": "Wrong facts",
-    "wrong_tone": "Wrong tone",
-    "policy": "Against policy",
-    "incomplete": "Incomplete",
-    "other": "Other",
-}
 #: A reject reason is one or two lines, not an essay: the weekly digest lists them.
 REJECT_REASON_MAX = 500
 
