@@ -5,19 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert
 
-from store.models import Decision, Event, Handoff, Run
+from store.models import Base, Decision, Event, Handoff, Run
 
 
-def insert_ignoring_conflicts(db: AsyncSession, table: Table) -> Insert:
+def insert_ignoring_conflicts(db: AsyncSession, model: type[Base]) -> Insert:
     """``INSERT … ON CONFLICT DO NOTHING`` in the dialect of ``db``."""
-    dialect = db.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(table).on_conflict_do_nothing()
+    if db.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model).on_conflict_do_nothing()
+    return sqlite.insert(model).on_conflict_do_nothing()
 
 
 async def get_run(db: AsyncSession, run_id: str) -> Run | None:
@@ -26,7 +26,7 @@ async def get_run(db: AsyncSession, run_id: str) -> Run | None:
 
 async def create_run_if_absent(db: AsyncSession, values: dict[str, Any]) -> bool:
     """Insert the run unless its ID exists; True when this call created it."""
-    result = await db.execute(insert_ignoring_conflicts(db, Run.__table__).values(**values))
+    result = await db.execute(insert_ignoring_conflicts(db, Run).values(**values))
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
@@ -52,7 +52,7 @@ async def list_existing_client_ids(
 
 async def insert_events(db: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Insert a batch in one executemany; an event ID stored meanwhile is skipped."""
-    await db.execute(insert_ignoring_conflicts(db, Event.__table__), rows)
+    await db.execute(insert_ignoring_conflicts(db, Event), rows)
 
 
 async def list_events(db: AsyncSession, run_id: str) -> Sequence[Event]:

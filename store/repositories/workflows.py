@@ -23,4 +23,4 @@ async def list_workflows(db: AsyncSession) -> Sequence[Workflow]:
 async def create_missing_workflows(db: AsyncSession, names: Iterable[str], now: datetime) -> None:
     rows = [{"name": name, "created_at": now} for name in names]
     if rows:
-        await db.execute(insert_ignoring_conflicts(db, Workflow.__table__), rows)
+        await db.execute(insert_ignoring_conflicts(db, Workflow), rows)

@@ -1,0 +1,174 @@
+"""Automation-facing HTTP API v1: thin handlers over the domain in ``workflows/``.
+
+Each handler authenticates, validates the body with the schema in ``workflows.schemas``,
+opens one unit of work and maps the result to JSON. Errors are shaped by
+``bot.api_errors.error_middleware``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, TypeVar
+
+import orjson
+from aiohttp import web
+from pydantic import BaseModel
+
+from bot.api_errors import Handler
+from bot.services import SERVICES
+from store.repositories import workflows as workflow_rows
+from workflows import credentials, runs
+from workflows.credentials import Principal
+from workflows.schemas import EventBatch, RunFinish, RunStart
+from workflows.story import read_run_story, story_to_json
+
+BodyT = TypeVar("BodyT", bound=BaseModel)
+
+
+def json_response(data: Any, status: int = 200) -> web.Response:
+    return web.Response(status=status, body=orjson.dumps(data), content_type="application/json")
+
+
+async def read_body(request: web.Request, schema: type[BodyT]) -> BodyT:
+    """Validate the raw body against ``schema`` (pydantic parses the JSON itself)."""
+    raw = await request.read()
+    return schema.model_validate_json(raw or b"{}")
+
+
+async def authenticate(request: web.Request, scope: str) -> Principal:
+    services = request.app[SERVICES]
+    async with services.sessions() as db, db.begin():
+        principal = await credentials.authenticate(
+            db, authorization=request.headers.get("Authorization"), now=services.clock()
+        )
+    principal.require(scope)
+    services.workflow(principal.workflow)
+    return principal
+
+
+async def create_run(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    principal = await authenticate(request, "runs:write")
+    body = await read_body(request, RunStart)
+    async with services.sessions() as db, db.begin():
+        run, created = await runs.start_run(
+            db,
+            workflow=principal.workflow,
+            request=body,
+            redactor=services.redactors[principal.workflow],
+            now=services.clock(),
+        )
+    if created:
+        services.metrics.runs_started.labels(principal.workflow).inc()
+    return json_response(
+        {"run_id": run.id, "status": run.status, "created": created}, 201 if created else 200
+    )
+
+
+async def append_events(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    principal = await authenticate(request, "runs:write")
+    body = await read_body(request, EventBatch)
+    async with services.sessions() as db, db.begin():
+        result = await runs.append_events(
+            db,
+            workflow=principal.workflow,
+            run_id=request.match_info["run_id"],
+            events=body.events,
+            redactor=services.redactors[principal.workflow],
+            now=services.clock(),
+        )
+    services.metrics.events.labels(principal.workflow).inc(result.accepted)
+    if result.errors:
+        services.metrics.errors.labels(principal.workflow).inc(result.errors)
+    return json_response({"accepted": result.accepted, "duplicates": result.duplicates}, 202)
+
+
+async def finish_run(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    principal = await authenticate(request, "runs:write")
+    body = await read_body(request, RunFinish)
+    async with services.sessions() as db, db.begin():
+        run = await runs.finish_run(
+            db,
+            workflow=principal.workflow,
+            run_id=request.match_info["run_id"],
+            request=body,
+            redactor=services.redactors[principal.workflow],
+            now=services.clock(),
+        )
+    services.metrics.runs_finished.labels(principal.workflow, run.status).inc()
+    return json_response({"run_id": run.id, "status": run.status})
+
+
+async def get_run(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    principal = await authenticate(request, "runs:read")
+    async with services.sessions() as db:
+        story = await read_run_story(
+            db, run_id=request.match_info["run_id"], workflow=principal.workflow
+        )
+    return json_response(story_to_json(story))
+
+
+async def get_workflow(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    principal = await authenticate(request, "runs:read")
+    name = request.match_info["name"]
+    if name != principal.workflow:
+        principal.require("admin")
+    workflow = services.workflow(name)
+    async with services.sessions() as db:
+        row = await workflow_rows.get_workflow(db, name)
+    return json_response(
+        {
+            "name": name,
+            "description": workflow.description,
+            "mode": workflow.mode,
+            "allowed_actions": workflow.allowed_actions,
+            "require_approval": workflow.require_approval,
+            "confidence_threshold": workflow.confidence_threshold,
+            "stop_topics": workflow.stop_topics,
+            "review_timeout_seconds": workflow.review_timeout.total_seconds(),
+            "max_attempts": workflow.retries.max_attempts,
+            "paused": row is not None and row.paused_at is not None,
+            "paused_by": row.paused_by if row else None,
+            "paused_reason": row.paused_reason if row else None,
+        }
+    )
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return json_response({"ok": True})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    return web.Response(
+        body=request.app[SERVICES].metrics.render(),
+        content_type="text/plain",
+        charset="utf-8",
+        headers={"X-Content-Type": "version=0.0.4"},
+    )
+
+
+@web.middleware
+async def timing_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Record request latency by route template, so run IDs do not explode the labels."""
+    started = time.perf_counter()
+    response = await handler(request)
+    resource = request.match_info.route.resource
+    route = resource.canonical if resource is not None else "unmatched"
+    request.app[SERVICES].metrics.request_seconds.labels(
+        request.method, route, str(response.status)
+    ).observe(time.perf_counter() - started)
+    return response
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/api/v1/runs", create_run)
+    app.router.add_post("/api/v1/runs/{run_id}/events", append_events)
+    app.router.add_post("/api/v1/runs/{run_id}/finish", finish_run)
+    app.router.add_get("/api/v1/runs/{run_id}", get_run)
+    app.router.add_get("/api/v1/workflows/{name}", get_workflow)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)

@@ -1,0 +1,86 @@
+"""The one place API errors become JSON: ``{"error": {"code", "message", "details"}}``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from aiohttp import web
+from pydantic import ValidationError
+
+from workflows.errors import HandrailError
+from workflows.identifiers import new_id
+
+log = logging.getLogger("handrail.api")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_HTTP_CODES = {
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def error_response(
+    status: int, code: str, message: str, details: list[dict[str, Any]] | None = None
+) -> web.Response:
+    body = {"error": {"code": code, "message": message, "details": details or []}}
+    return web.Response(status=status, body=orjson.dumps(body), content_type="application/json")
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    """``("events", 3, "type")`` → ``events[3].type``."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "body"
+
+
+def validation_response(exc: ValidationError) -> web.Response:
+    errors = exc.errors(include_url=False, include_context=False, include_input=False)
+    if any(error["type"] == "json_invalid" for error in errors):
+        return error_response(
+            400, "malformed_json", f"the body is not valid JSON: {errors[0]['msg']}"
+        )
+    details = [
+        {"loc": _location(error["loc"]), "message": error["msg"], "type": error["type"]}
+        for error in errors
+    ]
+    summary = "; ".join(f"{d['loc']}: {d['message']}" for d in details[:3])
+    more = f" (and {len(details) - 3} more)" if len(details) > 3 else ""
+    return error_response(422, "invalid_input", f"{summary}{more}", details)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn every failure into a JSON error; only the unexpected are logged as errors."""
+    try:
+        return await handler(request)
+    except HandrailError as exc:
+        return error_response(exc.status, exc.code, exc.message, exc.details)
+    except ValidationError as exc:
+        return validation_response(exc)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = _HTTP_CODES.get(exc.status, "http_error")
+        message = exc.text or exc.reason
+        if exc.status == 413:
+            limit = request.app._client_max_size
+            message = f"the body is larger than the {limit} byte limit; send smaller batches"
+        elif exc.status == 404:
+            message = f"no route {request.method} {request.path}"
+        return error_response(exc.status, code, message)
+    except Exception:
+        error_id = new_id("err")
+        log.exception("unexpected error %s on %s %s", error_id, request.method, request.path)
+        return error_response(
+            500, "internal_error", f"unexpected error; quote {error_id} when reporting it"
+        )

@@ -1,0 +1,73 @@
+"""``build_app``: the one wiring point. Nothing here runs at import time."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from bot import api
+from bot.api_errors import error_middleware
+from bot.services import SERVICES, Services
+from bot.settings import Settings
+from store.engine import create_engine, create_sessions
+from store.migrate import upgrade_database
+from store.repositories.workflows import create_missing_workflows
+from workflows.clock import Clock, system_clock
+from workflows.config import HandrailConfig, load_config
+
+log = logging.getLogger("handrail")
+
+
+def build_services(
+    settings: Settings, *, config: HandrailConfig | None = None, clock: Clock = system_clock
+) -> Services:
+    """Load the config (failing loudly on a bad file) and open the engine."""
+    config = config if config is not None else load_config(settings.config_path)
+    engine = create_engine(settings.database_url, schema=settings.database_schema)
+    return Services(
+        settings=settings,
+        config=config,
+        engine=engine,
+        sessions=create_sessions(engine),
+        clock=clock,
+    )
+
+
+async def prepare_database(services: Services, *, migrate: bool = True) -> None:
+    """Apply migrations and make sure every configured workflow has its row."""
+    if migrate:
+        await upgrade_database(services.engine)
+    async with services.sessions() as db, db.begin():
+        await create_missing_workflows(db, services.config.workflows, services.clock())
+
+
+def build_app(
+    settings: Settings,
+    *,
+    services: Services | None = None,
+    migrate: bool = True,
+) -> web.Application:
+    """The aiohttp application with the API mounted; start-up migrates the database."""
+    services = services or build_services(settings)
+    app = web.Application(
+        middlewares=[error_middleware, api.timing_middleware],
+        client_max_size=settings.max_body_bytes,
+    )
+    app[SERVICES] = services
+    api.add_routes(app)
+
+    async def on_startup(_app: web.Application) -> None:
+        await prepare_database(services, migrate=migrate)
+        if not settings.slack_configured:
+            log.warning(
+                "Slack delivery is off (SLACK_BOT_TOKEN is not set): the API and the ledger "
+                "work, and handoffs wait in the outbox until Slack is configured."
+            )
+
+    async def on_cleanup(_app: web.Application) -> None:
+        await services.engine.dispose()
+
+    app.on_startup.append(on_startup)
+    app.on_cleanup.append(on_cleanup)
+    return app

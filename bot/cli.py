@@ -1,0 +1,158 @@
+"""The ``handrail`` command: serve, migrate, manage tokens, read traces."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+
+from aiohttp import web
+
+from bot.app import build_app, build_services, prepare_database
+from bot.services import Services
+from bot.settings import Settings
+from bot.trace_text import render_trace
+from store.repositories import credentials as credential_rows
+from workflows import credentials
+from workflows.credentials import DEFAULT_SCOPES, SCOPES
+from workflows.durations import parse_duration
+from workflows.errors import ConfigError, HandrailError
+from workflows.story import read_run_story
+
+Command = Callable[[Services, argparse.Namespace], Awaitable[int]]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = Settings()
+    try:
+        if args.command == "serve":
+            return serve(settings)
+        return asyncio.run(_run(settings, args.handler, args))
+    except ConfigError as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
+    except HandrailError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+
+
+def serve(settings: Settings) -> int:
+    """Run the API (and, when configured, the Slack app) until interrupted."""
+    app = build_app(settings)
+    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+    return 0
+
+
+async def _run(settings: Settings, handler: Command, args: argparse.Namespace) -> int:
+    services = build_services(settings)
+    try:
+        await prepare_database(services)
+        return await handler(services, args)
+    finally:
+        await services.engine.dispose()
+
+
+async def db_upgrade(services: Services, args: argparse.Namespace) -> int:
+    print("database is up to date", file=sys.stderr)
+    return 0
+
+
+async def token_create(services: Services, args: argparse.Namespace) -> int:
+    services.workflow(args.workflow)
+    expires_in = parse_duration(args.expires_in) if args.expires_in != "never" else None
+    async with services.sessions() as db, db.begin():
+        token, credential = await credentials.create_token(
+            db,
+            workflow=args.workflow,
+            scopes=tuple(args.scope or DEFAULT_SCOPES),
+            expires_in=expires_in,
+            label=args.label,
+            now=services.clock(),
+        )
+    expiry = f"{credential.expires_at:%Y-%m-%d}" if credential.expires_at else "never"
+    print(
+        f"created token {credential.prefix} for {args.workflow} "
+        f"(scopes: {', '.join(credential.scopes)}; expires: {expiry}). "
+        "It is shown once; store it now.",
+        file=sys.stderr,
+    )
+    print(token)
+    return 0
+
+
+async def token_list(services: Services, args: argparse.Namespace) -> int:
+    async with services.sessions() as db:
+        rows = await credential_rows.list_credentials(db, args.workflow)
+    now = services.clock()
+    print(f"{'PREFIX':<14}{'WORKFLOW':<24}{'SCOPES':<44}{'EXPIRES':<12}{'STATE':<9}LAST USED")
+    for row in rows:
+        state = (
+            "revoked"
+            if row.revoked_at
+            else "expired"
+            if row.expires_at and row.expires_at <= now
+            else "active"
+        )
+        print(
+            f"{row.prefix:<14}{row.workflow:<24}{','.join(row.scopes):<44}"
+            f"{f'{row.expires_at:%Y-%m-%d}' if row.expires_at else 'never':<12}{state:<9}"
+            f"{f'{row.last_used_at:%Y-%m-%d %H:%M}' if row.last_used_at else '—'}"
+        )
+    return 0
+
+
+async def token_revoke(services: Services, args: argparse.Namespace) -> int:
+    async with services.sessions() as db, db.begin():
+        credential = await credentials.revoke_token(
+            db, prefix_or_id=args.token, now=services.clock()
+        )
+    print(f"revoked token {credential.prefix} of {credential.workflow}", file=sys.stderr)
+    return 0
+
+
+async def trace(services: Services, args: argparse.Namespace) -> int:
+    async with services.sessions() as db:
+        story = await read_run_story(db, run_id=args.run_id)
+    sys.stdout.write(render_trace(story))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="handrail", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="run the API and the Slack app")
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="apply migrations").set_defaults(handler=db_upgrade)
+
+    token = commands.add_parser("token", help="workflow tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True)
+    create = token_commands.add_parser("create", help="create a token; prints it once")
+    create.add_argument("workflow")
+    create.add_argument("--scope", action="append", choices=SCOPES, help="repeat for several")
+    create.add_argument("--expires-in", default="90d", help="e.g. 30d, 12h, or 'never'")
+    create.add_argument("--label", help="what uses this token")
+    create.set_defaults(handler=token_create)
+    listing = token_commands.add_parser("list", help="list tokens (never their secrets)")
+    listing.add_argument("workflow", nargs="?")
+    listing.set_defaults(handler=token_list)
+    revoke = token_commands.add_parser("revoke", help="revoke a token by prefix or ID")
+    revoke.add_argument("token")
+    revoke.set_defaults(handler=token_revoke)
+
+    trace_parser = commands.add_parser("trace", help="print a run as a timeline")
+    trace_parser.add_argument("run_id")
+    trace_parser.set_defaults(handler=trace)
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""What the web handlers, Slack handlers and jobs share: built once by ``build_app``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.metrics import Metrics
+from bot.settings import Settings
+from store.engine import Sessions
+from workflows.clock import Clock
+from workflows.config import HandrailConfig, WorkflowConfig
+from workflows.errors import NotFound
+from workflows.redaction import RedactionPolicy, Redactor
+
+
+def build_redactors(config: HandrailConfig) -> dict[str, Redactor]:
+    """One compiled redactor per workflow, from its ``redact:`` list."""
+    return {
+        name: Redactor(
+            RedactionPolicy(personal=workflow.personal_data_kinds, custom=workflow.custom_patterns)
+        )
+        for name, workflow in config.workflows.items()
+    }
+
+
+@dataclass
+class Services:
+    settings: Settings
+    config: HandrailConfig
+    engine: AsyncEngine
+    sessions: Sessions
+    clock: Clock
+    metrics: Metrics = field(default_factory=Metrics)
+    redactors: dict[str, Redactor] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.redactors:
+            self.redactors = build_redactors(self.config)
+
+    def workflow(self, name: str) -> WorkflowConfig:
+        """The brief of ``name``; a workflow removed from workflows.yml is not found."""
+        workflow = self.config.workflow(name)
+        if workflow is None:
+            raise NotFound(
+                f"workflow '{name}' is not in workflows.yml", details=[{"loc": "workflow"}]
+            )
+        return workflow
+
+
+SERVICES = web.AppKey("services", Services)

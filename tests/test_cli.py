@@ -1,0 +1,87 @@
+"""The ``handrail`` command, run as a user runs it: a real process on a real SQLite file."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    shutil.copy(ROOT / "workflows.example.yml", tmp_path / "workflows.yml")
+    return {
+        **os.environ,
+        "HANDRAIL_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'handrail.db'}",
+        "HANDRAIL_CONFIG": str(tmp_path / "workflows.yml"),
+    }
+
+
+def handrail(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_token_create_prints_only_the_token(env: dict[str, str]) -> None:
+    """``token create`` prints the token alone on stdout and the details on stderr."""
+    result = handrail(env, "token", "create", "ticket-triage", "--scope", "runs:write")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("\n") == 1
+    assert result.stdout.startswith("hr_")
+    assert "runs:write" in result.stderr
+
+
+def test_token_list_never_shows_secrets(env: dict[str, str]) -> None:
+    """``token list`` shows the prefix and state but not the secret."""
+    token = handrail(env, "token", "create", "ticket-triage").stdout.strip()
+    listing = handrail(env, "token", "list").stdout
+    prefix, secret = token.removeprefix("hr_").split("_", 1)
+    assert prefix in listing
+    assert secret not in listing
+    assert "active" in listing
+
+
+def test_token_revoke_marks_it_revoked(env: dict[str, str]) -> None:
+    """A revoked token shows as revoked in the listing."""
+    token = handrail(env, "token", "create", "ticket-triage").stdout.strip()
+    prefix = token.removeprefix("hr_").split("_")[0]
+    assert handrail(env, "token", "revoke", prefix).returncode == 0
+    assert "revoked" in handrail(env, "token", "list").stdout
+
+
+def test_token_for_unknown_workflow_fails_clearly(env: dict[str, str]) -> None:
+    """Creating a token for a workflow not in workflows.yml fails with its name."""
+    result = handrail(env, "token", "create", "nope")
+    assert result.returncode == 1
+    assert "nope" in result.stderr
+    assert result.stdout == ""
+
+
+def test_bad_config_stops_with_every_problem(env: dict[str, str]) -> None:
+    """A bad workflows.yml stops the command with one line per problem."""
+    Path(env["HANDRAIL_CONFIG"]).write_text(
+        "workflows:\n  triage:\n    mode: yolo\n    confidence_threshold: 3\n"
+    )
+    result = handrail(env, "db", "upgrade")
+    assert result.returncode == 2
+    assert "workflow 'triage', field 'mode'" in result.stderr
+    assert "workflow 'triage', field 'confidence_threshold'" in result.stderr
+
+
+def test_trace_of_unknown_run_says_so(env: dict[str, str]) -> None:
+    """Tracing an unknown run ID fails with the ID in the message."""
+    result = handrail(env, "trace", "run_missing")
+    assert result.returncode == 1
+    assert "run_missing" in result.stderr

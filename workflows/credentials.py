@@ -1,0 +1,118 @@
+"""Workflow tokens: service accounts with scopes and an expiry, stored only as a hash.
+
+A token reads ``hr_<prefix>_<secret>``. The prefix finds the row without scanning; the
+secret is 256 random bits, so a plain SHA-256 is the right hash (no password stretching is
+needed for a value nobody chose), compared in constant time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.models import Credential
+from store.repositories import credentials as repo
+from workflows.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
+from workflows.identifiers import new_id
+
+SCOPES = ("runs:write", "runs:read", "handoffs:write", "admin")
+DEFAULT_SCOPES = ("runs:write", "runs:read", "handoffs:write")
+TOKEN_PREFIX = "hr_"  # noqa: S105 - the public marker of a token, not a secret
+_LAST_USED_GRANULARITY = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling the API: a workflow, through one of its credentials."""
+
+    workflow: str
+    credential_id: str
+    scopes: frozenset[str]
+
+    def require(self, scope: str) -> None:
+        """Raise ``Forbidden`` unless this credential carries ``scope`` (``admin`` has all)."""
+        if scope not in self.scopes and "admin" not in self.scopes:
+            raise Forbidden(
+                f"this token for '{self.workflow}' lacks the '{scope}' scope; "
+                f"create one with: handrail token create {self.workflow} --scope {scope}",
+                details=[{"loc": "authorization", "scope": scope}],
+            )
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+async def create_token(
+    db: AsyncSession,
+    *,
+    workflow: str,
+    scopes: tuple[str, ...] = DEFAULT_SCOPES,
+    expires_in: timedelta | None,
+    label: str | None,
+    now: datetime,
+) -> tuple[str, Credential]:
+    """Create a credential and return the token, which is never shown again."""
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown:
+        raise InvalidInput(
+            f"unknown scope(s) {', '.join(unknown)}; choose from {', '.join(SCOPES)}",
+            details=[{"loc": "scope", "value": value} for value in unknown],
+        )
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    credential = Credential(
+        id=new_id("cred"),
+        workflow=workflow,
+        prefix=prefix,
+        secret_hash=_hash(secret),
+        scopes=sorted(set(scopes)),
+        label=label,
+        created_at=now,
+        expires_at=now + expires_in if expires_in else None,
+    )
+    repo.create_credential(db, credential)
+    return f"{TOKEN_PREFIX}{prefix}_{secret}", credential
+
+
+async def authenticate(db: AsyncSession, *, authorization: str | None, now: datetime) -> Principal:
+    """Resolve an ``Authorization: Bearer`` header to a principal, or raise ``Unauthenticated``."""
+    if not authorization:
+        raise Unauthenticated("missing Authorization header; send 'Authorization: Bearer <token>'")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.startswith(TOKEN_PREFIX):
+        raise Unauthenticated("the Authorization header must be 'Bearer hr_...'")
+    prefix, _, secret = token.removeprefix(TOKEN_PREFIX).partition("_")
+    credential = await repo.get_credential_by_prefix(db, prefix)
+    if credential is None or not hmac.compare_digest(credential.secret_hash, _hash(secret)):
+        raise Unauthenticated("unknown token")
+    if credential.revoked_at is not None:
+        raise Unauthenticated(f"token {prefix} was revoked")
+    if credential.expires_at is not None and credential.expires_at <= now:
+        raise Unauthenticated(
+            f"token {prefix} expired at {credential.expires_at:%Y-%m-%d %H:%M} UTC"
+        )
+    if credential.last_used_at is None or now - credential.last_used_at > _LAST_USED_GRANULARITY:
+        await repo.update_credential_last_used(db, credential.id, now)
+    return Principal(
+        workflow=credential.workflow,
+        credential_id=credential.id,
+        scopes=frozenset(credential.scopes),
+    )
+
+
+async def revoke_token(db: AsyncSession, *, prefix_or_id: str, now: datetime) -> Credential:
+    """Revoke by prefix or credential ID; revoking twice keeps the first time."""
+    credential = await repo.get_credential_by_prefix(db, prefix_or_id)
+    if credential is None:
+        credential = await repo.get_credential(db, prefix_or_id)
+    if credential is None:
+        raise NotFound(f"no token with prefix or ID '{prefix_or_id}'; see: handrail token list")
+    if credential.revoked_at is None:
+        credential.revoked_at = now
+    return credential
