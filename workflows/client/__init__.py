@@ -1,0 +1,78 @@
+"""The Python client automations use to report runs to Handrail (API v1).
+
+Every step of a run is recorded as it happens, buffered and sent in batches; each step
+carries an ID chosen here, so a batch resent after a lost answer is stored once. Transient
+failures are retried with backoff under a hard cap; when the cap is hit the call raises
+:class:`HandrailUnavailable` rather than dropping anything. Refusals raise typed errors
+(:class:`Unauthorized`, :class:`InvalidRequest`, :class:`WorkflowPaused`, ...).
+
+Usage::
+
+    from workflows.client import HandrailClient
+
+    async with HandrailClient("https://handrail.internal", token) as handrail:
+        async with handrail.run(input_source="ticket 4812", prompt_version="triage-v3") as run:
+            await run.prompt("triage", prompt_text, version="triage-v3")
+            async with run.model("classify", model="gpt-4o", settings={"temperature": 0}) as m:
+                reply = await llm(prompt_text)
+                m.output = reply.text
+                m.tokens_in, m.tokens_out = reply.usage.input, reply.usage.output
+            async with run.tool("order_lookup", input={"order": "A-1"}) as t:
+                t.output = await orders.lookup("A-1")   # if this raises, the step is an error
+            await run.action("tag", input={"tags": ["billing"]})
+            run.result = {"tags": ["billing"]}
+        # finished as succeeded; had the body raised, as failed with the full traceback
+
+Code that is not async uses :class:`HandrailSyncClient` the same way, with ``with``.
+"""
+
+from __future__ import annotations
+
+from workflows.client.client import (
+    FinishedRun,
+    HandrailClient,
+    LoggedEvents,
+    StartedRun,
+    new_run_id,
+)
+from workflows.client.errors import (
+    ConflictError,
+    HandrailAPIError,
+    HandrailClientError,
+    HandrailUnavailable,
+    InvalidRequest,
+    PermissionDenied,
+    RateLimited,
+    RunNotFound,
+    ServerError,
+    Unauthorized,
+    WorkflowPaused,
+)
+from workflows.client.runs import Run, StepBlock
+from workflows.client.steps import Step
+from workflows.client.sync import HandrailSyncClient, SyncRun, SyncStepBlock
+
+__all__ = [
+    "ConflictError",
+    "FinishedRun",
+    "HandrailAPIError",
+    "HandrailClient",
+    "HandrailClientError",
+    "HandrailSyncClient",
+    "HandrailUnavailable",
+    "InvalidRequest",
+    "LoggedEvents",
+    "PermissionDenied",
+    "RateLimited",
+    "Run",
+    "RunNotFound",
+    "ServerError",
+    "StartedRun",
+    "Step",
+    "StepBlock",
+    "SyncRun",
+    "SyncStepBlock",
+    "Unauthorized",
+    "WorkflowPaused",
+    "new_run_id",
+]

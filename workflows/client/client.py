@@ -1,0 +1,207 @@
+"""``HandrailClient``: the async client automations use to talk to Handrail's API v1.
+
+Request bodies are built with the server's own schemas (``workflows.schemas``), so a wrong
+value fails here with the same message the server would give, before anything is sent.
+Every call that writes is made safe to resend: run IDs and event IDs are chosen by the
+client before the first attempt, and finishing twice with the same status is a no-op.
+
+New endpoints (gate, handoffs, long-polled decisions, park) slot in as methods built the
+same way: a schema for the body, ``self.transport.url(...)`` for the path and
+``self.transport.request(...)`` for a retried call (with ``attempt_timeout=`` for a long poll).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from pydantic import JsonValue
+from ulid import ULID
+
+from workflows.client.errors import InvalidRequest
+from workflows.client.runs import FinishStatus, Run
+from workflows.client.steps import Timer, new_event_id
+from workflows.client.transport import Sleep, Transport, Wait
+from workflows.schemas import EventBatch, EventIn, RunFinish, RunStart
+
+#: The server takes at most this many events in one request (``EventBatch``).
+MAX_BATCH = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class StartedRun:
+    run_id: str
+    status: str
+    created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FinishedRun:
+    run_id: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedEvents:
+    accepted: int
+    duplicates: int
+
+
+def new_run_id() -> str:
+    """A client-chosen, time-sortable run ID, so a retried start rejoins the same run."""
+    return f"run-{ULID()}"
+
+
+class HandrailClient:
+    """Async client on one aiohttp session; use ``async with`` or call ``close()``.
+
+    ``timeout`` bounds each attempt, ``max_attempts`` and ``deadline`` (seconds, all
+    attempts and waits together) bound each call. ``wait`` is the backoff strategy (a
+    tenacity wait; tests pass ``tenacity.wait_none()``), ``sleep`` how waiting is done and
+    ``timer`` the monotonic clock that times steps.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout: float = 10.0,
+        max_attempts: int = 5,
+        batch_size: int = 50,
+        deadline: float = 60.0,
+        wait: Wait | None = None,
+        sleep: Sleep = asyncio.sleep,
+        timer: Timer = time.perf_counter,
+    ) -> None:
+        if not 1 <= batch_size <= MAX_BATCH:
+            raise ValueError(f"batch_size must be between 1 and {MAX_BATCH}, not {batch_size}")
+        self.transport = Transport(
+            base_url,
+            token,
+            timeout=timeout,
+            max_attempts=max_attempts,
+            deadline=deadline,
+            wait=wait,
+            sleep=sleep,
+        )
+        self.batch_size = batch_size
+        self.timer = timer
+
+    async def __aenter__(self) -> HandrailClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self.transport.close()
+
+    def run(
+        self,
+        run_id: str | None = None,
+        *,
+        input_source: str | None = None,
+        prompt_version: str | None = None,
+        model: str | None = None,
+        metadata: dict[str, JsonValue] | None = None,
+    ) -> Run:
+        """A run to use as ``async with client.run(...) as run``; started on entry."""
+        return Run(
+            self,
+            run_id=run_id or new_run_id(),
+            input_source=input_source,
+            prompt_version=prompt_version,
+            model=model,
+            metadata=metadata,
+        )
+
+    async def start_run(
+        self,
+        *,
+        run_id: str | None = None,
+        input_source: str | None = None,
+        prompt_version: str | None = None,
+        model: str | None = None,
+        metadata: dict[str, JsonValue] | None = None,
+    ) -> StartedRun:
+        """Start a run; the same ``run_id`` again returns the run already started."""
+        body = RunStart(
+            run_id=run_id or new_run_id(),
+            input_source=input_source,
+            prompt_version=prompt_version,
+            model=model,
+            metadata=metadata,
+        )
+        answer = await self.transport.request(
+            "POST", self.transport.url("api", "v1", "runs"), _dump(body)
+        )
+        return StartedRun(answer["run_id"], answer["status"], bool(answer.get("created")))
+
+    async def log_events(
+        self, run_id: str, events: Iterable[EventIn | Mapping[str, Any]]
+    ) -> LoggedEvents:
+        """Append steps in order, ``batch_size`` per request; events without an ID get one."""
+        prepared = [_with_id(event) for event in events]
+        accepted = duplicates = 0
+        for start in range(0, len(prepared), self.batch_size):
+            result = await self._send_events(run_id, prepared[start : start + self.batch_size])
+            accepted += result.accepted
+            duplicates += result.duplicates
+        return LoggedEvents(accepted, duplicates)
+
+    async def _send_events(self, run_id: str, batch: list[EventIn]) -> LoggedEvents:
+        url = self.transport.url("api", "v1", "runs", run_id, "events")
+        try:
+            answer = await self.transport.request("POST", url, _dump(EventBatch(events=batch)))
+        except InvalidRequest as exc:
+            if exc.status != 413 or len(batch) == 1:
+                raise
+            # Larger than the server's body limit: halve the batch; order is kept.
+            half = len(batch) // 2
+            first = await self._send_events(run_id, batch[:half])
+            second = await self._send_events(run_id, batch[half:])
+            return LoggedEvents(
+                first.accepted + second.accepted, first.duplicates + second.duplicates
+            )
+        return LoggedEvents(int(answer["accepted"]), int(answer["duplicates"]))
+
+    async def finish_run(
+        self,
+        run_id: str,
+        status: FinishStatus,
+        *,
+        result: JsonValue = None,
+        error: str | None = None,
+    ) -> FinishedRun:
+        """Close a run as succeeded, failed or cancelled, with its result or full error."""
+        body = RunFinish(status=status, result=result, error=error)
+        url = self.transport.url("api", "v1", "runs", run_id, "finish")
+        answer = await self.transport.request("POST", url, _dump(body))
+        return FinishedRun(answer["run_id"], answer["status"])
+
+    async def get_run(self, run_id: str) -> dict[str, Any]:
+        """The run as the server keeps it (redacted), with its steps in order."""
+        url = self.transport.url("api", "v1", "runs", run_id)
+        answer: dict[str, Any] = await self.transport.request("GET", url)
+        return answer
+
+
+def _with_id(event: EventIn | Mapping[str, Any]) -> EventIn:
+    parsed = event if isinstance(event, EventIn) else EventIn.model_validate(event)
+    if parsed.id is None:
+        parsed = parsed.model_copy(update={"id": new_event_id()})
+    return parsed
+
+
+def _dump(body: RunStart | RunFinish | EventBatch) -> dict[str, Any]:
+    return body.model_dump(mode="json", exclude_none=True)

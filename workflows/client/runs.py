@@ -1,0 +1,193 @@
+"""``Run``: one execution of a workflow, recorded step by step as it happens.
+
+Steps are buffered and sent in batches (when the buffer is full, and always before the run
+finishes), each with an ID chosen here, so a batch resent after a lost answer is stored
+once. A step that fails only joins the buffer: the exception the user's code raised is never
+replaced by a network error at that point. Events the server could not be reached for stay
+in ``pending`` for the next flush; events it refused (409, 422) are dropped from it as the
+refusal is raised. Nothing is dropped without an exception saying so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from types import TracebackType
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import JsonValue
+
+from workflows.client.errors import HandrailAPIError
+from workflows.client.steps import Step, Timer, format_error, new_event_id
+from workflows.schemas import EventIn
+
+if TYPE_CHECKING:
+    from workflows.client.client import HandrailClient
+
+FinishStatus = Literal["succeeded", "failed", "cancelled"]
+
+
+class StepBlock:
+    """``async with run.tool(...) as step``: times the block and records it when it ends."""
+
+    def __init__(self, run: Run, step: Step) -> None:
+        self._run = run
+        self.step = step
+
+    async def __aenter__(self) -> Step:
+        self.step.begin(self._run.timer)
+        return self.step
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.step.end(self._run.timer, exc)
+        if exc is None:
+            await self._run.record(self.step.to_event())
+        else:
+            self._run.buffer(self.step.to_event())
+
+
+class Run:
+    """A run of one workflow; use ``async with client.run(...) as run``.
+
+    On a normal exit the run is finished as succeeded (with ``run.result``) unless the body
+    finished it itself; if the body raises, the run is finished as failed (cancelled, for a
+    cancelled task) with the full traceback, and the exception propagates.
+    """
+
+    def __init__(
+        self,
+        client: HandrailClient,
+        *,
+        run_id: str,
+        input_source: str | None = None,
+        prompt_version: str | None = None,
+        model: str | None = None,
+        metadata: dict[str, JsonValue] | None = None,
+    ) -> None:
+        self.client = client
+        self.run_id = run_id
+        self.timer: Timer = client.timer
+        self.result: JsonValue = None
+        self.status: str | None = None
+        self._input_source = input_source
+        self._prompt_version = prompt_version
+        self._model = model
+        self._metadata = metadata
+        self._pending: list[EventIn] = []
+        self._send_lock = asyncio.Lock()
+        self._finished = False
+
+    @property
+    def pending(self) -> tuple[EventIn, ...]:
+        """Steps recorded but not yet accepted by the server."""
+        return tuple(self._pending)
+
+    @property
+    def finished(self) -> bool:
+        return self._finished
+
+    async def start(self) -> Run:
+        """Start (or, with the same run ID, rejoin) the run on the server."""
+        started = await self.client.start_run(
+            run_id=self.run_id,
+            input_source=self._input_source,
+            prompt_version=self._prompt_version,
+            model=self._model,
+            metadata=self._metadata,
+        )
+        self.status = started.status
+        return self
+
+    async def __aenter__(self) -> Run:
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._finished:
+            await self.flush()
+        elif exc is None:
+            await self.finish("succeeded", result=self.result)
+        elif isinstance(exc, asyncio.CancelledError):
+            await self.finish("cancelled", error=format_error(exc))
+        else:
+            await self.finish("failed", error=format_error(exc))
+
+    def buffer(self, event: EventIn) -> None:
+        """Queue a step without sending; it goes out with the next batch or at finish."""
+        if event.id is None:
+            event = event.model_copy(update={"id": new_event_id()})
+        self._pending.append(event)
+
+    async def record(self, event: EventIn) -> None:
+        """Queue a step and send the buffer once it holds a full batch."""
+        self.buffer(event)
+        if self._finished or len(self._pending) >= self.client.batch_size:
+            # After finish, send at once so the server's 409 surfaces here, not later.
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Send every pending step, a batch at a time, in the order they were recorded."""
+        async with self._send_lock:
+            while self._pending:
+                batch = self._pending[: self.client.batch_size]
+                try:
+                    await self.client.log_events(self.run_id, batch)
+                except HandrailAPIError:
+                    # Refused (409, 422, ...): resending cannot help, and the exception
+                    # tells the caller. HandrailUnavailable keeps the batch for a later flush.
+                    del self._pending[: len(batch)]
+                    raise
+                del self._pending[: len(batch)]
+
+    async def finish(
+        self,
+        status: FinishStatus = "succeeded",
+        *,
+        result: JsonValue = None,
+        error: str | None = None,
+    ) -> None:
+        """Send pending steps, then close the run; the context manager then leaves it be."""
+        await self.flush()
+        finished = await self.client.finish_run(self.run_id, status, result=result, error=error)
+        self.status = finished.status
+        self._finished = True
+
+    async def prompt(self, name: str, text: str, *, version: str | None = None) -> None:
+        """The prompt as sent to the model, with its version so a change can be traced."""
+        await self.record(EventIn(type="prompt", name=name, input=text, prompt_version=version))
+
+    async def note(self, name: str, text: str) -> None:
+        """A free-form remark for whoever reads the trace later."""
+        await self.record(EventIn(type="note", name=name, output=text))
+
+    async def action(self, name: str, *, input: JsonValue = None, output: JsonValue = None) -> None:
+        """Something the automation did in the world (tagged, routed, sent)."""
+        await self.record(EventIn(type="action", name=name, input=input, output=output))
+
+    async def error(self, name: str, text: str) -> None:
+        """An error the automation handled itself; keep the full text, not a summary."""
+        await self.record(EventIn(type="error", name=name, status="error", error=text))
+
+    def model(
+        self,
+        name: str,
+        *,
+        model: str,
+        settings: dict[str, JsonValue] | None = None,
+        prompt_version: str | None = None,
+    ) -> StepBlock:
+        """Time a model call; set ``step.output``, ``step.tokens_in`` and ``step.tokens_out``."""
+        step = Step("model", name, model=model, settings=settings, prompt_version=prompt_version)
+        return StepBlock(self, step)
+
+    def tool(self, name: str, *, input: JsonValue = None) -> StepBlock:
+        """Time a tool call; set ``step.output``. If the block raises, the step is an error."""
+        return StepBlock(self, Step("tool", name, input=input))

@@ -1,0 +1,268 @@
+"""``HandrailSyncClient``: the same client for code that is not async.
+
+There is one implementation: the async client runs on a private event loop in a
+background thread, and each sync call hands its coroutine to that loop and waits. Retries,
+batching, de-duplication and errors are therefore exactly those of ``HandrailClient``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Coroutine, Iterable, Mapping
+from types import TracebackType
+from typing import Any, TypeVar
+
+from pydantic import JsonValue
+
+from workflows.client.client import FinishedRun, HandrailClient, LoggedEvents, StartedRun
+from workflows.client.runs import FinishStatus, Run, StepBlock
+from workflows.client.steps import Step, Timer
+from workflows.client.transport import Sleep, Wait
+from workflows.schemas import EventIn
+
+T = TypeVar("T")
+
+
+class _LoopThread:
+    """An event loop of our own, running forever in a daemon thread until stopped."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        # A daemon thread, so a client that is never closed cannot keep the process alive.
+        self.thread = threading.Thread(target=self.loop.run_forever, name="handrail-client")
+        self.thread.daemon = True
+        self.thread.start()
+
+    def call(self, coro: Coroutine[Any, Any, T]) -> T:
+        if threading.current_thread() is self.thread:
+            coro.close()
+            raise RuntimeError("a sync Handrail call was made from the client's own loop")
+        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        try:
+            return future.result()
+        except BaseException:
+            future.cancel()  # e.g. KeyboardInterrupt: do not leave the call running alone
+            raise
+
+    def stop(self) -> None:
+        if self.loop.is_closed():
+            return
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join()
+        self.loop.close()
+
+
+class SyncStepBlock:
+    """``with run.tool(...) as step``: the async step block, driven from this thread."""
+
+    def __init__(self, loop: _LoopThread, block: StepBlock) -> None:
+        self._loop = loop
+        self._block = block
+
+    def __enter__(self) -> Step:
+        return self._loop.call(self._block.__aenter__())
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._loop.call(self._block.__aexit__(exc_type, exc, tb))
+
+
+class SyncRun:
+    """A run for sync code: ``with client.run(...) as run``; same rules as ``Run``."""
+
+    def __init__(self, loop: _LoopThread, run: Run) -> None:
+        self._loop = loop
+        self.async_run = run
+
+    @property
+    def run_id(self) -> str:
+        return self.async_run.run_id
+
+    @property
+    def status(self) -> str | None:
+        return self.async_run.status
+
+    @property
+    def result(self) -> JsonValue:
+        return self.async_run.result
+
+    @result.setter
+    def result(self, value: JsonValue) -> None:
+        self.async_run.result = value
+
+    @property
+    def pending(self) -> tuple[EventIn, ...]:
+        return self.async_run.pending
+
+    def __enter__(self) -> SyncRun:
+        self._loop.call(self.async_run.start())
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._loop.call(self.async_run.__aexit__(exc_type, exc, tb))
+
+    def record(self, event: EventIn) -> None:
+        self._loop.call(self.async_run.record(event))
+
+    def flush(self) -> None:
+        self._loop.call(self.async_run.flush())
+
+    def finish(
+        self,
+        status: FinishStatus = "succeeded",
+        *,
+        result: JsonValue = None,
+        error: str | None = None,
+    ) -> None:
+        self._loop.call(self.async_run.finish(status, result=result, error=error))
+
+    def prompt(self, name: str, text: str, *, version: str | None = None) -> None:
+        self._loop.call(self.async_run.prompt(name, text, version=version))
+
+    def note(self, name: str, text: str) -> None:
+        self._loop.call(self.async_run.note(name, text))
+
+    def action(self, name: str, *, input: JsonValue = None, output: JsonValue = None) -> None:
+        self._loop.call(self.async_run.action(name, input=input, output=output))
+
+    def error(self, name: str, text: str) -> None:
+        self._loop.call(self.async_run.error(name, text))
+
+    def model(
+        self,
+        name: str,
+        *,
+        model: str,
+        settings: dict[str, JsonValue] | None = None,
+        prompt_version: str | None = None,
+    ) -> SyncStepBlock:
+        block = self.async_run.model(
+            name, model=model, settings=settings, prompt_version=prompt_version
+        )
+        return SyncStepBlock(self._loop, block)
+
+    def tool(self, name: str, *, input: JsonValue = None) -> SyncStepBlock:
+        return SyncStepBlock(self._loop, self.async_run.tool(name, input=input))
+
+
+class HandrailSyncClient:
+    """Blocking twin of ``HandrailClient`` (same arguments); ``with`` it or ``close()`` it."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout: float = 10.0,
+        max_attempts: int = 5,
+        batch_size: int = 50,
+        deadline: float = 60.0,
+        wait: Wait | None = None,
+        sleep: Sleep = asyncio.sleep,
+        timer: Timer = time.perf_counter,
+    ) -> None:
+        self._loop = _LoopThread()
+
+        async def make() -> HandrailClient:
+            # Built on the private loop, so everything it creates belongs to that loop.
+            return HandrailClient(
+                base_url,
+                token,
+                timeout=timeout,
+                max_attempts=max_attempts,
+                batch_size=batch_size,
+                deadline=deadline,
+                wait=wait,
+                sleep=sleep,
+                timer=timer,
+            )
+
+        try:
+            self.client = self._loop.call(make())
+        except BaseException:
+            self._loop.stop()
+            raise
+
+    def __enter__(self) -> HandrailSyncClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if not self._loop.loop.is_closed():
+            try:
+                self._loop.call(self.client.close())
+            finally:
+                self._loop.stop()
+
+    def run(
+        self,
+        run_id: str | None = None,
+        *,
+        input_source: str | None = None,
+        prompt_version: str | None = None,
+        model: str | None = None,
+        metadata: dict[str, JsonValue] | None = None,
+    ) -> SyncRun:
+        run = self.client.run(
+            run_id,
+            input_source=input_source,
+            prompt_version=prompt_version,
+            model=model,
+            metadata=metadata,
+        )
+        return SyncRun(self._loop, run)
+
+    def start_run(
+        self,
+        *,
+        run_id: str | None = None,
+        input_source: str | None = None,
+        prompt_version: str | None = None,
+        model: str | None = None,
+        metadata: dict[str, JsonValue] | None = None,
+    ) -> StartedRun:
+        return self._loop.call(
+            self.client.start_run(
+                run_id=run_id,
+                input_source=input_source,
+                prompt_version=prompt_version,
+                model=model,
+                metadata=metadata,
+            )
+        )
+
+    def log_events(
+        self, run_id: str, events: Iterable[EventIn | Mapping[str, Any]]
+    ) -> LoggedEvents:
+        return self._loop.call(self.client.log_events(run_id, list(events)))
+
+    def finish_run(
+        self,
+        run_id: str,
+        status: FinishStatus,
+        *,
+        result: JsonValue = None,
+        error: str | None = None,
+    ) -> FinishedRun:
+        return self._loop.call(self.client.finish_run(run_id, status, result=result, error=error))
+
+    def get_run(self, run_id: str) -> dict[str, Any]:
+        return self._loop.call(self.client.get_run(run_id))
