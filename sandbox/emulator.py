@@ -256,6 +256,15 @@ class SlackEmulator:
         self._release.set()
         self._release = asyncio.Event()
 
+    async def _take_fault(self, method: str, call: Call) -> Fault | None:
+        """The fault this call meets; a ``slow`` one is served here (held, then no fault)."""
+        fault = self.faults.take(method)
+        if fault is not None and fault.kind == "slow":
+            call.fault = fault.name
+            await self._hold(fault)
+            return None
+        return fault
+
     async def _hold(self, fault: Fault) -> None:
         hold = fault.hold if fault.hold is not None else self.timeout_hold
         if self._stopped:
@@ -310,11 +319,7 @@ class SlackEmulator:
             call.body, call.token = await read_args(request)
         except SlackError as error:
             bad_request = error
-        fault = self.faults.take(method)
-        if fault is not None and fault.kind == "slow":
-            call.fault = fault.name
-            await self._hold(fault)
-            fault = None
+        fault = await self._take_fault(method, call)
         if fault is not None and not fault.after_accept:
             return await self._fault_response(call, fault)
         if bad_request is not None:
@@ -329,11 +334,10 @@ class SlackEmulator:
         url_id = request.match_info["url_id"]
         call = Call("response_url", {}, None, self.now(), request.method)
         self._calls.append(call)
-        fault = self.faults.take("response_url")
+        fault = await self._take_fault("response_url", call)
         if fault is not None and not fault.after_accept:
             return await self._fault_response(call, fault)
-        status, effect = 200, "rejected"
-        entry = self.workspace.response_urls.get(url_id)
+        status, effect = 400, "rejected"
         try:
             try:
                 call.body = json.loads(await request.text())
@@ -341,25 +345,23 @@ class SlackEmulator:
                 raise SlackError("invalid_payload") from None
             if not isinstance(call.body, dict):
                 raise SlackError("invalid_payload")
-            try:
-                entry = self.workspace.use_response_url(url_id)
-            except SlackError:
-                status = 404
-                raise
-            status = 400
+            status = 404  # unknown, expired or used up
+            entry = self.workspace.use_response_url(url_id)
+            status = 400  # content Slack would refuse
             effect = apply_response(self.workspace, entry, call.body)
             status, body = 200, {"ok": True}
         except SlackError as error:
             body = _error_body(error)
-        if entry is not None:
+        known = self.workspace.response_urls.get(url_id)
+        if known is not None:
             self._responses.append(
                 ResponsePost(
                     url_id,
                     call.body,
                     call.time,
-                    entry.channel,
-                    entry.user,
-                    entry.message_ts,
+                    known.channel,
+                    known.user,
+                    known.message_ts,
                     status,
                     effect,
                 )

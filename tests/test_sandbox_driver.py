@@ -245,6 +245,24 @@ async def test_click_on_a_missing_button_raises(
         )
 
 
+async def test_click_on_an_ephemeral_message_has_no_message(
+    recording_driver: SlackDriver, received: tuple[Received, str], emulator: SlackEmulator
+) -> None:
+    """A click on an ephemeral message says so in the container and carries no message."""
+    answer = await web_client(emulator).chat_postEphemeral(
+        channel="C0REVIEW", user="U0BOB", text="Only you", blocks=[APPROVE]
+    )
+    await recording_driver.click(
+        action_id="handoff-approve",
+        user="U0BOB",
+        channel="C0REVIEW",
+        message_ts=answer["message_ts"],
+    )
+    payload = received[0].payload()
+    assert payload["container"]["is_ephemeral"] is True
+    assert "message" not in payload
+
+
 async def test_submit_view_state_values_have_slack_shape(
     recording_driver: SlackDriver, received: tuple[Received, str]
 ) -> None:

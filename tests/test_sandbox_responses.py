@@ -98,3 +98,11 @@ async def test_invalid_blocks_in_a_response_are_400(emulator: SlackEmulator) -> 
     answer = await webhook(emulator).send(text="x", blocks=[block])
     assert answer.status_code == 400
     assert "invalid_blocks" in answer.body
+
+
+async def test_a_fault_can_hit_response_urls(emulator: SlackEmulator) -> None:
+    """inject("response_url", "http_500") fails the next response_url post."""
+    emulator.inject("response_url", "http_500")
+    answer = await webhook(emulator).send(text="x")
+    assert answer.status_code == 500
+    assert emulator.ephemerals == []
