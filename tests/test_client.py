@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -35,6 +36,7 @@ class Fault:
     path: str
     status: int | None = None  # answer this instead of forwarding
     drop: bool = False  # forward, let the server act, then drop the answer
+    hang: bool = False  # never answer (until the proxy shuts down)
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -51,6 +53,7 @@ class Proxy:
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self.server = TestServer(app, host="127.0.0.1")
         self._session: aiohttp.ClientSession | None = None
+        self._release = asyncio.Event()
 
     @property
     def url(self) -> str:
@@ -67,6 +70,7 @@ class Proxy:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._release.set()
         await self.server.close()
         if self._session is not None:
             await self._session.close()
@@ -88,6 +92,9 @@ class Proxy:
         if self.always is not None:
             return web.json_response({"error": {"code": "down"}}, status=self.always)
         fault = self._next_fault(request.path)
+        if fault is not None and fault.hang:
+            await self._release.wait()
+            return web.Response(status=204)
         if fault is not None and fault.status is not None:
             return web.json_response(
                 {"error": {"code": "proxy", "message": f"planned {fault.status}"}},
@@ -239,6 +246,24 @@ async def test_explicit_finish_is_not_overridden_on_exit(handrail: HandrailClien
     assert [e["name"] for e in story["events"]] == ["why"]
 
 
+async def test_cancelled_task_finishes_its_run_cancelled(handrail: HandrailClient) -> None:
+    """A task cancelled inside its run finishes the run as cancelled and stays cancelled."""
+    entered, never = asyncio.Event(), asyncio.Event()
+    run = handrail.run()
+
+    async def body() -> None:
+        async with run:
+            entered.set()
+            await never.wait()
+
+    task = asyncio.create_task(body())
+    await entered.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert (await handrail.get_run(run.run_id))["status"] == "cancelled"
+
+
 async def test_steps_after_finish_raise_conflict(handrail: HandrailClient) -> None:
     """A step recorded after the run finished is refused by the server, not lost quietly."""
     async with handrail.run() as run:
@@ -319,7 +344,6 @@ async def test_deadline_stops_a_wait_that_would_cross_it(
     proxy: Proxy, token: str, sleeps: list[float]
 ) -> None:
     """A Retry-After longer than the deadline gives up at once instead of waiting."""
-    proxy.always = None
     proxy.faults = [Fault("/api/v1/runs", status=429, headers={"Retry-After": "120"})]
     async with connect(proxy.url, token, sleeps, deadline=30) as handrail:
         with pytest.raises(HandrailUnavailable) as caught:
@@ -341,6 +365,25 @@ async def test_unreachable_server_raises_unavailable_with_the_connection_error(
             await handrail.start_run()
     assert isinstance(caught.value.error, aiohttp.ClientConnectionError)
     assert caught.value.status is None
+
+
+async def test_attempts_without_an_answer_time_out_then_raise_unavailable(
+    proxy: Proxy, token: str, sleeps: list[float]
+) -> None:
+    """Each attempt that gets no answer within ``timeout`` is retried, then raised."""
+    proxy.faults = [Fault("/api/v1/runs", hang=True), Fault("/api/v1/runs", hang=True)]
+    async with connect(proxy.url, token, sleeps, timeout=0.05, max_attempts=2) as handrail:
+        with pytest.raises(HandrailUnavailable) as caught:
+            await handrail.start_run()
+    assert isinstance(caught.value.error, asyncio.TimeoutError)
+    assert len(proxy.seen) == 2
+
+
+async def test_a_closed_client_refuses_calls(handrail: HandrailClient) -> None:
+    """A call after close() fails loudly instead of opening a session nobody closes."""
+    await handrail.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        await handrail.start_run()
 
 
 async def test_unauthorized_raises_at_once(proxy: Proxy, sleeps: list[float]) -> None:

@@ -108,14 +108,18 @@ class Transport:
             "User-Agent": USER_AGENT,
         }
         self._session: aiohttp.ClientSession | None = None
+        self._closed = False
 
     def _open(self) -> aiohttp.ClientSession:
         # Created on first use, inside the running loop, as aiohttp requires.
-        if self._session is None or self._session.closed:
+        if self._closed:
+            raise RuntimeError("this Handrail client is closed; create a new one")
+        if self._session is None:
             self._session = aiohttp.ClientSession(headers=self._headers)
         return self._session
 
     async def close(self) -> None:
+        self._closed = True
         if self._session is not None:
             await self._session.close()
             self._session = None
