@@ -55,7 +55,9 @@ class Run:
 
     On a normal exit the run is finished as succeeded (with ``run.result``) unless the body
     finished it itself; if the body raises, the run is finished as failed (cancelled, for a
-    cancelled task) with the full traceback, and the exception propagates.
+    cancelled task) with the full traceback, and the exception propagates. If Handrail
+    cannot be reached to record that, ``HandrailUnavailable`` is raised instead, with the
+    body's exception as its ``__context__``: losing the record is never silent.
     """
 
     def __init__(
