@@ -37,10 +37,13 @@ async def read_body(request: web.Request, schema: type[BodyT]) -> BodyT:
 
 async def authenticate(request: web.Request, scope: str) -> Principal:
     services = request.app[SERVICES]
-    async with services.sessions() as db, db.begin():
+    async with services.readers() as db, db.begin():
         principal = await credentials.authenticate(
             db, authorization=request.headers.get("Authorization"), now=services.clock()
         )
+    if principal.last_used_stale:
+        async with services.sessions() as db, db.begin():
+            await credentials.record_token_use(db, principal=principal, now=services.clock())
     principal.require(scope)
     services.workflow(principal.workflow)
     return principal
@@ -69,14 +72,15 @@ async def append_events(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     principal = await authenticate(request, "runs:write")
     body = await read_body(request, EventBatch)
+    rows = runs.prepare_events(
+        body.events,
+        workflow=principal.workflow,
+        redactor=services.redactors[principal.workflow],
+        now=services.clock(),
+    )
     async with services.sessions() as db, db.begin():
         result = await runs.append_events(
-            db,
-            workflow=principal.workflow,
-            run_id=request.match_info["run_id"],
-            events=body.events,
-            redactor=services.redactors[principal.workflow],
-            now=services.clock(),
+            db, workflow=principal.workflow, run_id=request.match_info["run_id"], rows=rows
         )
     services.metrics.events.labels(principal.workflow).inc(result.accepted)
     if result.errors:
@@ -104,7 +108,7 @@ async def finish_run(request: web.Request) -> web.Response:
 async def get_run(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     principal = await authenticate(request, "runs:read")
-    async with services.sessions() as db:
+    async with services.readers() as db:
         story = await read_run_story(
             db, run_id=request.match_info["run_id"], workflow=principal.workflow
         )
@@ -118,7 +122,7 @@ async def get_workflow(request: web.Request) -> web.Response:
     if name != principal.workflow:
         principal.require("admin")
     workflow = services.workflow(name)
-    async with services.sessions() as db:
+    async with services.readers() as db:
         row = await workflow_rows.get_workflow(db, name)
     return json_response(
         {

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.metrics import Metrics
 from bot.settings import Settings
-from store.engine import Sessions
+from store.engine import Sessions, create_read_sessions
 from workflows.clock import Clock
 from workflows.config import HandrailConfig, WorkflowConfig
 from workflows.errors import NotFound
@@ -35,10 +35,12 @@ class Services:
     clock: Clock
     metrics: Metrics = field(default_factory=Metrics)
     redactors: dict[str, Redactor] = field(default_factory=dict)
+    readers: Sessions = field(init=False)
 
     def __post_init__(self) -> None:
         if not self.redactors:
             self.redactors = build_redactors(self.config)
+        self.readers = create_read_sessions(self.engine)
 
     def workflow(self, name: str) -> WorkflowConfig:
         """The brief of ``name``; a workflow removed from workflows.yml is not found."""

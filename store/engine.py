@@ -16,6 +16,9 @@ from sqlalchemy.ext.asyncio import (
 
 Sessions = async_sessionmaker[AsyncSession]
 
+#: Execution option marking a connection that will only read.
+READ_ONLY = "handrail_read_only"
+
 
 def _json_dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
@@ -59,9 +62,16 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def create_sessions(engine: AsyncEngine) -> Sessions:
     """The unit-of-work factory handed to handlers and jobs: ``async with sessions() as db``."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def create_read_sessions(engine: AsyncEngine) -> Sessions:
+    """Sessions for reads only: on SQLite they do not take the write lock, so reads never
+    queue behind writers (WAL gives them a consistent snapshot)."""
+    return async_sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)

@@ -30,9 +30,7 @@ def test_the_shipped_example_loads() -> None:
 
 def test_each_problem_names_workflow_field_and_reason() -> None:
     """Two bad fields give two lines, each naming the workflow and the field."""
-    problems = problems_of(
-        {"workflows": {"triage": {"confidence_threshold": 1.5, "mode": "yolo"}}}
-    )
+    problems = problems_of({"workflows": {"triage": {"confidence_threshold": 1.5, "mode": "yolo"}}})
     assert len(problems) == 2
     assert any("workflow 'triage', field 'confidence_threshold'" in p for p in problems)
     assert any("workflow 'triage', field 'mode'" in p for p in problems)

@@ -33,6 +33,7 @@ class Principal:
     workflow: str
     credential_id: str
     scopes: frozenset[str]
+    last_used_stale: bool = False
 
     def require(self, scope: str) -> None:
         """Raise ``Forbidden`` unless this credential carries ``scope`` (``admin`` has all)."""
@@ -81,7 +82,10 @@ async def create_token(
 
 
 async def authenticate(db: AsyncSession, *, authorization: str | None, now: datetime) -> Principal:
-    """Resolve an ``Authorization: Bearer`` header to a principal, or raise ``Unauthenticated``."""
+    """Resolve an ``Authorization: Bearer`` header to a principal, or raise ``Unauthenticated``.
+
+    Only reads; when ``last_used_stale`` is set the caller records the use separately.
+    """
     if not authorization:
         raise Unauthenticated("missing Authorization header; send 'Authorization: Bearer <token>'")
     scheme, _, token = authorization.partition(" ")
@@ -97,13 +101,18 @@ async def authenticate(db: AsyncSession, *, authorization: str | None, now: date
         raise Unauthenticated(
             f"token {prefix} expired at {credential.expires_at:%Y-%m-%d %H:%M} UTC"
         )
-    if credential.last_used_at is None or now - credential.last_used_at > _LAST_USED_GRANULARITY:
-        await repo.update_credential_last_used(db, credential.id, now)
+    last_used = credential.last_used_at
     return Principal(
         workflow=credential.workflow,
         credential_id=credential.id,
         scopes=frozenset(credential.scopes),
+        last_used_stale=last_used is None or now - last_used > _LAST_USED_GRANULARITY,
     )
+
+
+async def record_token_use(db: AsyncSession, *, principal: Principal, now: datetime) -> None:
+    """Note that the token was used; kept to once a minute so reads stay reads."""
+    await repo.update_credential_last_used(db, principal.credential_id, now)
 
 
 async def revoke_token(db: AsyncSession, *, prefix_or_id: str, now: datetime) -> Credential:

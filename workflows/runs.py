@@ -68,20 +68,25 @@ async def get_run_of(db: AsyncSession, *, workflow: str, run_id: str) -> Run:
     return run
 
 
+def prepare_events(
+    events: list[EventIn], *, workflow: str, redactor: Redactor, now: datetime
+) -> list[dict[str, Any]]:
+    """Redact a batch into rows, before any transaction opens.
+
+    Redaction is the costly part of ingestion; doing it here keeps the database's write
+    lock (SQLite has one per file) held only for the inserts themselves.
+    """
+    return [_event_row(event, workflow, redactor, now) for event in events]
+
+
 async def append_events(
-    db: AsyncSession,
-    *,
-    workflow: str,
-    run_id: str,
-    events: list[EventIn],
-    redactor: Redactor,
-    now: datetime,
+    db: AsyncSession, *, workflow: str, run_id: str, rows: list[dict[str, Any]]
 ) -> AppendResult:
-    """Store a batch of steps after the run's last one; seen event IDs are skipped."""
+    """Store prepared steps after the run's last one; seen event IDs are skipped."""
     run = await get_run_of(db, workflow=workflow, run_id=run_id)
-    fresh = await _drop_seen(db, run_id, events)
+    fresh = await _drop_seen(db, run_id, rows)
     if not fresh:
-        return AppendResult(accepted=0, duplicates=len(events), errors=0)
+        return AppendResult(accepted=0, duplicates=len(rows), errors=0)
     if run.status not in OPEN_STATUSES:
         raise Conflict(
             f"run '{run_id}' is finished ({run.status}); start a new run to record more steps",
@@ -89,33 +94,32 @@ async def append_events(
         )
     last = await repo.reserve_event_seqs(db, run_id, len(fresh))
     first = last - len(fresh) + 1
-    rows = [
-        _event_row(event, run_id, workflow, first + i, redactor, now)
-        for i, event in enumerate(fresh)
-    ]
-    await repo.insert_events(db, rows)
-    errors = sum(1 for row in rows if row["type"] == "error" or row["status"] == "error")
-    return AppendResult(accepted=len(fresh), duplicates=len(events) - len(fresh), errors=errors)
+    for offset, row in enumerate(fresh):
+        row["run_id"] = run_id
+        row["seq"] = first + offset
+    await repo.insert_events(db, fresh)
+    errors = sum(1 for row in fresh if row["type"] == "error" or row["status"] == "error")
+    return AppendResult(accepted=len(fresh), duplicates=len(rows) - len(fresh), errors=errors)
 
 
-async def _drop_seen(db: AsyncSession, run_id: str, events: list[EventIn]) -> list[EventIn]:
-    client_ids = [event.id for event in events if event.id is not None]
+async def _drop_seen(
+    db: AsyncSession, run_id: str, rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    client_ids = [row["client_id"] for row in rows if row["client_id"] is not None]
     if not client_ids:
-        return events
+        return rows
     seen = await repo.list_existing_client_ids(db, run_id, client_ids)
     fresh = []
-    for event in events:
-        if event.id is not None:
-            if event.id in seen:
+    for row in rows:
+        if row["client_id"] is not None:
+            if row["client_id"] in seen:
                 continue
-            seen.add(event.id)
-        fresh.append(event)
+            seen.add(row["client_id"])
+        fresh.append(row)
     return fresh
 
 
-def _event_row(
-    event: EventIn, run_id: str, workflow: str, seq: int, redactor: Redactor, now: datetime
-) -> dict[str, Any]:
+def _event_row(event: EventIn, workflow: str, redactor: Redactor, now: datetime) -> dict[str, Any]:
     redacted = redactor.redact(
         {
             "input": event.input,
@@ -126,9 +130,9 @@ def _event_row(
     )
     content = redacted.value
     return {
-        "run_id": run_id,
+        "run_id": None,
         "workflow": workflow,
-        "seq": seq,
+        "seq": None,
         "client_id": event.id,
         "type": event.type,
         "name": event.name,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC
 from typing import Any
 
+import orjson
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,9 +52,53 @@ async def list_existing_client_ids(
     return {client_id for client_id in result.scalars() if client_id is not None}
 
 
+_EVENT_COLUMNS = (
+    "run_id", "workflow", "seq", "client_id", "type", "name", "status", "started_at",
+    "ended_at", "duration_ms", "input", "output", "error", "model", "settings",
+    "prompt_version", "tokens_in", "tokens_out", "redactions", "recorded_at",
+)  # fmt: skip
+_JSON_COLUMNS = frozenset({"input", "output", "settings", "redactions"})
+_TIME_COLUMNS = frozenset({"started_at", "ended_at", "recorded_at"})
+
+
+def _insert_events_sql(placeholder: Callable[[int], str]) -> str:
+    values = ", ".join(placeholder(i) for i in range(1, len(_EVENT_COLUMNS) + 1))
+    columns = ", ".join(_EVENT_COLUMNS)
+    # Fixed column names; every value is a bound parameter.
+    return f"INSERT INTO events ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING"  # noqa: S608
+
+
+_INSERT_EVENTS_SQL = {
+    "sqlite": _insert_events_sql(lambda _: "?"),
+    "postgresql": _insert_events_sql(lambda i: f"${i}"),
+}
+
+
+def _driver_value(column: str, value: Any, dialect: str) -> Any:
+    if value is None:
+        return None
+    if column in _JSON_COLUMNS:
+        return orjson.dumps(value).decode()
+    if column in _TIME_COLUMNS and dialect == "sqlite":
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value
+
+
 async def insert_events(db: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """Insert a batch in one executemany; an event ID stored meanwhile is skipped."""
-    await db.execute(insert_ignoring_conflicts(db, Event), rows)
+    """Insert a batch in one driver-level executemany; an event ID stored meanwhile is skipped.
+
+    This is the ingestion hot path. Going below SQLAlchemy's per-row type processing
+    (JSON columns serialised once with orjson, SQLite datetimes pre-formatted the way
+    ``UTCDateTime`` stores them) roughly halves the cost of a batch; reads still go
+    through the ORM types and see the same values.
+    """
+    dialect = db.get_bind().dialect.name
+    params = [
+        tuple(_driver_value(column, row[column], dialect) for column in _EVENT_COLUMNS)
+        for row in rows
+    ]
+    connection = await db.connection()
+    await connection.exec_driver_sql(_INSERT_EVENTS_SQL[dialect], params)
 
 
 async def list_events(db: AsyncSession, run_id: str) -> Sequence[Event]:

@@ -1,0 +1,256 @@
+"""Events per second through the HTTP API beside raw Core executemany, SQLite and PostgreSQL.
+
+Run: .venv/bin/python bench/ingest.py [--batches 300] [--concurrency 4]
+
+For each store the script starts a real ``handrail serve`` process on a fresh database,
+posts batches of 100 realistic ~1 KB events (about one in ten carrying a secret; redaction
+on) from this process over HTTP, then inserts the same rows with SQLAlchemy Core
+``executemany`` (one transaction per 100 rows) into the same database. It prints both
+rates, their ratio and the server's peak RSS. A figure, not a test: it never fails on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from sqlalchemy import insert, text
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from store.engine import create_engine  # noqa: E402
+from store.models import Event, Run, Workflow  # noqa: E402
+
+POSTGRES_URL = os.environ.get(
+    "HANDRAIL_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+SECRETS = [
+    "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLXZhbHVl",
+    "aws key AKIAIOSFODNN7EXAMPLE in config",
+    "slack xoxb-2048204820-4820482048204-AbCdEfGhIjKlMnOpQrStUvWx",
+    "postgres://svc:hunter2secret@db.internal:5432/orders",
+]
+WORDS = (
+    "customer order refund shipping delayed invoice total due address update ticket "
+    "priority billing account warehouse carrier tracking label return policy"
+).split()
+
+
+def realistic_event(rng: random.Random, i: int) -> dict[str, Any]:
+    """A ~1 KB step: a tool call with structured input and output, sometimes a secret."""
+    prose = " ".join(rng.choice(WORDS) for _ in range(60))
+    note = rng.choice(SECRETS) if rng.random() < 0.1 else prose[:80]
+    return {
+        "id": uuid.uuid4().hex,
+        "type": rng.choice(["prompt", "model", "tool", "tool", "action"]),
+        "name": rng.choice(["order_lookup", "classify", "draft_reply", "crm_update"]),
+        "status": "ok",
+        "duration_ms": round(rng.uniform(5, 900), 1),
+        "input": {"ticket": 10_000 + i, "text": prose[:420], "note": note},
+        "output": {
+            "label": rng.choice(WORDS),
+            "confidence": round(rng.random(), 3),
+            "summary": prose[200:520],
+        },
+        "model": "gpt-4o-mini",
+        "settings": {"temperature": 0.2, "max_tokens": 512},
+        "tokens_in": rng.randint(100, 2000),
+        "tokens_out": rng.randint(10, 400),
+    }
+
+
+def make_batches(count: int, size: int, seed: int = 7) -> list[list[dict[str, Any]]]:
+    rng = random.Random(seed)
+    return [[realistic_event(rng, b * size + i) for i in range(size)] for b in range(count)]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def prepare_postgres_schema(schema: str, drop: bool = False) -> None:
+    engine = create_engine(POSTGRES_URL)
+    async with engine.begin() as connection:
+        verb = f'DROP SCHEMA IF EXISTS "{schema}" CASCADE' if drop else f'CREATE SCHEMA "{schema}"'
+        await connection.execute(text(verb))
+    await engine.dispose()
+
+
+async def through_api(
+    env: dict[str, str], batches: list[list[dict[str, Any]]], concurrency: int
+) -> tuple[float, float]:
+    """Start the server, send every batch, return (events/s, server peak RSS in MB)."""
+    python = str(Path(sys.executable))
+    subprocess.run(
+        [python, "-m", "bot.cli", "db", "upgrade"], env=env, check=True, capture_output=True
+    )
+    token = subprocess.run(
+        [python, "-m", "bot.cli", "token", "create", "ticket-triage"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    server = subprocess.Popen(
+        [python, "-m", "bot.cli", "serve"], env=env, stderr=subprocess.DEVNULL
+    )
+    base = f"http://127.0.0.1:{env['HANDRAIL_PORT']}"
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        async with aiohttp.ClientSession(headers=headers) as session:
+            for _ in range(100):
+                try:
+                    async with session.get(f"{base}/healthz") as response:
+                        if response.status == 200:
+                            break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+            runs = []
+            for _ in range(concurrency):
+                async with session.post(f"{base}/api/v1/runs", json={}) as response:
+                    runs.append((await response.json())["run_id"])
+            queue: asyncio.Queue[list[dict[str, Any]]] = asyncio.Queue()
+            for batch in batches:
+                queue.put_nowait(batch)
+
+            async def sender(run_id: str) -> None:
+                while not queue.empty():
+                    batch = queue.get_nowait()
+                    async with session.post(
+                        f"{base}/api/v1/runs/{run_id}/events", json={"events": batch}
+                    ) as response:
+                        assert response.status == 202, await response.text()
+
+            started = time.perf_counter()
+            await asyncio.gather(*(sender(run_id) for run_id in runs))
+            elapsed = time.perf_counter() - started
+        return sum(len(b) for b in batches) / elapsed, peak_rss_mb(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+async def raw_executemany(
+    url: str, schema: str | None, batches: list[list[dict[str, Any]]]
+) -> float:
+    """The same rows, inserted with Core executemany, one transaction per batch."""
+    engine = create_engine(url, schema=schema)
+    now = datetime.now(UTC)
+    run_id = f"raw-{uuid.uuid4().hex}"
+    async with engine.begin() as connection:
+        await connection.execute(
+            insert(Run).values(
+                id=run_id, workflow="ticket-triage", status="running", started_at=now, event_count=0
+            )
+        )
+    seq = 0
+    rows_per_batch = []
+    for batch in batches:
+        rows = []
+        for event in batch:
+            seq += 1
+            rows.append(
+                {
+                    "run_id": run_id,
+                    "workflow": "ticket-triage",
+                    "seq": seq,
+                    "client_id": event["id"],
+                    "type": event["type"],
+                    "name": event["name"],
+                    "status": event["status"],
+                    "started_at": None,
+                    "ended_at": None,
+                    "duration_ms": event["duration_ms"],
+                    "input": event["input"],
+                    "output": event["output"],
+                    "error": None,
+                    "model": event["model"],
+                    "settings": event["settings"],
+                    "prompt_version": None,
+                    "tokens_in": event["tokens_in"],
+                    "tokens_out": event["tokens_out"],
+                    "redactions": None,
+                    "recorded_at": now,
+                }
+            )
+        rows_per_batch.append(rows)
+    started = time.perf_counter()
+    for rows in rows_per_batch:
+        async with engine.begin() as connection:
+            await connection.execute(insert(Event), rows)
+    elapsed = time.perf_counter() - started
+    await engine.dispose()
+    return seq / elapsed
+
+
+async def bench_store(name: str, batches: list[list[dict[str, Any]]], concurrency: int) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix=f"handrail-bench-{name}-"))
+    shutil.copy(ROOT / "workflows.example.yml", workdir / "workflows.yml")
+    schema = None
+    if name == "sqlite":
+        url = f"sqlite+aiosqlite:///{workdir / 'handrail.db'}"
+    else:
+        url = POSTGRES_URL
+        schema = f"handrail_bench_{uuid.uuid4().hex[:8]}"
+        await prepare_postgres_schema(schema)
+    env = {
+        **os.environ,
+        "HANDRAIL_DATABASE_URL": url,
+        "HANDRAIL_CONFIG": str(workdir / "workflows.yml"),
+        "HANDRAIL_PORT": str(free_port()),
+        **({"HANDRAIL_DATABASE_SCHEMA": schema} if schema else {}),
+    }
+    try:
+        api_rate, rss = await through_api(env, batches, concurrency)
+        raw_rate = await raw_executemany(url, schema, batches)
+    finally:
+        if schema:
+            await prepare_postgres_schema(schema, drop=True)
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(
+        f"{name:<10} API {api_rate:>9,.0f} events/s   raw executemany {raw_rate:>9,.0f} rows/s   "
+        f"ratio {api_rate / raw_rate:>5.0%}   server peak RSS {rss:,.0f} MB"
+    )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batches", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--stores", default="sqlite,postgres")
+    args = parser.parse_args()
+    batches = make_batches(args.batches, 100)
+    size = len(str(batches[0][0]))
+    print(
+        f"{args.batches} batches x 100 events (~{size} bytes each), {args.concurrency} concurrent senders"
+    )
+    for store in args.stores.split(","):
+        await bench_store(store, batches, args.concurrency)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
