@@ -7,7 +7,7 @@ import re
 from ulid import ULID
 
 #: A client may choose its own run ID; it must be safe in a URL, a Slack message and a log.
-RUN_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+RUN_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
 RUN_ID = re.compile(RUN_ID_PATTERN)
 
 

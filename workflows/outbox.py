@@ -1,0 +1,144 @@
+"""The transactional outbox: every write to Slack or to an automation starts as a row here.
+
+A row is added in the same transaction as the state change that causes it, so a crash,
+a Slack outage or a rate limit delays delivery but never loses it; ``dedupe_key`` makes
+adding it twice a no-op. The domain never formats Slack messages: a Slack row names a
+*renderer* and the record it shows (``{"render": "handoff", "ref": handoff_id}``), and the
+delivery worker in ``bot/`` renders the record's state at send time.
+
+Row kinds and payloads:
+
+``slack.post``
+    ``{"channel", "render", "ref", "thread_of"?, "metadata"?}`` — a new message;
+    ``thread_of`` is the dedupe key of an earlier ``slack.post`` whose message this one
+    replies to. The worker stores ``{"channel", "ts"}`` in ``result`` once Slack accepts it.
+``slack.update``
+    ``{"message_key", "render", "ref"}`` — re-render the message posted by the row whose
+    dedupe key is ``message_key``, in place.
+``webhook``
+    ``{"url", "workflow", "body", "idempotency_key"}`` — a signed POST to the automation.
+
+Rows with the same ``ordering_key`` are delivered strictly in ``id`` order. A row added
+with ``held=True`` (its workflow is paused) waits until it is released.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.models import OutboxMessage
+from store.repositories.runs import insert_ignoring_conflicts
+
+SLACK_POST = "slack.post"
+SLACK_UPDATE = "slack.update"
+WEBHOOK = "webhook"
+
+PENDING = "pending"
+SENDING = "sending"
+DONE = "done"
+FAILED = "failed"
+HELD = "held"
+
+#: The Slack message-metadata event type that marks Handrail's own posts.
+METADATA_EVENT_TYPE = "handrail_outbox"
+
+
+async def enqueue(
+    db: AsyncSession,
+    *,
+    kind: str,
+    dedupe_key: str,
+    payload: dict[str, Any],
+    now: datetime,
+    ordering_key: str | None = None,
+    workflow: str | None = None,
+    held: bool = False,
+) -> None:
+    """Add a delivery to the outbox in the caller's transaction; a repeat key is ignored."""
+    if kind == SLACK_POST:
+        payload = {
+            **payload,
+            "metadata": {
+                "event_type": METADATA_EVENT_TYPE,
+                "event_payload": {"outbox_key": dedupe_key},
+            },
+        }
+    await db.execute(
+        insert_ignoring_conflicts(db, OutboxMessage).values(
+            kind=kind,
+            dedupe_key=dedupe_key,
+            ordering_key=ordering_key,
+            workflow=workflow,
+            payload=payload,
+            status=HELD if held else PENDING,
+            attempts=0,
+            available_at=now,
+            created_at=now,
+        )
+    )
+
+
+async def post_message(
+    db: AsyncSession,
+    *,
+    key: str,
+    channel: str,
+    render: str,
+    ref: str,
+    now: datetime,
+    workflow: str | None = None,
+    thread_of: str | None = None,
+    ordering_key: str | None = None,
+) -> None:
+    """Queue a new Slack message showing ``ref`` through the renderer ``render``."""
+    payload: dict[str, Any] = {"channel": channel, "render": render, "ref": ref}
+    if thread_of is not None:
+        payload["thread_of"] = thread_of
+    await enqueue(
+        db,
+        kind=SLACK_POST,
+        dedupe_key=key,
+        payload=payload,
+        now=now,
+        ordering_key=ordering_key or key,
+        workflow=workflow,
+    )
+
+
+async def update_message(
+    db: AsyncSession,
+    *,
+    key: str,
+    message_key: str,
+    render: str,
+    ref: str,
+    now: datetime,
+    workflow: str | None = None,
+) -> None:
+    """Queue an in-place update of the message posted under ``message_key``.
+
+    It shares the post's ordering key, so it can never overtake the post it edits.
+    """
+    await enqueue(
+        db,
+        kind=SLACK_UPDATE,
+        dedupe_key=key,
+        payload={"message_key": message_key, "render": render, "ref": ref},
+        now=now,
+        ordering_key=message_key,
+        workflow=workflow,
+    )
+
+
+async def release_held(db: AsyncSession, *, workflow: str, now: datetime) -> int:
+    """Release every held delivery of ``workflow`` (on resume), keeping their order."""
+    result = await db.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.workflow == workflow, OutboxMessage.status == HELD)
+        .values(status=PENDING, available_at=now)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
