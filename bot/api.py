@@ -16,10 +16,14 @@ from pydantic import BaseModel
 
 from bot.api_errors import Handler
 from bot.services import SERVICES
+from store.repositories import handoffs as handoff_rows
 from store.repositories import workflows as workflow_rows
-from workflows import credentials, runs
+from workflows import credentials, decisions, gate, handoffs, runs
 from workflows.credentials import Principal
-from workflows.schemas import EventBatch, RunFinish, RunStart
+from workflows.errors import InvalidInput, Paused
+from workflows.pausing import pause_state
+from workflows.policy import GateQuestion
+from workflows.schemas import EventBatch, GateBody, HandoffBody, RunFinish, RunStart
 from workflows.story import read_run_story, story_to_json
 
 BodyT = TypeVar("BodyT", bound=BaseModel)
@@ -142,6 +146,114 @@ async def get_workflow(request: web.Request) -> web.Response:
     )
 
 
+async def ask_gate(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    principal = await authenticate(request, "runs:write")
+    body = await read_body(request, GateBody)
+    policy = services.workflow(principal.workflow)
+    redacted = (
+        services.redactors[principal.workflow]
+        .redact({"draft": body.draft, "summary": body.summary, "payload": body.payload})
+        .value
+    )
+    async with services.sessions() as db, db.begin():
+        answer = await gate.ask_gate(
+            db,
+            workflow=principal.workflow,
+            policy=policy,
+            run_id=request.match_info["run_id"],
+            question=GateQuestion(
+                action=body.action,
+                draft=redacted["draft"],
+                confidence=body.confidence,
+                summary=redacted["summary"],
+            ),
+            payload=redacted["payload"],
+            now=services.clock(),
+        )
+    services.wake_outbox()
+    result: dict[str, Any] = {"verdict": answer.verdict, "reason": answer.reason}
+    if answer.handoff_id is not None:
+        result["handoff_id"] = answer.handoff_id
+    return json_response(result)
+
+
+async def open_handoff(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    principal = await authenticate(request, "handoffs:write")
+    body = await read_body(request, HandoffBody)
+    policy = services.workflow(principal.workflow)
+    fields = services.redactors[principal.workflow].redact(body.model_dump()).value
+    run_id = request.match_info["run_id"]
+    async with services.sessions() as db, db.begin():
+        await runs.get_run_of(db, workflow=principal.workflow, run_id=run_id)
+        state = await pause_state(db, principal.workflow)
+        if state is not None:
+            raise Paused(
+                f"workflow {principal.workflow} is paused by {state.paused_by}"
+                + (f": {state.reason}" if state.reason else "")
+                + "; no new handoffs until an admin resumes it"
+            )
+        handoff = await handoffs.open_handoff(
+            db,
+            workflow=principal.workflow,
+            policy=policy,
+            run_id=run_id,
+            request=handoffs.HandoffRequest(**fields),
+            now=services.clock(),
+        )
+    services.wake_outbox()
+    return json_response({"handoff_id": handoff.id, "status": handoff.status}, 201)
+
+
+MAX_WAIT_SECONDS = 60.0
+
+
+async def get_handoff(request: web.Request) -> web.Response:
+    """The decision on a handoff; with ``?wait=N`` it waits up to N seconds for one."""
+    services = request.app[SERVICES]
+    principal = await authenticate(request, "runs:read")
+    handoff_id = request.match_info["handoff_id"]
+    wait = _wait_seconds(request.query.get("wait"))
+    deadline = time.monotonic() + wait
+    while True:
+        async with services.readers() as db:
+            handoff = await handoffs.get_handoff_of(
+                db, handoff_id=handoff_id, workflow=principal.workflow
+            )
+            body = decisions.delivery_json(handoff, await handoff_rows.get_decision(db, handoff_id))
+        if (
+            handoff.status == "pending"
+            and handoff.expires_at
+            and handoff.expires_at <= services.clock()
+        ):
+            async with services.sessions() as db, db.begin():
+                await handoffs.expire_overdue(db, now=services.clock())
+            services.wake_outbox()
+            continue
+        remaining = deadline - time.monotonic()
+        if body["status"] not in ("pending", "held") or remaining <= 0:
+            return json_response(body)
+        await services.signals.wait(handoff_id, min(remaining, 1.0))
+
+
+def _wait_seconds(raw: str | None) -> float:
+    if raw is None:
+        return 0.0
+    try:
+        wait = float(raw)
+    except ValueError:
+        raise InvalidInput(
+            f"wait must be a number of seconds, not {raw!r}", details=[{"loc": "query.wait"}]
+        ) from None
+    if not 0 <= wait <= MAX_WAIT_SECONDS:
+        raise InvalidInput(
+            f"wait must be between 0 and {MAX_WAIT_SECONDS:g} seconds",
+            details=[{"loc": "query.wait"}],
+        )
+    return wait
+
+
 async def healthz(request: web.Request) -> web.Response:
     return json_response({"ok": True})
 
@@ -173,6 +285,9 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/v1/runs/{run_id}/events", append_events)
     app.router.add_post("/api/v1/runs/{run_id}/finish", finish_run)
     app.router.add_get("/api/v1/runs/{run_id}", get_run)
+    app.router.add_post("/api/v1/runs/{run_id}/gate", ask_gate)
+    app.router.add_post("/api/v1/runs/{run_id}/handoffs", open_handoff)
+    app.router.add_get("/api/v1/handoffs/{handoff_id}", get_handoff)
     app.router.add_get("/api/v1/workflows/{name}", get_workflow)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)

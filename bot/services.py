@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -9,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.metrics import Metrics
 from bot.settings import Settings
+from bot.signals import Signals
 from store.engine import Sessions, create_read_sessions
 from workflows.clock import Clock
 from workflows.config import HandrailConfig, WorkflowConfig
@@ -36,11 +38,17 @@ class Services:
     metrics: Metrics = field(default_factory=Metrics)
     redactors: dict[str, Redactor] = field(default_factory=dict)
     readers: Sessions = field(init=False)
+    signals: Signals = field(default_factory=Signals)
+    outbox_wakeup: Callable[[], None] = field(default=lambda: None)
 
     def __post_init__(self) -> None:
         if not self.redactors:
             self.redactors = build_redactors(self.config)
         self.readers = create_read_sessions(self.engine)
+
+    def wake_outbox(self) -> None:
+        """Tell the delivery worker (if any) that rows were just committed."""
+        self.outbox_wakeup()
 
     def workflow(self, name: str) -> WorkflowConfig:
         """The brief of ``name``; a workflow removed from workflows.yml is not found."""

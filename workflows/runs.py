@@ -102,6 +102,37 @@ async def append_events(
     return AppendResult(accepted=len(fresh), duplicates=len(rows) - len(fresh), errors=errors)
 
 
+async def record_step(
+    db: AsyncSession,
+    *,
+    run_id: str,
+    workflow: str,
+    type: str,
+    name: str,
+    status: str | None,
+    output: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Append a step Handrail itself took (a gate verdict, a handoff, a decision).
+
+    These are written by the server from values it produced, so they skip redaction of
+    client input but share the run's order with the automation's own steps.
+    """
+    seq = await repo.reserve_event_seqs(db, run_id, 1)
+    row: dict[str, Any] = dict.fromkeys(repo.EVENT_COLUMNS)
+    row.update(
+        run_id=run_id,
+        workflow=workflow,
+        seq=seq,
+        type=type,
+        name=name,
+        status=status,
+        output=output,
+        recorded_at=now,
+    )
+    await repo.insert_events(db, [row])
+
+
 async def _drop_seen(
     db: AsyncSession, run_id: str, rows: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:

@@ -72,3 +72,36 @@ class RunFinish(_Body):
     status: Literal["succeeded", "failed", "cancelled"]
     result: JsonValue = None
     error: LongText | None = None
+
+
+ActionName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_.-]{0,99}$")]
+HANDOFF_KINDS = (
+    "draft",
+    "low_confidence",
+    "stop_rule",
+    "approval_required",
+    "tool_failure",
+    "other",
+)
+
+
+class GateBody(_Body):
+    action: ActionName
+    draft: LongText | None = None
+    confidence: Annotated[float, Field(ge=0, le=1)] | None = None
+    summary: Annotated[str, Field(max_length=2000)] | None = None
+    payload: Any = None
+
+
+class HandoffBody(_Body):
+    kind: Literal[
+        "draft", "low_confidence", "stop_rule", "approval_required", "tool_failure", "other"
+    ]
+    summary: Annotated[str, Field(min_length=1, max_length=2000)]
+    action: ActionName | None = None
+    draft: LongText | None = None
+    confidence: Annotated[float, Field(ge=0, le=1)] | None = None
+    tool: ShortText | None = None
+    error: LongText | None = None
+    last_step: Annotated[str, Field(max_length=2000)] | None = None
+    context: Any = None

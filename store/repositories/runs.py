@@ -52,7 +52,7 @@ async def list_existing_client_ids(
     return {client_id for client_id in result.scalars() if client_id is not None}
 
 
-_EVENT_COLUMNS = (
+EVENT_COLUMNS = (
     "run_id", "workflow", "seq", "client_id", "type", "name", "status", "started_at",
     "ended_at", "duration_ms", "input", "output", "error", "model", "settings",
     "prompt_version", "tokens_in", "tokens_out", "redactions", "recorded_at",
@@ -62,8 +62,8 @@ _TIME_COLUMNS = frozenset({"started_at", "ended_at", "recorded_at"})
 
 
 def _insert_events_sql(placeholder: Callable[[int], str]) -> str:
-    values = ", ".join(placeholder(i) for i in range(1, len(_EVENT_COLUMNS) + 1))
-    columns = ", ".join(_EVENT_COLUMNS)
+    values = ", ".join(placeholder(i) for i in range(1, len(EVENT_COLUMNS) + 1))
+    columns = ", ".join(EVENT_COLUMNS)
     # Fixed column names; every value is a bound parameter.
     return f"INSERT INTO events ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING"  # noqa: S608
 
@@ -94,7 +94,7 @@ async def insert_events(db: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """
     dialect = db.get_bind().dialect.name
     params = [
-        tuple(_driver_value(column, row[column], dialect) for column in _EVENT_COLUMNS)
+        tuple(_driver_value(column, row[column], dialect) for column in EVENT_COLUMNS)
         for row in rows
     ]
     connection = await db.connection()

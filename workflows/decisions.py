@@ -1,0 +1,188 @@
+"""Decisions: a reviewer approves, edits, rejects, takes over or asks for a retry.
+
+The first decision wins, decided by a conditional UPDATE in the database; the loser is told
+who decided and when. The decision, its trace step, the in-place message update, the thread
+reply and the webhook to the automation are written in one transaction. While the workflow
+is paused the decision is recorded but held: not released to the automation and its webhook
+not sent until an admin resumes.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.models import Decision, Handoff
+from store.repositories import handoffs as repo
+from workflows import outbox
+from workflows.config import WorkflowConfig
+from workflows.errors import Conflict, InvalidInput
+from workflows.handoffs import (
+    DECISION_REPLY_RENDER,
+    get_handoff_of,
+    post_key,
+    refresh_message,
+)
+from workflows.pausing import pause_state
+from workflows.runs import get_run_of, record_step
+from workflows.story import decision_json
+
+#: outcome → the handoff status it leaves behind.
+OUTCOME_STATUS = {
+    "approved": "approved",
+    "edited": "edited",
+    "rejected": "rejected",
+    "taken_over": "taken_over",
+    "retry_requested": "retry_requested",
+}
+TOOL_FAILURE_OUTCOMES = frozenset({"taken_over", "retry_requested"})
+REVIEW_OUTCOMES = frozenset({"approved", "edited", "rejected"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DecisionInput:
+    outcome: str
+    reviewer: str
+    final_text: str | None = None
+    reason: str | None = None
+    category: str | None = None
+
+
+def edit_diff(before: str, after: str) -> str:
+    """A unified diff of the reviewer's edit, line by line."""
+    lines = difflib.unified_diff(
+        before.splitlines(), after.splitlines(), "draft", "sent", lineterm="", n=1
+    )
+    return "\n".join(lines)
+
+
+async def record_decision(
+    db: AsyncSession,
+    *,
+    handoff_id: str,
+    policy: WorkflowConfig,
+    decision: DecisionInput,
+    now: datetime,
+) -> Decision:
+    """Record the first decision on a pending handoff and queue everything it causes."""
+    handoff = await get_handoff_of(db, handoff_id=handoff_id, workflow=None)
+    _check_outcome(handoff, decision)
+    if not await repo.claim_pending_handoff(db, handoff_id, OUTCOME_STATUS[decision.outcome], now):
+        raise await _already_decided(db, handoff)
+    paused = await pause_state(db, handoff.workflow) is not None
+    final_text = decision.final_text if decision.outcome == "edited" else None
+    if decision.outcome == "approved":
+        final_text = handoff.draft
+    row = Decision(
+        handoff_id=handoff_id,
+        run_id=handoff.run_id,
+        outcome=decision.outcome,
+        reviewer=decision.reviewer,
+        final_text=final_text,
+        diff=edit_diff(handoff.draft or "", final_text or "")
+        if decision.outcome == "edited"
+        else None,
+        reason=decision.reason,
+        category=decision.category,
+        decided_at=now,
+        latency_ms=int((now - handoff.created_at).total_seconds() * 1000),
+        released_at=None if paused else now,
+    )
+    repo.create_decision(db, row)
+    await db.flush()
+    await record_step(
+        db,
+        run_id=handoff.run_id,
+        workflow=handoff.workflow,
+        type="decision",
+        name=decision.outcome,
+        status="held" if paused else decision.outcome,
+        output={"handoff_id": handoff_id, **decision_json(row)},
+        now=now,
+    )
+    if decision.outcome == "taken_over":
+        await _mark_run_handed_over(db, handoff)
+    await refresh_message(db, handoff=handoff, reason="decided", now=now)
+    if handoff.channel is not None:
+        await outbox.post_message(
+            db,
+            key=f"handoff:{handoff_id}:decision-reply",
+            channel=handoff.channel,
+            render=DECISION_REPLY_RENDER,
+            ref=handoff_id,
+            thread_of=post_key(handoff_id),
+            ordering_key=post_key(handoff_id),
+            workflow=handoff.workflow,
+            now=now,
+        )
+    if policy.callback_url is not None:
+        key = f"handoff:{handoff_id}:webhook"
+        await outbox.enqueue(
+            db,
+            kind=outbox.WEBHOOK,
+            dedupe_key=key,
+            payload={
+                "url": str(policy.callback_url),
+                "workflow": handoff.workflow,
+                "body": delivery_json(handoff, row),
+                "idempotency_key": key,
+            },
+            workflow=handoff.workflow,
+            held=paused,
+            now=now,
+        )
+    return row
+
+
+def _check_outcome(handoff: Handoff, decision: DecisionInput) -> None:
+    allowed = TOOL_FAILURE_OUTCOMES | REVIEW_OUTCOMES
+    if handoff.kind == "tool_failure":
+        allowed = TOOL_FAILURE_OUTCOMES | {"rejected"}
+    if decision.outcome not in allowed:
+        raise InvalidInput(
+            f"'{decision.outcome}' is not a decision for a {handoff.kind} handoff",
+            details=[{"loc": "outcome"}],
+        )
+    if decision.outcome == "edited" and not (decision.final_text or "").strip():
+        raise InvalidInput("the edited text is empty", details=[{"loc": "final_text"}])
+    if decision.outcome == "rejected" and not (decision.reason or "").strip():
+        raise InvalidInput("a rejection needs a reason", details=[{"loc": "reason"}])
+
+
+async def _already_decided(db: AsyncSession, handoff: Handoff) -> Conflict:
+    await db.refresh(handoff)
+    existing = await repo.get_decision(db, handoff.id)
+    if existing is None:
+        return Conflict(
+            f"this handoff is {handoff.status}; nothing was recorded",
+            details=[{"loc": "handoff_id", "status": handoff.status}],
+        )
+    return Conflict(
+        f"already {existing.outcome.replace('_', ' ')} by <@{existing.reviewer}> at "
+        f"{existing.decided_at:%H:%M} UTC; nothing was changed",
+        details=[{"loc": "handoff_id", "status": handoff.status, "reviewer": existing.reviewer}],
+    )
+
+
+async def _mark_run_handed_over(db: AsyncSession, handoff: Handoff) -> None:
+    run = await get_run_of(db, workflow=handoff.workflow, run_id=handoff.run_id)
+    if run.status == "running":
+        run.status = "handed_over"
+
+
+def delivery_json(handoff: Handoff, decision: Decision | None) -> dict[str, Any]:
+    """What the automation receives, by long-poll or webhook: the outcome and what to use."""
+    released = decision is not None and decision.released_at is not None
+    status = handoff.status if released or decision is None else "held"
+    return {
+        "handoff_id": handoff.id,
+        "run_id": handoff.run_id,
+        "workflow": handoff.workflow,
+        "kind": handoff.kind,
+        "status": status,
+        "decision": decision_json(decision) if decision is not None and released else None,
+    }

@@ -1,0 +1,194 @@
+"""Handoffs: cases put in front of a person, and what a person sees of them.
+
+Opening a handoff writes the handoff, a step in the run's trace and the Slack post in one
+transaction (the post through the outbox), so a handoff never exists without its message
+being on its way, nor a message without its handoff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.models import Decision, Handoff
+from store.repositories import handoffs as repo
+from workflows import outbox
+from workflows.config import WorkflowConfig
+from workflows.errors import NotFound
+from workflows.identifiers import new_id
+from workflows.pausing import pause_banner, pause_state
+from workflows.runs import record_step
+from workflows.views import DecisionView, HandoffView
+
+HANDOFF_RENDER = "handoff"
+DECISION_REPLY_RENDER = "decision_reply"
+
+
+def post_key(handoff_id: str) -> str:
+    """The outbox key of a handoff's Slack message; updates and replies refer to it."""
+    return f"handoff:{handoff_id}:post"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HandoffRequest:
+    kind: str
+    summary: str
+    action: str | None = None
+    draft: str | None = None
+    confidence: float | None = None
+    stop_topic: str | None = None
+    tool: str | None = None
+    error: str | None = None
+    last_step: str | None = None
+    context: Any = None
+    payload: Any = None
+
+
+async def open_handoff(
+    db: AsyncSession,
+    *,
+    workflow: str,
+    policy: WorkflowConfig,
+    run_id: str,
+    request: HandoffRequest,
+    now: datetime,
+) -> Handoff:
+    """Record the handoff, note it in the trace, and queue its message for the reviewers."""
+    handoff = Handoff(
+        id=new_id("hof"),
+        run_id=run_id,
+        workflow=workflow,
+        kind=request.kind,
+        status="pending",
+        action=request.action,
+        summary=request.summary,
+        draft=request.draft,
+        confidence=request.confidence,
+        threshold=policy.confidence_threshold,
+        stop_topic=request.stop_topic,
+        tool=request.tool,
+        error=request.error,
+        last_step=request.last_step,
+        context=request.context,
+        payload=request.payload,
+        channel=policy.review_channel,
+        created_at=now,
+        expires_at=now + policy.review_timeout,
+    )
+    repo.create_handoff(db, handoff)
+    await db.flush()
+    await record_step(
+        db,
+        run_id=run_id,
+        workflow=workflow,
+        type="handoff",
+        name=request.kind,
+        status="pending",
+        output={"handoff_id": handoff.id, "summary": request.summary},
+        now=now,
+    )
+    if policy.review_channel is not None:
+        await outbox.post_message(
+            db,
+            key=post_key(handoff.id),
+            channel=policy.review_channel,
+            render=HANDOFF_RENDER,
+            ref=handoff.id,
+            workflow=workflow,
+            now=now,
+        )
+    return handoff
+
+
+async def get_handoff_of(db: AsyncSession, *, handoff_id: str, workflow: str | None) -> Handoff:
+    """The handoff; with ``workflow`` given, another workflow's handoff is not found."""
+    handoff = await repo.get_handoff(db, handoff_id)
+    if handoff is None or (workflow is not None and handoff.workflow != workflow):
+        raise NotFound(
+            f"no handoff '{handoff_id}'; it may have been removed with its run",
+            details=[{"loc": "handoff_id"}],
+        )
+    return handoff
+
+
+def decision_view(decision: Decision) -> DecisionView:
+    return DecisionView(
+        outcome=decision.outcome,
+        reviewer=decision.reviewer,
+        decided_at=decision.decided_at,
+        final_text=decision.final_text,
+        diff=decision.diff,
+        reason=decision.reason,
+        category=decision.category,
+        latency_ms=decision.latency_ms,
+    )
+
+
+async def load_handoff_view(db: AsyncSession, handoff_id: str) -> HandoffView:
+    """What a reviewer sees of a handoff now: its state, its decision, any pause banner."""
+    handoff = await get_handoff_of(db, handoff_id=handoff_id, workflow=None)
+    decision = await repo.get_decision(db, handoff_id)
+    banner = (
+        pause_banner(await pause_state(db, handoff.workflow))
+        if handoff.status == "pending"
+        else None
+    )
+    return HandoffView(
+        id=handoff.id,
+        workflow=handoff.workflow,
+        run_id=handoff.run_id,
+        kind=handoff.kind,
+        status=handoff.status,
+        summary=handoff.summary,
+        action=handoff.action,
+        draft=handoff.draft,
+        confidence=handoff.confidence,
+        threshold=handoff.threshold,
+        stop_topic=handoff.stop_topic,
+        tool=handoff.tool,
+        error=handoff.error,
+        last_step=handoff.last_step,
+        created_at=handoff.created_at,
+        paused_banner=banner,
+        decision=decision_view(decision) if decision else None,
+        expired_at=handoff.decided_at if handoff.status == "expired" else None,
+    )
+
+
+async def refresh_message(
+    db: AsyncSession, *, handoff: Handoff, reason: str, now: datetime
+) -> None:
+    """Queue an in-place update of the handoff's message (decided, expired, paused…)."""
+    if handoff.channel is None:
+        return
+    await outbox.update_message(
+        db,
+        key=f"handoff:{handoff.id}:update:{reason}",
+        message_key=post_key(handoff.id),
+        render=HANDOFF_RENDER,
+        ref=handoff.id,
+        workflow=handoff.workflow,
+        now=now,
+    )
+
+
+async def expire_overdue(db: AsyncSession, *, now: datetime) -> Sequence[Handoff]:
+    """Expire handoffs past their review timeout. Expiry is never approval."""
+    expired = await repo.expire_overdue_handoffs(db, now)
+    for handoff in expired:
+        await record_step(
+            db,
+            run_id=handoff.run_id,
+            workflow=handoff.workflow,
+            type="handoff",
+            name="expired",
+            status="expired",
+            output={"handoff_id": handoff.id, "note": "no decision in time; not approved"},
+            now=now,
+        )
+        await refresh_message(db, handoff=handoff, reason="expired", now=now)
+    return expired

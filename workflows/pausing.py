@@ -1,0 +1,28 @@
+"""Reading the pause switch of a workflow (the switch itself is thrown in ``pause``)."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.repositories import workflows as workflow_rows
+from workflows.policy import PauseState
+
+ALL_WORKFLOWS = "*"
+
+
+async def pause_state(db: AsyncSession, workflow: str) -> PauseState | None:
+    """The pause in force for ``workflow``: its own, or the one on all workflows."""
+    for name in (workflow, ALL_WORKFLOWS):
+        row = await workflow_rows.get_workflow(db, name)
+        if row is not None and row.paused_at is not None:
+            return PauseState(paused_by=row.paused_by or "someone", reason=row.paused_reason)
+    return None
+
+
+def pause_banner(state: PauseState | None) -> str | None:
+    """The line shown on open handoff messages while their workflow is paused."""
+    if state is None:
+        return None
+    by = f"<@{state.paused_by}>" if state.paused_by[:1] in ("U", "W") else state.paused_by
+    why = f": {state.reason}" if state.reason else ""
+    return f"Paused by {by}{why}. Decisions are recorded but held until the workflow resumes."

@@ -1,0 +1,108 @@
+"""The workflow's written policy, applied to one gate question. Pure: no I/O.
+
+Order matters and is part of the contract: paused → deny; action not allowed → deny;
+shadow mode → shadow; approval required, a stop topic, low or missing confidence, or
+review mode → review; otherwise allow.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+from workflows.config import WorkflowConfig
+
+Verdict = Literal["allow", "review", "deny", "shadow"]
+
+
+@dataclass(frozen=True, slots=True)
+class GateQuestion:
+    action: str
+    draft: str | None = None
+    confidence: float | None = None
+    summary: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PauseState:
+    paused_by: str
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class GateDecision:
+    """The verdict, why, and what a person would be shown if it goes to review."""
+
+    verdict: Verdict
+    reason: str
+    handoff_kind: str | None = None
+    stop_topic: str | None = None
+
+
+@lru_cache(maxsize=256)
+def _stop_topic_pattern(topics: tuple[str, ...]) -> re.Pattern[str] | None:
+    if not topics:
+        return None
+    words = [r"\s+".join(re.escape(part) for part in topic.split()) for topic in topics]
+    return re.compile(r"\b(" + "|".join(words) + r")\b", re.IGNORECASE)
+
+
+def find_stop_topic(policy: WorkflowConfig, *texts: str | None) -> str | None:
+    """The first stop topic that occurs as whole words, in any case, in ``texts``."""
+    pattern = _stop_topic_pattern(tuple(policy.stop_topics))
+    if pattern is None:
+        return None
+    for text in texts:
+        if text and (match := pattern.search(text)):
+            found = " ".join(match.group(1).lower().split())
+            return next((t for t in policy.stop_topics if t.lower() == found), found)
+    return None
+
+
+def evaluate(
+    policy: WorkflowConfig, question: GateQuestion, *, workflow: str, paused: PauseState | None
+) -> GateDecision:
+    """Apply ``policy`` to ``question``; the reason is written for the person reading a trace."""
+    if paused is not None:
+        why = f": {paused.reason}" if paused.reason else ""
+        return GateDecision("deny", f"workflow {workflow} is paused by {paused.paused_by}{why}")
+    if question.action not in policy.allowed_actions:
+        allowed = ", ".join(policy.allowed_actions) or "nothing"
+        return GateDecision(
+            "deny", f"action '{question.action}' is not allowed for {workflow} (allowed: {allowed})"
+        )
+    stop_topic = find_stop_topic(policy, question.draft, question.summary)
+    reasons: list[tuple[str, str]] = []
+    if stop_topic is not None:
+        reasons.append(("stop_rule", f'stop topic "{stop_topic}"'))
+    if question.action in policy.require_approval:
+        reasons.append(("approval_required", f"action '{question.action}' requires approval"))
+    if question.confidence is None:
+        reasons.append(("low_confidence", "confidence missing"))
+    elif question.confidence < policy.confidence_threshold:
+        reasons.append(
+            (
+                "low_confidence",
+                f"confidence {question.confidence:g} < {policy.confidence_threshold:g}",
+            )
+        )
+    if policy.mode == "shadow":
+        kind = reasons[0][0] if reasons else "draft"
+        return GateDecision(
+            "shadow",
+            "shadow mode: the case is posted for comparison; do not act",
+            handoff_kind=kind,
+            stop_topic=stop_topic,
+        )
+    if policy.mode == "review" and not reasons:
+        reasons.append(("draft" if question.draft else "other", "workflow is in review mode"))
+    if reasons:
+        return GateDecision(
+            "review",
+            "; ".join(reason for _, reason in reasons),
+            handoff_kind=reasons[0][0],
+            stop_topic=stop_topic,
+        )
+    return GateDecision("allow", "within policy")
