@@ -1,0 +1,229 @@
+"""The gate and handoffs over HTTP, and decisions reaching the automation."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+from sqlalchemy import select
+
+from bot.services import Services
+from store.models import OutboxMessage, Workflow
+from tests.conftest import bearer
+from workflows.clock import ManualClock
+from workflows.decisions import DecisionInput, record_decision
+from workflows.errors import Conflict
+
+Client = TestClient[Any, Any]
+
+
+async def new_run(client: Client, token: str) -> str:
+    response = await client.post("/api/v1/runs", json={}, headers=bearer(token))
+    return str((await response.json())["run_id"])
+
+
+async def gate(client: Client, token: str, run_id: str, **body: Any) -> tuple[int, Any]:
+    response = await client.post(f"/api/v1/runs/{run_id}/gate", json=body, headers=bearer(token))
+    return response.status, await response.json()
+
+
+async def decide(services: Services, handoff_id: str, **decision: Any) -> None:
+    decision.setdefault("reviewer", "U0ALICE")
+    async with services.sessions() as db, db.begin():
+        await record_decision(
+            db,
+            handoff_id=handoff_id,
+            policy=services.config.workflows["ticket-triage"],
+            decision=DecisionInput(**decision),
+            now=services.clock(),
+        )
+    services.signals.notify(handoff_id)
+
+
+async def test_review_verdict_opens_a_handoff_and_queues_its_message(
+    client: Client, token: str, services: Services
+) -> None:
+    """send_reply needs approval: the gate answers review with a handoff and queues the post."""
+    run_id = await new_run(client, token)
+    status, body = await gate(
+        client, token, run_id, action="send_reply", draft="Hi, here is your answer.", confidence=0.9
+    )
+    assert status == 200
+    assert body["verdict"] == "review"
+    assert "requires approval" in body["reason"]
+    async with services.sessions() as db:
+        rows = (await db.execute(select(OutboxMessage))).scalars().all()
+    assert [(row.kind, row.payload["channel"], row.payload["ref"]) for row in rows] == [
+        ("slack.post", "C0REVIEW", body["handoff_id"])
+    ]
+
+
+async def test_every_verdict_is_a_step_in_the_trace(client: Client, token: str) -> None:
+    """The verdict and its reason appear in the run's story, in order."""
+    run_id = await new_run(client, token)
+    await gate(client, token, run_id, action="delete")
+    story = await (await client.get(f"/api/v1/runs/{run_id}", headers=bearer(token))).json()
+    step = story["events"][-1]
+    assert (step["type"], step["name"], step["status"]) == ("gate", "delete", "deny")
+    assert "not allowed" in step["output"]["reason"]
+
+
+async def test_confidence_outside_zero_to_one_is_422(client: Client, token: str) -> None:
+    """A confidence of 1.5 is refused and named."""
+    run_id = await new_run(client, token)
+    status, body = await gate(client, token, run_id, action="send_reply", confidence=1.5)
+    assert status == 422
+    assert body["error"]["details"][0]["loc"] == "confidence"
+
+
+async def test_malformed_action_is_422(client: Client, token: str) -> None:
+    """An action name that is not a slug is refused before the policy runs."""
+    run_id = await new_run(client, token)
+    status, body = await gate(client, token, run_id, action="Send Reply!")
+    assert status == 422
+    assert body["error"]["details"][0]["loc"] == "action"
+
+
+async def test_paused_workflow_gate_denies_and_handoffs_get_423(
+    client: Client, token: str, services: Services, clock: ManualClock
+) -> None:
+    """While paused the gate denies and a new handoff is refused with 423."""
+    run_id = await new_run(client, token)
+    async with services.sessions() as db, db.begin():
+        row = await db.get(Workflow, "ticket-triage")
+        assert row is not None
+        row.paused_at, row.paused_by, row.paused_reason = clock(), "U0OWNER", "bad drafts"
+    status, body = await gate(client, token, run_id, action="tag", confidence=0.99)
+    handoff = await client.post(
+        f"/api/v1/runs/{run_id}/handoffs",
+        json={"kind": "tool_failure", "summary": "order_lookup failed"},
+        headers=bearer(token),
+    )
+    assert body["verdict"] == "deny"
+    assert "paused by U0OWNER: bad drafts" in body["reason"]
+    assert handoff.status == 423
+
+
+async def test_tool_failure_handoff_keeps_the_full_error(client: Client, token: str) -> None:
+    """A tool-failure handoff stores the failed tool, full error and last step."""
+    run_id = await new_run(client, token)
+    error = "TimeoutError: timeout after 30 s from order_lookup\n  at line 2"
+    response = await client.post(
+        f"/api/v1/runs/{run_id}/handoffs",
+        json={
+            "kind": "tool_failure",
+            "summary": "lookup failed",
+            "tool": "order_lookup",
+            "error": error,
+            "last_step": "classified ticket",
+        },
+        headers=bearer(token),
+    )
+    assert response.status == 201
+    story = await (await client.get(f"/api/v1/runs/{run_id}", headers=bearer(token))).json()
+    assert story["handoffs"][0]["kind"] == "tool_failure"
+    assert story["events"][-1]["type"] == "handoff"
+
+
+async def test_long_poll_returns_the_decision_when_it_is_made(
+    client: Client, token: str, services: Services
+) -> None:
+    """A waiting poll is answered as soon as a reviewer approves."""
+    run_id = await new_run(client, token)
+    _, body = await gate(client, token, run_id, action="send_reply", draft="Hello", confidence=0.9)
+    handoff_id = body["handoff_id"]
+    poll = asyncio.create_task(
+        client.get(f"/api/v1/handoffs/{handoff_id}?wait=30", headers=bearer(token))
+    )
+    await asyncio.sleep(0)
+    await decide(services, handoff_id, outcome="approved")
+    response = await asyncio.wait_for(poll, 10)
+    answer = await response.json()
+    assert answer["status"] == "approved"
+    assert answer["decision"]["final_text"] == "Hello"
+    assert answer["decision"]["reviewer"] == "U0ALICE"
+
+
+async def test_poll_without_wait_answers_pending_at_once(client: Client, token: str) -> None:
+    """Without wait the handoff's current state comes back immediately."""
+    run_id = await new_run(client, token)
+    _, body = await gate(client, token, run_id, action="send_reply", draft="Hello", confidence=0.9)
+    response = await client.get(f"/api/v1/handoffs/{body['handoff_id']}", headers=bearer(token))
+    assert (await response.json())["status"] == "pending"
+
+
+async def test_edit_records_final_text_and_diff(
+    client: Client, token: str, services: Services
+) -> None:
+    """An edit keeps the final text and a diff against the draft, shown in the run."""
+    run_id = await new_run(client, token)
+    _, body = await gate(
+        client, token, run_id, action="send_reply", draft="Hi\nBye", confidence=0.9
+    )
+    await decide(services, body["handoff_id"], outcome="edited", final_text="Hello\nBye")
+    story = await (await client.get(f"/api/v1/runs/{run_id}", headers=bearer(token))).json()
+    decision = story["handoffs"][0]["decision"]
+    assert decision["final_text"] == "Hello\nBye"
+    assert "-Hi" in decision["diff"]
+    assert "+Hello" in decision["diff"]
+
+
+async def test_the_first_decision_wins(client: Client, token: str, services: Services) -> None:
+    """Two decisions at once: one is recorded, the other is told who was first."""
+    run_id = await new_run(client, token)
+    _, body = await gate(client, token, run_id, action="send_reply", draft="Hi", confidence=0.9)
+    results = await asyncio.gather(
+        decide(services, body["handoff_id"], outcome="approved", reviewer="U0ALICE"),
+        decide(services, body["handoff_id"], outcome="rejected", reviewer="U0BOB", reason="no"),
+        return_exceptions=True,
+    )
+    conflicts = [r for r in results if isinstance(r, Conflict)]
+    assert len(conflicts) == 1
+    assert "already" in conflicts[0].message
+
+
+async def test_an_expired_handoff_is_never_approved(
+    client: Client, token: str, services: Services, clock: ManualClock
+) -> None:
+    """Past its review timeout a handoff reads expired, and a late approval is refused."""
+    run_id = await new_run(client, token)
+    _, body = await gate(client, token, run_id, action="send_reply", draft="Hi", confidence=0.9)
+    clock.advance(hours=3)
+    response = await client.get(f"/api/v1/handoffs/{body['handoff_id']}", headers=bearer(token))
+    answer = await response.json()
+    assert answer["status"] == "expired"
+    assert answer["decision"] is None
+    try:
+        await decide(services, body["handoff_id"], outcome="approved")
+    except Conflict as exc:
+        assert "expired" in exc.message
+    else:
+        raise AssertionError("an expired handoff accepted an approval")
+
+
+async def test_decision_on_paused_workflow_is_held(
+    client: Client, token: str, services: Services, clock: ManualClock
+) -> None:
+    """A decision made while paused is recorded but not released to the automation."""
+    run_id = await new_run(client, token)
+    _, body = await gate(client, token, run_id, action="send_reply", draft="Hi", confidence=0.9)
+    async with services.sessions() as db, db.begin():
+        row = await db.get(Workflow, "ticket-triage")
+        assert row is not None
+        row.paused_at, row.paused_by = clock(), "U0OWNER"
+    await decide(services, body["handoff_id"], outcome="approved")
+    response = await client.get(f"/api/v1/handoffs/{body['handoff_id']}", headers=bearer(token))
+    answer = await response.json()
+    assert answer["status"] == "held"
+    assert answer["decision"] is None
+
+
+async def test_wait_outside_bounds_is_422(client: Client, token: str) -> None:
+    """A wait longer than a minute is refused with the limit in the message."""
+    run_id = await new_run(client, token)
+    _, body = await gate(client, token, run_id, action="send_reply", draft="Hi", confidence=0.9)
+    response = await client.get(
+        f"/api/v1/handoffs/{body['handoff_id']}?wait=600", headers=bearer(token)
+    )
+    assert response.status == 422
