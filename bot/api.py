@@ -170,9 +170,14 @@ async def ask_gate(request: web.Request) -> web.Response:
             ),
             payload=redacted["payload"],
             now=services.clock(),
+            request_id=body.request_id,
         )
     services.wake_outbox()
-    result: dict[str, Any] = {"verdict": answer.verdict, "reason": answer.reason}
+    result: dict[str, Any] = {
+        "verdict": answer.verdict,
+        "reason": answer.reason,
+        "paused": answer.paused,
+    }
     if answer.handoff_id is not None:
         result["handoff_id"] = answer.handoff_id
     return json_response(result)
@@ -186,7 +191,7 @@ async def open_handoff(request: web.Request) -> web.Response:
     fields = services.redactors[principal.workflow].redact(body.model_dump()).value
     run_id = request.match_info["run_id"]
     async with services.sessions() as db, db.begin():
-        await runs.get_run_of(db, workflow=principal.workflow, run_id=run_id)
+        await runs.get_run_of(db, workflow=principal.workflow, run_id=run_id, for_update=True)
         state = await pause_state(db, principal.workflow)
         if state is not None:
             raise Paused(

@@ -224,3 +224,26 @@ async def test_wait_outside_bounds_is_422(client: Client, token: str) -> None:
         f"/api/v1/handoffs/{body['handoff_id']}?wait=600", headers=bearer(token)
     )
     assert response.status == 422
+
+
+async def test_a_retried_gate_question_gets_the_first_answer(
+    client: Client, token: str, services: Services
+) -> None:
+    """The same request_id twice returns the same handoff and opens only one."""
+    run_id = await new_run(client, token)
+    question = {"request_id": "q-1", "action": "send_reply", "draft": "Hi", "confidence": 0.9}
+    _, first = await gate(client, token, run_id, **question)
+    _, second = await gate(client, token, run_id, **question)
+    assert first == second
+    story = await (await client.get(f"/api/v1/runs/{run_id}", headers=bearer(token))).json()
+    assert len(story["handoffs"]) == 1
+
+
+async def test_a_retried_handoff_request_opens_one_handoff(client: Client, token: str) -> None:
+    """Opening a handoff twice with the same request_id returns the first handoff."""
+    run_id = await new_run(client, token)
+    body = {"request_id": "h-1", "kind": "tool_failure", "summary": "order_lookup failed"}
+    url = f"/api/v1/runs/{run_id}/handoffs"
+    first = await (await client.post(url, json=body, headers=bearer(token))).json()
+    second = await (await client.post(url, json=body, headers=bearer(token))).json()
+    assert first["handoff_id"] == second["handoff_id"]

@@ -17,7 +17,7 @@ from workflows.errors import Conflict
 from workflows.handoffs import HandoffRequest, open_handoff
 from workflows.pausing import pause_state
 from workflows.policy import GateQuestion, evaluate
-from workflows.runs import OPEN_STATUSES, get_run_of, record_step
+from workflows.runs import OPEN_STATUSES, find_step_output, get_run_of, record_step
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +25,7 @@ class GateAnswer:
     verdict: str
     reason: str
     handoff_id: str | None
+    paused: bool = False
 
 
 async def ask_gate(
@@ -36,15 +37,31 @@ async def ask_gate(
     question: GateQuestion,
     payload: Any,
     now: datetime,
+    request_id: str | None = None,
 ) -> GateAnswer:
-    """Apply the policy, record the verdict in the trace, open a handoff if a person must look."""
-    run = await get_run_of(db, workflow=workflow, run_id=run_id)
+    """Apply the policy, record the verdict in the trace, open a handoff if a person must look.
+
+    With ``request_id`` a repeated question (a client retry) gets the first answer back
+    instead of opening a second handoff.
+    """
+    run = await get_run_of(db, workflow=workflow, run_id=run_id, for_update=True)
+    step_id = f"gate:{request_id}" if request_id else None
+    if step_id is not None:
+        earlier = await find_step_output(db, run_id=run_id, client_id=step_id)
+        if earlier is not None:
+            return GateAnswer(
+                verdict=earlier["verdict"],
+                reason=earlier["reason"],
+                handoff_id=earlier.get("handoff_id"),
+                paused=bool(earlier.get("paused")),
+            )
     if run.status not in OPEN_STATUSES:
         raise Conflict(
             f"run '{run_id}' is finished ({run.status}); a finished run cannot act",
             details=[{"loc": "run_id", "status": run.status}],
         )
-    decision = evaluate(policy, question, workflow=workflow, paused=await pause_state(db, workflow))
+    paused = await pause_state(db, workflow)
+    decision = evaluate(policy, question, workflow=workflow, paused=paused)
     handoff_id = None
     if decision.handoff_kind is not None:
         handoff = await open_handoff(
@@ -71,7 +88,18 @@ async def ask_gate(
         type="gate",
         name=question.action,
         status=decision.verdict,
-        output={"verdict": decision.verdict, "reason": decision.reason, "handoff_id": handoff_id},
+        output={
+            "verdict": decision.verdict,
+            "reason": decision.reason,
+            "handoff_id": handoff_id,
+            "paused": paused is not None,
+        },
         now=now,
+        client_id=step_id,
     )
-    return GateAnswer(verdict=decision.verdict, reason=decision.reason, handoff_id=handoff_id)
+    return GateAnswer(
+        verdict=decision.verdict,
+        reason=decision.reason,
+        handoff_id=handoff_id,
+        paused=paused is not None,
+    )

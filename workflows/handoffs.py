@@ -21,7 +21,7 @@ from workflows.config import WorkflowConfig
 from workflows.errors import NotFound
 from workflows.identifiers import new_id
 from workflows.pausing import pause_banner, pause_state
-from workflows.runs import record_step
+from workflows.runs import find_step_output, record_step
 from workflows.views import DecisionView, HandoffView
 
 HANDOFF_RENDER = "handoff"
@@ -46,6 +46,7 @@ class HandoffRequest:
     last_step: str | None = None
     context: Any = None
     payload: Any = None
+    request_id: str | None = None
 
 
 async def open_handoff(
@@ -57,7 +58,15 @@ async def open_handoff(
     request: HandoffRequest,
     now: datetime,
 ) -> Handoff:
-    """Record the handoff, note it in the trace, and queue its message for the reviewers."""
+    """Record the handoff, note it in the trace, and queue its message for the reviewers.
+
+    With a ``request_id`` a repeated request returns the handoff the first one opened.
+    """
+    step_id = f"handoff:{request.request_id}" if request.request_id else None
+    if step_id is not None:
+        earlier = await find_step_output(db, run_id=run_id, client_id=step_id)
+        if earlier is not None:
+            return await get_handoff_of(db, handoff_id=earlier["handoff_id"], workflow=workflow)
     handoff = Handoff(
         id=new_id("hof"),
         run_id=run_id,
@@ -90,6 +99,7 @@ async def open_handoff(
         status="pending",
         output={"handoff_id": handoff.id, "summary": request.summary},
         now=now,
+        client_id=step_id,
     )
     if policy.review_channel is not None:
         await outbox.post_message(

@@ -60,9 +60,14 @@ async def start_run(
     return run, created
 
 
-async def get_run_of(db: AsyncSession, *, workflow: str, run_id: str) -> Run:
-    """The run, if it belongs to ``workflow``; another workflow's run is simply not found."""
-    run = await repo.get_run(db, run_id)
+async def get_run_of(
+    db: AsyncSession, *, workflow: str, run_id: str, for_update: bool = False
+) -> Run:
+    """The run, if it belongs to ``workflow``; another workflow's run is simply not found.
+
+    ``for_update`` locks the run row (PostgreSQL) so requests on one run take turns.
+    """
+    run = await repo.get_run(db, run_id, for_update=for_update)
     if run is None or run.workflow != workflow:
         raise NotFound(f"no run '{run_id}' in workflow '{workflow}'", details=[{"loc": "run_id"}])
     return run
@@ -112,15 +117,18 @@ async def record_step(
     status: str | None,
     output: dict[str, Any],
     now: datetime,
+    client_id: str | None = None,
 ) -> None:
     """Append a step Handrail itself took (a gate verdict, a handoff, a decision).
 
     These are written by the server from values it produced, so they skip redaction of
-    client input but share the run's order with the automation's own steps.
+    client input but share the run's order with the automation's own steps. ``client_id``
+    ties the step to the request that caused it, which makes that request idempotent.
     """
     seq = await repo.reserve_event_seqs(db, run_id, 1)
     row: dict[str, Any] = dict.fromkeys(repo.EVENT_COLUMNS)
     row.update(
+        client_id=client_id,
         run_id=run_id,
         workflow=workflow,
         seq=seq,
@@ -131,6 +139,14 @@ async def record_step(
         recorded_at=now,
     )
     await repo.insert_events(db, [row])
+
+
+async def find_step_output(
+    db: AsyncSession, *, run_id: str, client_id: str
+) -> dict[str, Any] | None:
+    """The output of the step recorded for an earlier request with the same ID, if any."""
+    event = await repo.get_event_by_client_id(db, run_id, client_id)
+    return event.output if event is not None else None
 
 
 async def _drop_seen(

@@ -85,7 +85,11 @@ HANDOFF_KINDS = (
 )
 
 
+RequestId = Annotated[str, Field(min_length=1, max_length=100)]
+
+
 class GateBody(_Body):
+    request_id: RequestId | None = None
     action: ActionName
     draft: LongText | None = None
     confidence: Annotated[float, Field(ge=0, le=1)] | None = None
@@ -94,6 +98,7 @@ class GateBody(_Body):
 
 
 class HandoffBody(_Body):
+    request_id: RequestId | None = None
     kind: Literal[
         "draft", "low_confidence", "stop_rule", "approval_required", "tool_failure", "other"
     ]

@@ -22,8 +22,15 @@ def insert_ignoring_conflicts(db: AsyncSession, model: type[Base]) -> Insert:
     return sqlite.insert(model).on_conflict_do_nothing()
 
 
-async def get_run(db: AsyncSession, run_id: str) -> Run | None:
-    return await db.get(Run, run_id)
+async def get_run(db: AsyncSession, run_id: str, *, for_update: bool = False) -> Run | None:
+    return await db.get(Run, run_id, with_for_update=for_update or None)
+
+
+async def get_event_by_client_id(db: AsyncSession, run_id: str, client_id: str) -> Event | None:
+    result = await db.execute(
+        select(Event).where(Event.run_id == run_id, Event.client_id == client_id)
+    )
+    return result.scalar_one_or_none()
 
 
 async def create_run_if_absent(db: AsyncSession, values: dict[str, Any]) -> bool:
