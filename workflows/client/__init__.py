@@ -48,13 +48,16 @@ from workflows.client.errors import (
     Unauthorized,
     WorkflowPaused,
 )
+from workflows.client.review import Decision, GateResult, ReviewTimeout
 from workflows.client.runs import Run, StepBlock
 from workflows.client.steps import Step
 from workflows.client.sync import HandrailSyncClient, SyncRun, SyncStepBlock
 
 __all__ = [
     "ConflictError",
+    "Decision",
     "FinishedRun",
+    "GateResult",
     "HandrailAPIError",
     "HandrailClient",
     "HandrailClientError",
@@ -64,6 +67,7 @@ __all__ = [
     "LoggedEvents",
     "PermissionDenied",
     "RateLimited",
+    "ReviewTimeout",
     "Run",
     "RunNotFound",
     "ServerError",

@@ -22,7 +22,9 @@ from typing import Any
 from pydantic import JsonValue
 from ulid import ULID
 
+from workflows.client import review as review_calls
 from workflows.client.errors import InvalidRequest
+from workflows.client.review import Decision, GateResult
 from workflows.client.runs import FinishStatus, Run
 from workflows.client.steps import Timer, new_event_id
 from workflows.client.transport import Sleep, Transport, Wait
@@ -188,6 +190,22 @@ class HandrailClient:
         url = self.transport.url("api", "v1", "runs", run_id, "finish")
         answer = await self.transport.request("POST", url, _dump(body))
         return FinishedRun(answer["run_id"], answer["status"])
+
+    async def gate(self, run_id: str, *, action: str, **question: Any) -> GateResult:
+        """Ask the gate before acting (see ``workflows.client.review.gate``)."""
+        return await review_calls.gate(self, run_id, action=action, **question)
+
+    async def review(self, run_id: str, *, action: str, **question: Any) -> Decision:
+        """Ask the gate and wait for a person if needed (``workflows.client.review.review``)."""
+        return await review_calls.review(self, run_id, action=action, **question)
+
+    async def open_handoff(self, run_id: str, *, kind: str, summary: str, **fields: Any) -> str:
+        """Hand a case to a person; returns the handoff ID."""
+        return await review_calls.open_handoff(self, run_id, kind=kind, summary=summary, **fields)
+
+    async def wait_for_decision(self, handoff_id: str, *, max_wait: float) -> Decision:
+        """Wait for a person's decision on ``handoff_id``."""
+        return await review_calls.wait_for_decision(self, handoff_id, max_wait=max_wait)
 
     async def get_run(self, run_id: str) -> dict[str, Any]:
         """The run as the server keeps it (redacted), with its steps in order."""

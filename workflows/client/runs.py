@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import asyncio
 from types import TracebackType
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import JsonValue
 
 from workflows.client.errors import HandrailAPIError
+from workflows.client.review import Decision
 from workflows.client.steps import Step, Timer, format_error, new_event_id
 from workflows.schemas import EventIn
 
@@ -161,6 +162,11 @@ class Run:
         finished = await self.client.finish_run(self.run_id, status, result=result, error=error)
         self.status = finished.status
         self._finished = True
+
+    async def review(self, *, action: str, **question: Any) -> Decision:
+        """Flush what is buffered, then ask the gate and wait for a person if needed."""
+        await self.flush()
+        return await self.client.review(self.run_id, action=action, **question)
 
     async def prompt(self, name: str, text: str, *, version: str | None = None) -> None:
         """The prompt as sent to the model, with its version so a change can be traced."""

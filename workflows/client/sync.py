@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from pydantic import JsonValue
 
 from workflows.client.client import FinishedRun, HandrailClient, LoggedEvents, StartedRun
+from workflows.client.review import Decision, GateResult
 from workflows.client.runs import FinishStatus, Run, StepBlock
 from workflows.client.steps import Step, Timer
 from workflows.client.transport import Sleep, Wait
@@ -126,6 +127,10 @@ class SyncRun:
         error: str | None = None,
     ) -> None:
         self._loop.call(self.async_run.finish(status, result=result, error=error))
+
+    def review(self, *, action: str, **question: Any) -> Decision:
+        """Ask the gate and wait for a person if needed; see ``Run.review``."""
+        return self._loop.call(self.async_run.review(action=action, **question))
 
     def prompt(self, name: str, text: str, *, version: str | None = None) -> None:
         self._loop.call(self.async_run.prompt(name, text, version=version))
@@ -263,6 +268,20 @@ class HandrailSyncClient:
         error: str | None = None,
     ) -> FinishedRun:
         return self._loop.call(self.client.finish_run(run_id, status, result=result, error=error))
+
+    def gate(self, run_id: str, *, action: str, **question: Any) -> GateResult:
+        return self._loop.call(self.client.gate(run_id, action=action, **question))
+
+    def review(self, run_id: str, *, action: str, **question: Any) -> Decision:
+        return self._loop.call(self.client.review(run_id, action=action, **question))
+
+    def open_handoff(self, run_id: str, *, kind: str, summary: str, **fields: Any) -> str:
+        return self._loop.call(
+            self.client.open_handoff(run_id, kind=kind, summary=summary, **fields)
+        )
+
+    def wait_for_decision(self, handoff_id: str, *, max_wait: float) -> Decision:
+        return self._loop.call(self.client.wait_for_decision(handoff_id, max_wait=max_wait))
 
     def get_run(self, run_id: str) -> dict[str, Any]:
         return self._loop.call(self.client.get_run(run_id))

@@ -1,0 +1,169 @@
+"""Asking before acting: the gate, handoffs, and waiting for a person's decision.
+
+``review()`` is the whole loop in one call: ask the gate; if the policy allows, go ahead;
+if it wants a person, wait (long-polling, in slices the server allows) until a reviewer
+approves, edits or rejects; if it denies because the workflow is paused, raise
+:class:`WorkflowPaused` so the automation stops instead of acting.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from workflows.client.errors import HandrailClientError, WorkflowPaused
+
+if TYPE_CHECKING:
+    from workflows.client.client import HandrailClient
+
+#: The longest single long-poll the server accepts.
+POLL_SLICE_SECONDS = 55.0
+WAITING = frozenset({"pending", "held"})
+
+
+@dataclass(frozen=True, slots=True)
+class GateResult:
+    verdict: str
+    reason: str
+    handoff_id: str | None
+    paused: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A handoff's outcome as the automation sees it."""
+
+    handoff_id: str
+    status: str
+    outcome: str | None
+    reviewer: str | None
+    text: str | None
+    reason: str | None
+    category: str | None
+
+    @property
+    def approved(self) -> bool:
+        """Approved as drafted or as edited: ``text`` is what may go out."""
+        return self.status in ("approved", "edited")
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> Decision:
+        decision = body.get("decision") or {}
+        return cls(
+            handoff_id=body["handoff_id"],
+            status=body["status"],
+            outcome=decision.get("outcome"),
+            reviewer=decision.get("reviewer"),
+            text=decision.get("final_text"),
+            reason=decision.get("reason"),
+            category=decision.get("category"),
+        )
+
+
+class ReviewTimeout(HandrailClientError):
+    """No decision arrived within the time the automation was willing to wait."""
+
+
+async def gate(
+    client: HandrailClient,
+    run_id: str,
+    *,
+    action: str,
+    draft: str | None = None,
+    confidence: float | None = None,
+    summary: str | None = None,
+    payload: Any = None,
+) -> GateResult:
+    """Ask the gate once; a retried request is answered from the first (same request_id)."""
+    body = {
+        "request_id": uuid.uuid4().hex,
+        "action": action,
+        "draft": draft,
+        "confidence": confidence,
+        "summary": summary,
+        "payload": payload,
+    }
+    url = client.transport.url("api", "v1", "runs", run_id, "gate")
+    answer = await client.transport.request(
+        "POST", url, {k: v for k, v in body.items() if v is not None}
+    )
+    return GateResult(
+        verdict=answer["verdict"],
+        reason=answer["reason"],
+        handoff_id=answer.get("handoff_id"),
+        paused=bool(answer.get("paused")),
+    )
+
+
+async def open_handoff(
+    client: HandrailClient, run_id: str, *, kind: str, summary: str, **fields: Any
+) -> str:
+    """Hand a case to a person directly (a tool failure, say); returns the handoff ID."""
+    body = {"request_id": uuid.uuid4().hex, "kind": kind, "summary": summary, **fields}
+    url = client.transport.url("api", "v1", "runs", run_id, "handoffs")
+    answer = await client.transport.request(
+        "POST", url, {k: v for k, v in body.items() if v is not None}
+    )
+    return str(answer["handoff_id"])
+
+
+async def wait_for_decision(
+    client: HandrailClient, handoff_id: str, *, max_wait: float
+) -> Decision:
+    """Long-poll until the handoff is decided or expired; ``ReviewTimeout`` past ``max_wait`` s."""
+    deadline = time.monotonic() + max_wait
+    url = client.transport.url("api", "v1", "handoffs", handoff_id)
+    while True:
+        left = deadline - time.monotonic()
+        wait = max(0.0, min(POLL_SLICE_SECONDS, left))
+        answer = await client.transport.request(
+            "GET",
+            url.with_query(wait=f"{wait:.1f}"),
+            attempt_timeout=wait + client.transport.timeout,
+        )
+        if answer["status"] not in WAITING:
+            return Decision.from_json(answer)
+        if time.monotonic() >= deadline:
+            raise ReviewTimeout(
+                f"no decision on handoff {handoff_id} within {max_wait:g} s "
+                f"(status: {answer['status']}); it is still waiting in Slack"
+            )
+
+
+async def review(
+    client: HandrailClient,
+    run_id: str,
+    *,
+    action: str,
+    draft: str | None = None,
+    confidence: float | None = None,
+    summary: str | None = None,
+    payload: Any = None,
+    max_wait: float = 3600.0,
+) -> Decision:
+    """Ask the gate and, when a person must look, wait for their decision.
+
+    Returns a ``Decision`` whose ``approved`` says whether to act and ``text`` what to send.
+    A policy ``allow`` comes back approved with the draft unchanged; a ``deny`` comes back
+    as ``denied``, except a pause, which raises ``WorkflowPaused``.
+    """
+    result = await gate(
+        client,
+        run_id,
+        action=action,
+        draft=draft,
+        confidence=confidence,
+        summary=summary,
+        payload=payload,
+    )
+    if result.paused:
+        raise WorkflowPaused(423, "paused", result.reason)
+    if result.verdict in ("allow", "deny"):
+        status = "approved" if result.verdict == "allow" else "denied"
+        return Decision("", status, None, None, draft, result.reason, None)
+    assert result.handoff_id is not None  # review and shadow always open a handoff
+    if result.verdict == "shadow":
+        return Decision(result.handoff_id, "shadow", None, None, None, result.reason, None)
+    return await wait_for_decision(client, result.handoff_id, max_wait=max_wait)
