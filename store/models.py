@@ -225,3 +225,60 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ParkedJob(Base):
+    """An unfinished job kept with its context, so a retry resumes instead of starting over."""
+
+    __tablename__ = "parked_jobs"
+    __table_args__ = (
+        Index("ix_parked_jobs_workflow_status_created_at", "workflow", "status", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    workflow: Mapped[str] = mapped_column(ForeignKey("workflows.name"))
+    status: Mapped[str] = mapped_column(String(16))
+    input_ref: Mapped[str | None] = mapped_column(Text)
+    last_step: Mapped[str] = mapped_column(Text)
+    extracted: Mapped[Any | None] = mapped_column(JsonDocument)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    handoff_id: Mapped[str | None] = mapped_column(String(32))
+
+
+class Alert(Base):
+    """A rule that fired, with one Slack message updated in place.
+
+    ``open_key`` is set while the alert is open and cleared when it resolves; its unique
+    index is what keeps one open alert per workflow, rule and fingerprint.
+    """
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_workflow_status", "workflow", "status"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    workflow: Mapped[str] = mapped_column(ForeignKey("workflows.name"))
+    rule: Mapped[str] = mapped_column(String(32))
+    fingerprint: Mapped[str] = mapped_column(String(200))
+    open_key: Mapped[str | None] = mapped_column(String(300), unique=True)
+    status: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(Text)
+    threshold: Mapped[str | None] = mapped_column(Text)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_run_id: Mapped[str | None] = mapped_column(String(128))
+    sample: Mapped[str | None] = mapped_column(Text)
+    snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    clear_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
