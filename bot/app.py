@@ -10,6 +10,7 @@ from bot import api
 from bot.api_errors import error_middleware
 from bot.services import SERVICES, Services
 from bot.settings import Settings
+from bot.slack_app import mount_slack
 from store.engine import create_engine, create_sessions
 from store.migrate import upgrade_database
 from store.repositories.workflows import create_missing_workflows
@@ -56,6 +57,8 @@ def build_app(
     )
     app[SERVICES] = services
     api.add_routes(app)
+    if settings.slack_configured and (settings.slack_signing_secret or settings.slack_app_token):
+        mount_slack(app, services)
 
     async def on_startup(_app: web.Application) -> None:
         await prepare_database(services, migrate=migrate)

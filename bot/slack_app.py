@@ -1,0 +1,117 @@
+"""The bolt app, and how it is served: ``POST /slack/events`` and, optionally, Socket Mode.
+
+Built per call like everything in ``bot/`` (no module-level app or client). A middleware
+puts the services (session factories, clock, config) and the usergroup directory into each
+request's context; handlers open their own unit of work, because bolt runs them after
+``ack()`` in a detached task that outlives any session a middleware could open.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.directory import SlackMemberDirectory
+from bot.services import Services
+from bot.settings import Settings
+from handlers import actions, errors, views
+from handlers.context import DEPS_KEY, DIRECTORY_KEY
+
+log = logging.getLogger("handrail.slack")
+
+SLACK_EVENTS_PATH = "/slack/events"
+SLACK_APP = web.AppKey("slack_app", AsyncApp)
+SOCKET_MODE = web.AppKey("socket_mode", AsyncSocketModeHandler)
+
+
+def build_slack_client(settings: Settings) -> AsyncWebClient:
+    """The Web API client of the bot token, at ``SLACK_API_URL``.
+
+    No retry handlers: a handler must answer within Slack's budget (a trigger_id lives three
+    seconds), so a rate-limited call fails at once and the error handler says so; anything
+    that may wait and retry goes through the outbox worker instead.
+    """
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    return AsyncWebClient(token=token, base_url=settings.slack_api_url, retry_handlers=[])
+
+
+def build_slack_app(services: Services, *, client: AsyncWebClient | None = None) -> AsyncApp:
+    """The bolt app with Handrail's listeners, context middleware and error handler.
+
+    The token travels in ``client`` (bolt ignores a ``token=`` next to a client, with a
+    warning). ``process_before_response=False``: bolt answers Slack as soon as a listener
+    calls ``ack()`` and lets the rest run on.
+    """
+    settings = services.settings
+    client = client or build_slack_client(settings)
+    secret = settings.slack_signing_secret
+    app = AsyncApp(
+        name="handrail",
+        client=client,
+        signing_secret=secret.get_secret_value() if secret is not None else "",
+        process_before_response=False,
+    )
+    directory = SlackMemberDirectory(client, clock=services.clock)
+
+    async def provide(context: dict[str, Any], next_: Callable[[], Awaitable[None]]) -> None:
+        """Give every listener the services and the directory (factories, not sessions)."""
+        context[DEPS_KEY] = services
+        context[DIRECTORY_KEY] = directory
+        await next_()
+
+    app.middleware(provide)
+    errors.register(app)
+    actions.register(app)
+    views.register(app)
+    return app
+
+
+def slack_events_handler(
+    bolt: AsyncApp,
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """The aiohttp handler for ``POST /slack/events``.
+
+    Bolt checks the signature (and its five-minute window) itself: a forged or stale
+    request gets 401 before any listener runs, so nothing is recorded.
+    """
+
+    async def slack_events(request: web.Request) -> web.StreamResponse:
+        bolt_response: BoltResponse = await bolt.async_dispatch(await to_bolt_request(request))
+        response: web.StreamResponse = await to_aiohttp_response(bolt_response)
+        return response
+
+    return slack_events
+
+
+def mount_slack(
+    app: web.Application, services: Services, *, client: AsyncWebClient | None = None
+) -> AsyncApp:
+    """Serve Slack's requests: over HTTP when a signing secret is set, and over Socket Mode
+    when ``SLACK_APP_TOKEN`` is set (connected on start-up, closed on clean-up)."""
+    settings = services.settings
+    bolt = build_slack_app(services, client=client)
+    app[SLACK_APP] = bolt
+    if settings.slack_signing_secret is not None:
+        app.router.add_post(SLACK_EVENTS_PATH, slack_events_handler(bolt))
+    if settings.slack_app_token is not None:
+        handler = AsyncSocketModeHandler(bolt, settings.slack_app_token.get_secret_value())
+        app[SOCKET_MODE] = handler
+
+        async def connect(_app: web.Application) -> None:
+            await handler.connect_async()  # type: ignore[no-untyped-call]  # bolt leaves it untyped
+            log.info("Slack Socket Mode connected")
+
+        async def close(_app: web.Application) -> None:
+            await handler.close_async()  # type: ignore[no-untyped-call]  # bolt leaves it untyped
+
+        app.on_startup.append(connect)
+        app.on_cleanup.append(close)
+    return bolt

@@ -1,0 +1,156 @@
+"""What a Slack handler finds in its bolt context, and the steps every review shares.
+
+Bolt runs a listener after ``ack()`` in a detached task, so the context carries factories
+(sessions, a clock, the directory), never an open database session: each handler opens its
+own unit of work. ``bot/slack_app.py`` puts the values in; handlers read them through the
+typed accessors here. ``Deps`` is a protocol so that ``handlers/`` does not import ``bot/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from handlers.escape import escape_mrkdwn
+from store.engine import Sessions
+from store.models import Decision
+from workflows.clock import Clock
+from workflows.config import WorkflowConfig
+from workflows.decisions import DecisionInput, record_decision
+from workflows.errors import Conflict, NotFound
+from workflows.handoffs import get_handoff_of, load_handoff_view
+from workflows.roles import MemberDirectory, ensure_role
+from workflows.views import HandoffView
+
+DEPS_KEY = "handrail_deps"
+DIRECTORY_KEY = "handrail_directory"
+#: Set by handlers as soon as they know them, so the error handler can log them.
+HANDOFF_ID_KEY = "handrail_handoff_id"
+RUN_ID_KEY = "handrail_run_id"
+
+
+class Notifier(Protocol):
+    def notify(self, key: str) -> None: ...
+
+
+class Deps(Protocol):
+    """What handlers use of ``bot.services.Services`` (read-only, so it can be narrower)."""
+
+    @property
+    def sessions(self) -> Sessions: ...
+
+    @property
+    def readers(self) -> Sessions: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def signals(self) -> Notifier: ...
+
+    def wake_outbox(self) -> None: ...
+
+    def workflow(self, name: str) -> WorkflowConfig: ...
+
+
+def deps_of(context: Mapping[str, Any]) -> Deps:
+    deps: Deps = context[DEPS_KEY]
+    return deps
+
+
+def directory_of(context: Mapping[str, Any]) -> MemberDirectory:
+    directory: MemberDirectory = context[DIRECTORY_KEY]
+    return directory
+
+
+@dataclass(frozen=True, slots=True)
+class Reviewing:
+    """A handoff a reviewer may act on: its ID, run and workflow brief."""
+
+    handoff_id: str
+    run_id: str
+    workflow: str
+    policy: WorkflowConfig
+
+
+async def check_reviewer(context: dict[str, Any], *, handoff_id: str, user: str) -> Reviewing:
+    """Find the handoff and make sure ``user`` reviews its workflow, or raise.
+
+    A read-only lookup, outside any write transaction on purpose: the role check may ask
+    Slack for a usergroup's members, and on SQLite a write transaction holds the one write
+    lock for its whole life.
+    """
+    context[HANDOFF_ID_KEY] = handoff_id
+    deps = deps_of(context)
+    async with deps.readers() as db:
+        try:
+            handoff = await get_handoff_of(db, handoff_id=handoff_id, workflow=None)
+        except NotFound:
+            raise gone(handoff_id) from None
+    context[RUN_ID_KEY] = handoff.run_id
+    policy = deps.workflow(handoff.workflow)
+    await ensure_role(
+        user,
+        workflow=handoff.workflow,
+        policy=policy,
+        roles=("reviewer",),
+        directory=directory_of(context),
+    )
+    return Reviewing(handoff_id, handoff.run_id, handoff.workflow, policy)
+
+
+async def decide(context: dict[str, Any], *, handoff_id: str, decision: DecisionInput) -> Decision:
+    """Check the reviewer, record the decision in one unit of work, then wake who waits.
+
+    The message update and the thread reply are outbox rows written by ``record_decision``
+    in the same transaction; waking the worker after commit sends them.
+    """
+    reviewing = await check_reviewer(context, handoff_id=handoff_id, user=decision.reviewer)
+    deps = deps_of(context)
+    async with deps.sessions() as db, db.begin():
+        row = await record_decision(
+            db,
+            handoff_id=handoff_id,
+            policy=reviewing.policy,
+            decision=decision,
+            now=deps.clock(),
+        )
+    deps.signals.notify(handoff_id)
+    deps.wake_outbox()
+    return row
+
+
+async def read_handoff(context: dict[str, Any], handoff_id: str) -> HandoffView:
+    """What a reviewer sees of the handoff now (to build a modal from)."""
+    async with deps_of(context).readers() as db:
+        try:
+            return await load_handoff_view(db, handoff_id)
+        except NotFound:
+            raise gone(handoff_id) from None
+
+
+def ensure_pending(view: HandoffView) -> None:
+    """Raise ``Conflict`` when the handoff was already decided or expired: no modal to open."""
+    if view.is_pending:
+        return
+    decision = view.decision
+    if decision is None:
+        raise Conflict(
+            f"this handoff is {view.status.replace('_', ' ')}; there is nothing left to decide",
+            details=[{"loc": "handoff_id", "status": view.status}],
+        )
+    raise Conflict(
+        f"already {decision.outcome.replace('_', ' ')} by <@{decision.reviewer}> at "
+        f"{decision.decided_at:%H:%M} UTC; nothing was changed",
+        details=[{"loc": "handoff_id", "status": view.status, "reviewer": decision.reviewer}],
+    )
+
+
+def gone(handoff_id: str) -> NotFound:
+    """The error for a click on a handoff that was removed (with its run) or never existed."""
+    return NotFound(
+        f"This handoff no longer exists ({escape_mrkdwn(handoff_id)}): it may have been "
+        "removed with its run. Nothing was recorded.",
+        details=[{"loc": "handoff_id", "handoff_id": handoff_id}],
+    )
