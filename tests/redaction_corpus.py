@@ -1,0 +1,319 @@
+"""A corpus for redaction: positives with the kinds they must yield, and near misses.
+
+Every value is fake: documented example keys, test card numbers, IBANs from the registry's
+examples, phone numbers from ranges reserved for drama. Token prefixes are joined at import
+(``"xox" + "b-"``) so secret scanners do not flag this file.
+
+``tests/test_redaction.py`` holds the redactor to 100% recall on ``POSITIVES`` and no
+redaction at all on ``NEGATIVES``; ``bench/redaction_corpus.py`` prints the same figures.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from workflows.redaction import PERSONAL_KINDS, RedactionPolicy, Redactor
+
+POLICY: Final = RedactionPolicy(
+    personal=frozenset(PERSONAL_KINDS),
+    custom=(("ticket_ref", r"\bTCK-[0-9]{6}\b"), ("employee_id", r"\bEMP[0-9]{5}\b")),
+)
+"""Every kind on, so the corpus exercises every detector."""
+
+_SLACK_BOT = "xox" + "b-2048307194-5519036672841-Fake0Tok3nValue9xYz"
+_SLACK_USER = "xox" + "p-1111111111-2222222222222-3333333333333-fakefakefake0123456789abcdef"
+_SLACK_APP = "xap" + "p-1-A0FAKE12345-1234567890123-abcdef0123456789abcdef0123456789"
+_WEBHOOK = "https://hooks.slack" + ".com/services/T0FAKE000/B0FAKE000/fAkEwEbHoOkSeCrEt0123456"
+_GITHUB = "gh" + "p_FAKEfake0123456789abcdefABCDEF012345"
+_GITHUB_APP = "gh" + "s_0123456789FAKEtokenABCDEFabcdef012345"
+_GITHUB_PAT = "github" + "_pat_11FAKE0000_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH"
+_OPENAI = "sk" + "-Fake0123456789abcdefGHIJKLmnopqrstuvWXYZ0123456"
+_OPENAI_PROJ = "sk" + "-proj-Fake_0123456789-abcdefGHIJKLmnopQRSTuvwx"
+_ANTHROPIC = "sk" + "-ant-api03-Fake0123456789abcdefGHIJKL-mnopqrstuvWXYZ_012345"
+_AWS = "AKIA" + "IOSFODNN7EXAMPLE"
+_AWS_TEMP = "ASIA" + "FAKE0123456789AB"
+_AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+_JWT = (
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
+    ".eyJzdWIiOiJmYWtlLXVzZXIiLCJuYW1lIjoiRmFrZSJ9"
+    ".Zm9vYmFyYmF6cXV4ZmFrZXNpZ25hdHVyZTAxMjM0NQ"
+)
+_JWT_NONE = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJmYWtlIn0."
+_PEM = (
+    "-----BEGIN RSA PRIVATE" + " KEY-----\n"
+    "MIIEowIBAAKCAQEAfakefakefakefakefakefakefakefakefakefake0123456789\n"
+    "fakefakefakefakefakefakefakefakefakefakefakefakefakefake==\n"
+    "-----END RSA PRIVATE KEY-----"
+)
+_OPENSSH = (
+    "-----BEGIN OPENSSH PRIVATE" + " KEY-----\\nb3BlbnNzaC1rZXktdjEAAAAAfake\\n"
+    "-----END OPENSSH PRIVATE KEY-----"
+)
+
+Positive = tuple[object, dict[str, int]]
+
+POSITIVES: Final[list[Positive]] = [
+    # aws_access_key
+    (_AWS, {"aws_access_key": 1}),
+    (f"export AWS_ACCESS_KEY_ID={_AWS}", {"aws_access_key": 1}),
+    (f"temporary credentials {_AWS_TEMP} expire in 1h", {"aws_access_key": 1}),
+    (f'{{"AccessKeyId": "{_AWS_TEMP}"}}', {"aws_access_key": 1}),
+    # aws_secret_key
+    (f"aws_secret_access_key={_AWS_SECRET}", {"aws_secret_key": 1}),
+    (f"AWS_SECRET_ACCESS_KEY: {_AWS_SECRET}", {"aws_secret_key": 1}),
+    (f'{{"SecretAccessKey": "{_AWS_SECRET}"}}', {"aws_secret_key": 1}),
+    (
+        f"[default]\naws_access_key_id = {_AWS}\naws_secret_access_key = {_AWS_SECRET}\n",
+        {"aws_access_key": 1, "aws_secret_key": 1},
+    ),
+    # slack_token
+    (_SLACK_BOT, {"slack_token": 1}),
+    (f"SLACK_BOT_TOKEN={_SLACK_BOT}", {"slack_token": 1}),
+    (f"user token {_SLACK_USER} was revoked", {"slack_token": 1}),
+    (f"socket mode with {_SLACK_APP}", {"slack_token": 1}),
+    (f"two tokens: {_SLACK_BOT} and {_SLACK_USER}", {"slack_token": 2}),
+    # slack_webhook
+    (_WEBHOOK, {"slack_webhook": 1}),
+    (f"POST {_WEBHOOK} returned 404", {"slack_webhook": 1}),
+    (f'{{"url": "{_WEBHOOK}"}}', {"slack_webhook": 1}),
+    # github_token
+    (_GITHUB, {"github_token": 1}),
+    (f"git clone https://{_GITHUB}@github.com/acme/private.git", {"github_token": 1}),
+    (f"GITHUB_TOKEN={_GITHUB_APP}", {"github_token": 1}),
+    (f"fine-grained {_GITHUB_PAT} in CI", {"github_token": 1}),
+    (f"Authorization: token {_GITHUB}", {"github_token": 1}),
+    # openai_key
+    (_OPENAI, {"openai_key": 1}),
+    (f"OPENAI_API_KEY={_OPENAI_PROJ}", {"openai_key": 1}),
+    (f"x-api-key: {_ANTHROPIC}", {"openai_key": 1}),
+    (f"client = OpenAI(api_key='{_OPENAI}')", {"openai_key": 1}),
+    (f"Authorization: Bearer {_OPENAI_PROJ}", {"openai_key": 1}),
+    # jwt
+    (_JWT, {"jwt": 1}),
+    (f"Authorization: Bearer {_JWT}", {"jwt": 1}),
+    (f"id_token={_JWT}&state=xyz", {"jwt": 1}),
+    (f"unsigned {_JWT_NONE} accepted", {"jwt": 1}),
+    (f"https://app.example.com/callback#access_token={_JWT}", {"jwt": 1}),
+    # private_key
+    (_PEM, {"private_key": 1}),
+    (f"key file:\n{_PEM}\nend of file", {"private_key": 1}),
+    (_OPENSSH, {"private_key": 1}),
+    ("-----BEGIN EC PRIVATE" + " KEY-----\nMHcCAQEEIFakeTruncatedKeyMaterial", {"private_key": 1}),
+    (
+        "-----BEGIN PGP PRIVATE"
+        + " KEY BLOCK-----\nlQOYBFakePGP\n-----END PGP PRIVATE KEY BLOCK-----",
+        {"private_key": 1},
+    ),
+    # authorization
+    ("Authorization: Basic YWxhZGRpbjpvcGVuc2VzYW1l", {"authorization": 1}),
+    (
+        "curl -H 'Authorization: Bearer abc123def456ghi789' https://api.example.com",
+        {"authorization": 1},
+    ),
+    ("authorization: bearer 0a1b2c3d4e5f6a7b8c9d", {"authorization": 1}),
+    ("proxy sent BASIC dXNlcjpwYXNzd29yZA==", {"authorization": 1}),
+    ("retry with Bearer Fake.Opaque-Token_42 after refresh", {"authorization": 1}),
+    # url_password
+    ("postgres://app:S3cretPassw0rd@db.internal:5432/orders", {"url_password": 1}),
+    ("redis://:hunter2hunter2@cache.internal:6379/0", {"url_password": 1}),
+    ("connect failed: mysql://root:toor@10.0.0.5/app (timeout)", {"url_password": 1}),
+    ("https://deploy:p%40ss-w0rd@git.example.com/acme/app.git", {"url_password": 1}),
+    ("amqp://guest:Gu3st!Pass@mq.example.com:5672/vhost", {"url_password": 1}),
+    # secret_field, labelled in text
+    ("password=hunter22", {"secret_field": 1}),
+    ('{"password": "correct horse"}', {"secret_field": 1}),
+    ("db_password: Tr0ub4dor&3", {"secret_field": 1}),
+    ("login failed for user=alice passwd=letmein99", {"secret_field": 1}),
+    ("client_secret=Fake0ClientSecret9", {"secret_field": 1}),
+    ("webhook_token: 7f3a9c1e5b2d", {"secret_field": 1}),
+    # secret_field, by dict key
+    ({"password": "hunter2"}, {"secret_field": 1}),
+    ({"api_key": "abc"}, {"secret_field": 1}),
+    ({"headers": {"Authorization": "Bearer opaque"}}, {"secret_field": 1}),
+    ({"X-Api-Key": "k-123"}, {"secret_field": 1}),
+    ({"clientSecret": "s", "clientId": "public-id"}, {"secret_field": 1}),
+    ({"DB_PASSWORD": 123456}, {"secret_field": 1}),
+    ({"refresh_token": "r-1", "access_token": "a-1", "token_type": "Bearer"}, {"secret_field": 2}),
+    ({"credentials": {"user": "svc", "pass": "x", "port": 22}}, {"secret_field": 3}),
+    ({"ssh": {"private_key": "opaque"}}, {"secret_field": 1}),
+    ({"secrets": ["one", "two"]}, {"secret_field": 2}),
+    # email
+    ("alice.smith@example.com", {"email": 1}),
+    ("Reply to <bob+billing@mail.example.co.uk> today", {"email": 1}),
+    ("cc: carol_o'neil@example.org, dave@example.net", {"email": 2}),
+    ("mailto:erin@sub.example.io?subject=refund", {"email": 1}),
+    ({"customer": {"email": "frank@example.com"}}, {"email": 1}),
+    ({"grace@example.com": {"orders": 3}}, {"email": 1}),
+    # phone
+    ("+1 415 555 0132", {"phone": 1}),
+    ("call (415) 555-0198 after 5pm", {"phone": 1}),
+    ("mobile: 415.555.0147", {"phone": 1}),
+    ("+44 20 7946 0958", {"phone": 1}),
+    ("UK office 020 7946 0123 or mobile 07700 900123", {"phone": 2}),
+    ("+33 1 23 45 67 89", {"phone": 1}),
+    ("tél. 01 23 45 67 89", {"phone": 1}),
+    ("Berlin +49 30 901820", {"phone": 1}),
+    ("E.164: +14155550132", {"phone": 1}),
+    ("Sydney +61 2 9876 5432", {"phone": 1}),
+    ("+91 98765 43210", {"phone": 1}),
+    ("Tokyo +81 3-1234-5678", {"phone": 1}),
+    ("0044 20 7946 0958", {"phone": 1}),
+    ("+1 (212) 555-0175", {"phone": 1}),
+    ("+44 (0)20 7946 0999", {"phone": 1}),
+    # card_number
+    ("4111 1111 1111 1111", {"card_number": 1}),
+    ("card 4242-4242-4242-4242 exp 12/29", {"card_number": 1}),
+    ("5555555555554444", {"card_number": 1}),
+    ("amex 3782 822463 10005", {"card_number": 1}),
+    ("discover 6011111111111117 declined", {"card_number": 1}),
+    ("JCB 3530 1113 3330 0000", {"card_number": 1}),
+    ("diners 30569309025904", {"card_number": 1}),
+    ("old visa 4222222222222", {"card_number": 1}),
+    ("mastercard 2223 0031 2200 3222", {"card_number": 1}),
+    ('{"pan": "5105105105105100"}', {"card_number": 1}),
+    # iban
+    ("GB82 WEST 1234 5698 7654 32", {"iban": 1}),
+    ("IBAN: DE89370400440532013000", {"iban": 1}),
+    ("pay to FR14 2004 1010 0505 0001 3M02 606 by Friday", {"iban": 1}),
+    ("NL91ABNA0417164300", {"iban": 1}),
+    ("ES91 2100 0418 4502 0005 1332 EUR", {"iban": 1}),
+    ("IT60X0542811101000000123456", {"iban": 1}),
+    ("Norway NO93 8601 1117 947.", {"iban": 1}),
+    ("CH93 0076 2011 6238 5295 7 and BE68 5390 0754 7034", {"iban": 2}),
+    # custom
+    ("see TCK-204816 for context", {"ticket_ref": 1}),
+    ("EMP00417 approved the refund", {"employee_id": 1}),
+    # several kinds at once
+    (
+        f"user alice@example.com paid with 4111 1111 1111 1111 using {_OPENAI}",
+        {"email": 1, "card_number": 1, "openai_key": 1},
+    ),
+    (
+        {"tool": "crm", "input": {"phone": "+44 20 7946 0958", "api_key": "opaque"}},
+        {"phone": 1, "secret_field": 1},
+    ),
+]
+
+NEGATIVES: Final[list[object]] = [
+    # identifiers
+    "3f2a9c1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+    "run-0d464138-a623-3255-3fc1-ea36f17fd374",
+    "3f786850e387550fdab836ed7e6dc881de23001b",
+    "commit a94a8fe5 fixed the retry loop",
+    "ORD-2024-001234",
+    "order #12345678 shipped",
+    "INV-000123-A",
+    "U0ALICE posted in C0REVIEW (team T00000000)",
+    "msg ts 1705312200.123456",
+    "epoch ms 1705312200123",
+    "4155550132",
+    "cus_NffrFeUfNV2Hib",
+    # dates, times, versions, addresses
+    "2024-01-15",
+    "2024-01-15T10:30:00Z",
+    "2024-05-04T09:23:07.123456+00:00",
+    "15/01/2024 at 10:30:45",
+    "01.02.2024",
+    "Tue, 16 Jan 2024 08:00:00 GMT",
+    "v2.14.1",
+    "Python 3.11.7 on linux",
+    "node 20.11.0, npm 10.2.4",
+    "192.168.1.100",
+    "10.0.0.1:8080",
+    "203.0.113.45 and 198.51.100.7",
+    "2001:db8::8a2e:370:7334",
+    "UTC+05:30",
+    "37.7749, -122.4194",
+    # numbers that are not cards, phones or IBANs
+    "4111 1111 1111 1112",
+    "1234-5678-9012-3456",
+    "5555555555554445",
+    "4000000000000001",
+    "6011111111111118",
+    "GB82 WEST 1234 5698 7654 33",
+    "DE89 3704 0044 0532 0130 01",
+    "NL91ABNA0417164301",
+    "FR14 2004 1010 0505 0001 3M02 607",
+    "$1,234.56",
+    "EUR 99.90 incl. VAT",
+    "1 234 567 units",
+    "12 345 678",
+    "total: 1,234,567",
+    "ISBN 978-3-16-148410-0",
+    "UPS 1Z999AA10123456784",
+    "USPS 9400 1000 0000 0000 0000 00",
+    "FedEx 7489 2345 6789",
+    "score +5.2% week over week",
+    "3 + 4 = 7",
+    "0000 0000 0000 0000",
+    "retry 3 of 5 after 1500 ms",
+    # words that look like secrets
+    "Each token costs money, so keep prompts short.",
+    "The model's token limit is 8192 tokens.",
+    "Use a token bucket for rate limiting.",
+    "max_tokens=512, temperature=0.2",
+    "prompt_tokens: 812, completion_tokens: 143",
+    "Token: a unit of text",
+    "password reset link sent",
+    "Forgot your password? Click reset.",
+    "the secret to good triage is patience",
+    "task-list, risk-free, desk-booking",
+    "kiosk-mode-enabled-for-all-terminals",
+    "sk-learn is not a package name",
+    "the ghp_ prefix marks GitHub tokens",
+    "xoxo, the support team",
+    "xoxb-your-bot-token",
+    "AKIA prefix identifies long-term keys",
+    "ASIA-PACIFIC region",
+    "Basic authentication is deprecated",
+    "the bearer of this note",
+    "Bearer token required",
+    "choose the basic plan",
+    "-----BEGIN CERTIFICATE-----\nMIIBfakeCert\n-----END CERTIFICATE-----",
+    "-----BEGIN PUBLIC KEY-----\nMFkwFakePublic\n-----END PUBLIC KEY-----",
+    # base64 and URLs that are not secrets
+    "eyJmb28iOiJiYXIifQ==",
+    "eyJhbGciOiJIUzI1NiJ9",
+    "aGVsbG8gd29ybGQgdGhpcyBpcyBub3QgYSBzZWNyZXQ=",
+    "https://example.com/path?a=1&b=2",
+    "https://user@example.com/profile",
+    "https://example.com:8443/api/v1/runs",
+    "postgres://localhost:5432/app",
+    "ftp://ftp.example.org/pub/file.txt",
+    "see https://api.slack.com/methods/chat.postMessage",
+    # near misses for emails
+    "user@localhost",
+    "icon@2x.png",
+    "ping @channel about it",
+    "lodash@4.17.21",
+    "foo @ bar",
+    # already redacted
+    "[REDACTED:email] wrote in",
+    "key=[REDACTED:openai_key]",
+    # dicts whose key names are not secrets
+    {"token_count": 42, "max_tokens": 512, "prompt_tokens": 812},
+    {"password_reset": True, "token_type": "Bearer", "secret_name": "prod/db"},
+    {"key": "ticket-123", "keyboard": "qwerty", "api_version": "v2", "monkey": "business"},
+    {"password": "", "token": None, "api_key": False},
+    {"order_id": "ORD-2024-001234", "amount": 1234.56, "items": [1, 2, 3]},
+]
+
+
+def misses(redactor: Redactor) -> list[tuple[object, dict[str, int], dict[str, int]]]:
+    """Return each positive whose counts differ from the expected ones, with both counts."""
+    wrong = []
+    for value, expected in POSITIVES:
+        counts = redactor.redact(value).counts
+        if counts != expected:
+            wrong.append((value, expected, counts))
+    return wrong
+
+
+def false_positives(redactor: Redactor) -> list[tuple[object, object]]:
+    """Return each negative that the redactor changed, with what it made of it."""
+    changed = []
+    for value in NEGATIVES:
+        result = redactor.redact(value)
+        if result.counts or result.value != value:
+            changed.append((value, result.value))
+    return changed
