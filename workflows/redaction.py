@@ -35,6 +35,7 @@ values repeat from event to event, so the ones found clean are remembered.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -335,8 +336,8 @@ _BUILTIN: Final = (
     _Detector(
         "private_key",
         re.compile(
-            r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?"
-            r"(?:-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\Z)"
+            r"-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----[\s\S]*?"
+            r"(?:-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|\Z)"
         ),
         needs="K",
         triggers=("PRIVATE KEY",),
@@ -352,7 +353,11 @@ _BUILTIN: Final = (
     ),
     _Detector(
         "jwt",
-        re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.ey[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),
+        # The lookbehind follows "eyJ" so the literal still leads the search, and the
+        # scan does not restart inside a long run that has no dots (quadratic otherwise).
+        re.compile(
+            r"eyJ(?<![A-Za-z0-9_-]eyJ)[A-Za-z0-9_-]{8,}\.ey[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"
+        ),
         _token,
         needs="J",
         triggers=("eyJ",),
@@ -663,15 +668,22 @@ class Redactor:
 
     @staticmethod
     def _replace(text: str, found: list[tuple[int, int, int, str]], counts: dict[str, int]) -> str:
-        kept: list[tuple[int, int, str]] = []
+        """Keep matches by precedence, dropping any that overlaps one kept before it."""
+        starts: list[int] = []
+        ends: list[int] = []
+        kinds: list[str] = []
         for _, start, end, kind in sorted(found):
-            if not any(start < old_end and old_start < end for old_start, old_end, _ in kept):
-                kept.append((start, end, kind))
-        if not any(kind for _, _, kind in kept):
+            at = bisect.bisect_right(starts, start)  # kept spans never overlap: sorted twice
+            if (at and ends[at - 1] > start) or (at < len(starts) and starts[at] < end):
+                continue
+            starts.insert(at, start)
+            ends.insert(at, end)
+            kinds.insert(at, kind)
+        if not any(kinds):
             return text
         pieces: list[str] = []
         cursor = 0
-        for start, end, kind in sorted(kept):
+        for start, end, kind in zip(starts, ends, kinds, strict=True):
             if kind:
                 pieces += (text[cursor:start], placeholder(kind))
                 counts[kind] = counts.get(kind, 0) + 1
@@ -700,7 +712,8 @@ def _anchored(
             match = pattern.match(text, at)
             if match is not None:
                 yield match
-            at = folded.find(anchor, at + 1)
+            # Like finditer, go on after a match, or "password=password=..." turns quadratic.
+            at = folded.find(anchor, at + 1 if match is None else max(match.end(), at + 1))
 
 
 _PERSONAL: Final = frozenset(PERSONAL_KINDS.values())
