@@ -29,7 +29,37 @@ log = logging.getLogger("handrail.slack")
 
 SLACK_EVENTS_PATH = "/slack/events"
 SLACK_APP = web.AppKey("slack_app", AsyncApp)
-SOCKET_MODE = web.AppKey("socket_mode", AsyncSocketModeHandler)
+
+
+class SocketMode:
+    """Slack over a WebSocket (``SLACK_APP_TOKEN``): no public URL needed.
+
+    The handler is built when the app starts, not with the app: its aiohttp session needs
+    the running loop, and ``build_app`` runs before ``web.run_app`` starts one.
+    """
+
+    def __init__(self, bolt: AsyncApp, app_token: str) -> None:
+        self.bolt = bolt
+        self.app_token = app_token
+        self.handler: AsyncSocketModeHandler | None = None
+
+    def build(self) -> AsyncSocketModeHandler:
+        """The handler on the bolt app (and its Web API client); call inside the loop."""
+        if self.handler is None:
+            self.handler = AsyncSocketModeHandler(self.bolt, self.app_token)
+        return self.handler
+
+    async def connect(self) -> None:
+        await self.build().connect_async()  # type: ignore[no-untyped-call]  # bolt leaves it untyped
+        log.info("Slack Socket Mode connected")
+
+    async def close(self) -> None:
+        if self.handler is not None:
+            await self.handler.close_async()  # type: ignore[no-untyped-call]  # bolt leaves it untyped
+            self.handler = None
+
+
+SOCKET_MODE = web.AppKey("socket_mode", SocketMode)
 
 
 def build_slack_client(settings: Settings) -> AsyncWebClient:
@@ -102,16 +132,8 @@ def mount_slack(
     if settings.slack_signing_secret is not None:
         app.router.add_post(SLACK_EVENTS_PATH, slack_events_handler(bolt))
     if settings.slack_app_token is not None:
-        handler = AsyncSocketModeHandler(bolt, settings.slack_app_token.get_secret_value())
-        app[SOCKET_MODE] = handler
-
-        async def connect(_app: web.Application) -> None:
-            await handler.connect_async()  # type: ignore[no-untyped-call]  # bolt leaves it untyped
-            log.info("Slack Socket Mode connected")
-
-        async def close(_app: web.Application) -> None:
-            await handler.close_async()  # type: ignore[no-untyped-call]  # bolt leaves it untyped
-
-        app.on_startup.append(connect)
-        app.on_cleanup.append(close)
+        socket_mode = SocketMode(bolt, settings.slack_app_token.get_secret_value())
+        app[SOCKET_MODE] = socket_mode
+        app.on_startup.append(lambda _app: socket_mode.connect())
+        app.on_cleanup.append(lambda _app: socket_mode.close())
     return bolt
