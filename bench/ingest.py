@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import orjson
 from sqlalchemy import insert, text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,6 +86,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process (and its threads) so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -133,22 +140,28 @@ async def through_api(
             for _ in range(concurrency):
                 async with session.post(f"{base}/api/v1/runs", json={}) as response:
                     runs.append((await response.json())["run_id"])
-            queue: asyncio.Queue[list[dict[str, Any]]] = asyncio.Queue()
+            # Bodies are serialised up front so the load generator spends its CPU on sending.
+            queue: asyncio.Queue[bytes] = asyncio.Queue()
             for batch in batches:
-                queue.put_nowait(batch)
+                queue.put_nowait(orjson.dumps({"events": batch}))
 
             async def sender(run_id: str) -> None:
                 while not queue.empty():
-                    batch = queue.get_nowait()
+                    body = queue.get_nowait()
                     async with session.post(
-                        f"{base}/api/v1/runs/{run_id}/events", json={"events": batch}
+                        f"{base}/api/v1/runs/{run_id}/events",
+                        data=body,
+                        headers={"Content-Type": "application/json"},
                     ) as response:
                         assert response.status == 202, await response.text()
 
+            cpu_before = cpu_seconds(server.pid)
             started = time.perf_counter()
             await asyncio.gather(*(sender(run_id) for run_id in runs))
             elapsed = time.perf_counter() - started
-        return sum(len(b) for b in batches) / elapsed, peak_rss_mb(server.pid)
+            cpu_per_batch_ms = (cpu_seconds(server.pid) - cpu_before) / len(batches) * 1000
+        rate = sum(len(b) for b in batches) / elapsed
+        return rate, peak_rss_mb(server.pid), cpu_per_batch_ms
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -225,7 +238,7 @@ async def bench_store(name: str, batches: list[list[dict[str, Any]]], concurrenc
         **({"HANDRAIL_DATABASE_SCHEMA": schema} if schema else {}),
     }
     try:
-        api_rate, rss = await through_api(env, batches, concurrency)
+        api_rate, rss, cpu_ms = await through_api(env, batches, concurrency)
         raw_rate = await raw_executemany(url, schema, batches)
     finally:
         if schema:
@@ -233,7 +246,8 @@ async def bench_store(name: str, batches: list[list[dict[str, Any]]], concurrenc
         shutil.rmtree(workdir, ignore_errors=True)
     print(
         f"{name:<10} API {api_rate:>9,.0f} events/s   raw executemany {raw_rate:>9,.0f} rows/s   "
-        f"ratio {api_rate / raw_rate:>5.0%}   server peak RSS {rss:,.0f} MB"
+        f"ratio {api_rate / raw_rate:>5.0%}   server CPU {cpu_ms:.1f} ms/batch   "
+        f"peak RSS {rss:,.0f} MB"
     )
 
 

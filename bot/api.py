@@ -154,7 +154,7 @@ async def ask_gate(request: web.Request) -> web.Response:
     redacted = (
         services.redactors[principal.workflow]
         .redact({"draft": body.draft, "summary": body.summary, "payload": body.payload})
-        .value
+        .fields
     )
     async with services.sessions() as db, db.begin():
         answer = await gate.ask_gate(
@@ -188,7 +188,7 @@ async def open_handoff(request: web.Request) -> web.Response:
     principal = await authenticate(request, "handoffs:write")
     body = await read_body(request, HandoffBody)
     policy = services.workflow(principal.workflow)
-    fields = services.redactors[principal.workflow].redact(body.model_dump()).value
+    fields = services.redactors[principal.workflow].redact(body.model_dump()).fields
     run_id = request.match_info["run_id"]
     async with services.sessions() as db, db.begin():
         await runs.get_run_of(db, workflow=principal.workflow, run_id=run_id, for_update=True)

@@ -40,7 +40,7 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 PERSONAL_KINDS: Final[Mapping[str, str]] = {
     "emails": "email",
@@ -73,6 +73,13 @@ class Redacted:
 
     value: object
     counts: dict[str, int]
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        """``value`` as a mapping, for callers that redacted a dict of named fields."""
+        if not isinstance(self.value, dict):
+            raise TypeError("fields is only for a redacted dict")
+        return self.value
 
 
 def validate_custom_pattern(name: str, pattern: str) -> re.Pattern[str]:
@@ -640,7 +647,9 @@ class Redactor:
                 matches: Iterable[re.Match[str]]
                 if detector.anchors:
                     if folded is None:
-                        folded = _fold(text)
+                        folded = text.lower()
+                        if len(folded) != len(text):  # a few non-ASCII letters grow
+                            folded = _fold(text)
                     for anchor in detector.anchors:
                         if anchor in folded:
                             break
@@ -695,10 +704,7 @@ class Redactor:
 
 
 def _fold(text: str) -> str:
-    """Lowercase ``text`` keeping every index in place (a few non-ASCII letters grow)."""
-    folded = text.lower()
-    if len(folded) == len(text):
-        return folded
+    """Lowercase ``text`` letter by letter, keeping those that would grow, so indices hold."""
     return "".join(char if len(char.lower()) != 1 else char.lower() for char in text)
 
 

@@ -42,10 +42,10 @@ async def start_run(
             "id": run_id,
             "workflow": workflow,
             "status": "running",
-            "input_source": redacted.value["input_source"],
+            "input_source": redacted.fields["input_source"],
             "prompt_version": request.prompt_version,
             "model": request.model,
-            "metadata": redacted.value["metadata"],
+            "metadata": redacted.fields["metadata"],
             "started_at": now,
             "event_count": 0,
             "redactions": redacted.counts or None,
@@ -88,16 +88,19 @@ async def append_events(
     db: AsyncSession, *, workflow: str, run_id: str, rows: list[dict[str, Any]]
 ) -> AppendResult:
     """Store prepared steps after the run's last one; seen event IDs are skipped."""
-    run = await get_run_of(db, workflow=workflow, run_id=run_id)
     fresh = await _drop_seen(db, run_id, rows)
     if not fresh:
+        await get_run_of(db, workflow=workflow, run_id=run_id)
         return AppendResult(accepted=0, duplicates=len(rows), errors=0)
-    if run.status not in OPEN_STATUSES:
+    last = await repo.reserve_event_seqs(
+        db, run_id, len(fresh), workflow=workflow, statuses=OPEN_STATUSES
+    )
+    if last is None:
+        run = await get_run_of(db, workflow=workflow, run_id=run_id)
         raise Conflict(
             f"run '{run_id}' is finished ({run.status}); start a new run to record more steps",
             details=[{"loc": "run_id", "status": run.status}],
         )
-    last = await repo.reserve_event_seqs(db, run_id, len(fresh))
     first = last - len(fresh) + 1
     for offset, row in enumerate(fresh):
         row["run_id"] = run_id
@@ -126,6 +129,8 @@ async def record_step(
     ties the step to the request that caused it, which makes that request idempotent.
     """
     seq = await repo.reserve_event_seqs(db, run_id, 1)
+    if seq is None:
+        raise NotFound(f"no run '{run_id}'", details=[{"loc": "run_id"}])
     row: dict[str, Any] = dict.fromkeys(repo.EVENT_COLUMNS)
     row.update(
         client_id=client_id,
@@ -175,7 +180,7 @@ def _event_row(event: EventIn, workflow: str, redactor: Redactor, now: datetime)
             "settings": event.settings,
         }
     )
-    content = redacted.value
+    content = redacted.fields
     return {
         "run_id": None,
         "workflow": workflow,
@@ -219,9 +224,9 @@ async def finish_run(
             details=[{"loc": "status", "current": run.status}],
         )
     redacted = redactor.redact({"result": request.result, "error": request.error})
-    error = redacted.value["error"]
+    error = redacted.fields["error"]
     run.status = request.status
-    run.result = redacted.value["result"]
+    run.result = redacted.fields["result"]
     run.error = error if isinstance(error, str) else None
     run.ended_at = now
     if redacted.counts:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC
 from typing import Any
 
@@ -39,21 +39,39 @@ async def create_run_if_absent(db: AsyncSession, values: dict[str, Any]) -> bool
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def reserve_event_seqs(db: AsyncSession, run_id: str, count: int) -> int:
-    """Hand out ``count`` consecutive positions; returns the last. Atomic under concurrency."""
-    result = await db.execute(
-        update(Run)
-        .where(Run.id == run_id)
-        .values(event_count=Run.event_count + count)
-        .returning(Run.event_count)
+async def reserve_event_seqs(
+    db: AsyncSession,
+    run_id: str,
+    count: int,
+    *,
+    workflow: str | None = None,
+    statuses: Collection[str] | None = None,
+) -> int | None:
+    """Hand out ``count`` consecutive positions; returns the last. Atomic under concurrency.
+
+    With ``workflow`` and ``statuses`` the same statement also checks that the run is that
+    workflow's and still open, and returns None when it is not: one round trip on the
+    ingestion path instead of a read and a write. It runs as Core on the session's
+    connection, skipping the ORM, because it is on the hot path.
+    """
+    statement = update(Run).where(Run.id == run_id)
+    if workflow is not None:
+        statement = statement.where(Run.workflow == workflow)
+    if statuses is not None:
+        statement = statement.where(Run.status.in_(statuses))
+    connection = await db.connection()
+    result = await connection.execute(
+        statement.values(event_count=Run.event_count + count).returning(Run.event_count)
     )
-    return int(result.scalar_one())
+    last = result.scalar_one_or_none()
+    return None if last is None else int(last)
 
 
 async def list_existing_client_ids(
     db: AsyncSession, run_id: str, client_ids: Sequence[str]
 ) -> set[str]:
-    result = await db.execute(
+    connection = await db.connection()
+    result = await connection.execute(
         select(Event.client_id).where(Event.run_id == run_id, Event.client_id.in_(client_ids))
     )
     return {client_id for client_id in result.scalars() if client_id is not None}
