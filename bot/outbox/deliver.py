@@ -1,0 +1,181 @@
+"""One attempt at one claimed row: render, pace, look before re-posting, send.
+
+Returns an outcome and writes nothing: the worker records it. Reads (the record to render,
+the message a row refers to) go through read sessions, so on SQLite they never queue for
+the write lock behind claims.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from bot.outbox.outcomes import Delivered, Failed, Later, Outcome, Retry
+from bot.outbox.pacing import Pacer
+from bot.outbox.settings import WorkerSettings
+from bot.outbox.slack import CallFailed, Posted, SlackSender
+from bot.outbox.webhook import WebhookSender
+from bot.renderers import Renderers, UnknownRenderer
+from handlers.blocks import Message
+from store.engine import Sessions
+from store.models import OutboxMessage
+from store.repositories import outbox as repo
+from workflows import outbox
+from workflows.clock import Clock
+from workflows.errors import HandrailError
+
+log = logging.getLogger("handrail.outbox")
+
+
+class Deliverer:
+    """Knows how to send each kind of row; one instance per worker."""
+
+    def __init__(
+        self,
+        *,
+        readers: Sessions,
+        renderers: Renderers,
+        clock: Clock,
+        settings: WorkerSettings,
+        slack: SlackSender | None,
+        webhooks: WebhookSender | None,
+    ) -> None:
+        self.readers = readers
+        self.renderers = renderers
+        self.clock = clock
+        self.settings = settings
+        self.slack = slack
+        self.webhooks = webhooks
+        self.pacer = Pacer(settings.pacing)
+
+    def now(self) -> float:
+        return self.clock().timestamp()
+
+    async def attempt(self, row: OutboxMessage) -> Outcome:
+        """Deliver ``row`` once; any unexpected error becomes a retry (bounded)."""
+        if row.kind == outbox.WEBHOOK:
+            return await self._webhook(row)
+        if self.slack is None:
+            return Later(self.now() + self.settings.poll_interval)
+        if row.kind == outbox.SLACK_POST:
+            return await self._post(row, self.slack)
+        if row.kind == outbox.SLACK_UPDATE:
+            return await self._update(row, self.slack)
+        return Failed(f"unknown outbox kind {row.kind!r}")
+
+    async def _render(self, payload: dict[str, Any]) -> Message | Failed:
+        render, ref = str(payload.get("render")), str(payload.get("ref"))
+        try:
+            async with self.readers() as db:
+                return await self.renderers.render(db, render, ref)
+        except UnknownRenderer as error:
+            return Failed(str(error))
+        except HandrailError as error:
+            return Failed(f"cannot render {render} {ref}: {error.message}")
+
+    async def _posted(self, key: str, *, role: str) -> Posted | Failed | Later:
+        """Where the message queued under ``key`` went, or why there is none (yet)."""
+        async with self.readers() as db:
+            row = await repo.get_outbox_message(db, key)
+        if row is None:
+            return Failed(f"the {role} was never queued (outbox key {key})")
+        if row.status == repo.FAILED:
+            return Failed(f"the {role} was never posted (outbox key {key}): {row.last_error}")
+        result = row.result or {}
+        if row.status == repo.DONE and result.get("channel") and result.get("ts"):
+            return Posted(str(result["channel"]), str(result["ts"]))
+        if row.status == repo.DONE:
+            return Failed(f"the {role} (outbox key {key}) has no channel and ts recorded")
+        return Later(self.now() + self.settings.parent_wait)
+
+    async def _post(self, row: OutboxMessage, slack: SlackSender) -> Outcome:
+        payload = row.payload
+        channel = str(payload.get("channel"))
+        thread_ts: str | None = None
+        if payload.get("thread_of"):
+            parent = await self._posted(str(payload["thread_of"]), role="message it replies to")
+            if not isinstance(parent, Posted):
+                return parent
+            thread_ts = parent.ts
+        wait = self.pacer.acquire(channel, now=self.now(), due=row.available_at.timestamp())
+        if wait is not None:
+            return Later(wait)
+        sent = False
+        outcome: Outcome | None = None
+        try:
+            if (row.result or {}).get("maybe_sent"):
+                found = await self._look_for(row, slack, channel=channel, thread_ts=thread_ts)
+                if found is not None:
+                    return found
+            message = await self._render(payload)
+            if isinstance(message, Failed):
+                return message
+            sent = True
+            outcome = await slack.post(
+                channel=channel,
+                message=message,
+                metadata=payload.get("metadata"),
+                thread_ts=thread_ts,
+            )
+            return outcome
+        finally:
+            if not sent:
+                self.pacer.release(channel)
+            else:
+                ratelimited = isinstance(outcome, Retry) and not outcome.counts
+                after = outcome.after if isinstance(outcome, Retry) and ratelimited else None
+                self.pacer.finish(channel, at=self.now(), retry_after=after)
+
+    async def _look_for(
+        self, row: OutboxMessage, slack: SlackSender, *, channel: str, thread_ts: str | None
+    ) -> Outcome | None:
+        """After a lost answer: the message if Slack has it (done, not posted twice)."""
+        oldest = row.created_at - self.settings.history_lookback
+        try:
+            found = await slack.find_posted(
+                channel=channel,
+                outbox_key=row.dedupe_key,
+                thread_ts=thread_ts,
+                oldest=oldest.timestamp(),
+            )
+        except CallFailed as failed:
+            if isinstance(failed.outcome, Failed):
+                return Failed(f"cannot tell whether it was already posted: {failed.outcome.error}")
+            return failed.outcome
+        if found is None:
+            return None
+        log.info(
+            "outbox #%s (%s) was already in %s at %s", row.id, row.workflow, found.channel, found.ts
+        )
+        return Delivered(found.as_result())
+
+    async def _update(self, row: OutboxMessage, slack: SlackSender) -> Outcome:
+        payload = row.payload
+        posted = await self._posted(str(payload.get("message_key")), role="message to update")
+        if not isinstance(posted, Posted):
+            return posted
+        wait = self.pacer.acquire(None, now=self.now(), due=row.available_at.timestamp())
+        if wait is not None:
+            return Later(wait)
+        message = await self._render(payload)
+        if isinstance(message, Failed):
+            return message
+        return await slack.update(posted=posted, message=message)
+
+    async def _webhook(self, row: OutboxMessage) -> Outcome:
+        if self.webhooks is None:
+            return Later(self.now() + self.settings.poll_interval)
+        payload = row.payload
+        return await self.webhooks.send(
+            url=str(payload.get("url")),
+            workflow=str(payload.get("workflow") or row.workflow),
+            body=payload.get("body"),
+            idempotency_key=str(payload.get("idempotency_key") or row.dedupe_key),
+            now=self.now(),
+        )
+
+
+def to_datetime(seconds: float, like: datetime) -> datetime:
+    """Unix seconds as an aware datetime in the zone of ``like``."""
+    return datetime.fromtimestamp(seconds, like.tzinfo)

@@ -1,0 +1,67 @@
+"""What one delivery attempt came to, and when a failed one is tried again.
+
+Senders (Slack, webhooks) return an outcome instead of writing to the database, so the
+worker records every attempt in one place and the senders stay testable on their own.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """Accepted: ``result`` is stored on the row (``{"channel", "ts"}`` for Slack)."""
+
+    result: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """Will never succeed as it is (a hard Slack error, a 4xx): kept with the full error."""
+
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """Worth trying again: after ``after`` seconds, or after the backoff when None.
+
+    ``maybe_sent`` says the receiver may have acted on it (a timeout, a 5xx), so a Slack
+    post must be looked for before it is posted again; ``counts`` is False for a 429,
+    which is Slack naming a time, not a failed attempt.
+    """
+
+    error: str
+    after: float | None = None
+    maybe_sent: bool = False
+    counts: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Later:
+    """Not attempted (paced, or waiting for the message it replies to): back at ``at``."""
+
+    at: float
+
+
+Outcome = Delivered | Failed | Retry | Later
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Backoff:
+    """Exponential backoff with jitter, bounded, as tenacity's ``wait_exponential_jitter``.
+
+    Attempt ``n`` waits between half and all of ``min(maximum, initial * 2 ** (n - 1))``
+    seconds: the jitter spreads retries after an outage so they do not all land at once,
+    and the half floor keeps a retry from coming back at once.
+    """
+
+    initial: float = 1.0
+    maximum: float = 600.0
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        ceiling = min(self.maximum, self.initial * 2.0 ** max(0, min(attempt - 1, 60)))
+        return ceiling * (0.5 + 0.5 * rng.random())

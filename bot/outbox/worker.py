@@ -1,0 +1,304 @@
+"""The outbox delivery worker: claim due rows, deliver them side by side, record each one.
+
+Every instance may run one; rows are claimed in SQL (``store.repositories.outbox``), so two
+workers never hold the same row, and a worker that dies mid-delivery loses its rows when
+their lease runs out. Nothing here sleeps for a backoff or a rate limit: a row that must
+wait is put back with the time it is due, and the loop sleeps until the next due row,
+``wake()`` or at most ``poll_interval``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime
+
+import aiohttp
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.outbox.deliver import Deliverer, to_datetime
+from bot.outbox.outcomes import Delivered, Failed, Later, Outcome, Retry
+from bot.outbox.settings import WorkerSettings
+from bot.outbox.slack import SlackSender
+from bot.outbox.webhook import WebhookSecrets, WebhookSender
+from bot.renderers import Renderers
+from store.engine import Sessions
+from store.models import OutboxMessage
+from store.repositories import outbox as repo
+from workflows import outbox
+from workflows.clock import Clock
+
+log = logging.getLogger("handrail.outbox")
+
+
+def _no_secrets(_workflow: str) -> str | None:
+    return None
+
+
+class OutboxWorker:
+    """Delivers outbox rows to Slack and to automations' callbacks.
+
+    Without a Slack client, Slack rows wait in the outbox (webhooks still go out); without
+    an HTTP session, webhook rows wait.
+    """
+
+    def __init__(
+        self,
+        *,
+        sessions: Sessions,
+        slack_client: AsyncWebClient | None,
+        renderers: Renderers,
+        clock: Clock,
+        http_session: aiohttp.ClientSession | None = None,
+        webhook_secrets: WebhookSecrets = _no_secrets,
+        readers: Sessions | None = None,
+        settings: WorkerSettings | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.settings = settings or WorkerSettings()
+        self.rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        self.kinds: tuple[str, ...] = ()
+        if slack_client is not None:
+            self.kinds += (outbox.SLACK_POST, outbox.SLACK_UPDATE)
+        if http_session is not None:
+            self.kinds += (outbox.WEBHOOK,)
+        self.deliverer = Deliverer(
+            readers=readers or sessions,
+            renderers=renderers,
+            clock=clock,
+            settings=self.settings,
+            slack=None
+            if slack_client is None
+            else SlackSender(
+                slack_client,
+                timeout=self.settings.slack_timeout,
+                history_pages=self.settings.history_pages,
+            ),
+            webhooks=None
+            if http_session is None
+            else WebhookSender(
+                http_session, webhook_secrets, timeout=self.settings.webhook_timeout
+            ),
+        )
+        self.stats: Counter[str] = Counter()
+        """Outcomes so far: ``done``, ``failed``, ``retried``, ``paced``, ``lost_claim``."""
+        self._wakeup = asyncio.Event()
+        self._stopping: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    # --- one pass, for tests and scripts ---------------------------------------------
+
+    async def run_once(self) -> int:
+        """Deliver every row due now; returns how many were attempted (paced rows aren't)."""
+        attempted = 0
+        while rows := await self._claim(self.settings.concurrency):
+            results = await asyncio.gather(*(self._handle(row) for row in rows))
+            attempted += sum(results)
+        return attempted
+
+    # --- the long-running loop -------------------------------------------------------
+
+    def wake(self) -> None:
+        """Look for due rows now (call after enqueueing, once the transaction commits)."""
+        self._wakeup.set()
+
+    def start(self) -> None:
+        """Run the loop in a background task until ``stop()``."""
+        if self._task is not None:
+            raise RuntimeError("the outbox worker is already running")
+        self._stopping = asyncio.Event()
+        self._task = asyncio.create_task(self.run_forever(self._stopping), name="outbox-worker")
+
+    async def stop(self) -> None:
+        """Stop claiming, let deliveries in flight finish (bounded), and return."""
+        if self._task is None or self._stopping is None:
+            return
+        self._stopping.set()
+        self.wake()
+        try:
+            await self._task
+        finally:
+            self._task = None
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        """Claim as slots free up, until ``stop`` is set; then drain what is in flight."""
+        in_flight: set[asyncio.Task[int]] = set()
+        relay = asyncio.create_task(self._relay(stop))
+        try:
+            while not stop.is_set():
+                self._wakeup.clear()
+                free = self.settings.concurrency - len(in_flight)
+                claimed: list[OutboxMessage] = []
+                if free > 0:
+                    claimed = await self._claim_safely(free)
+                    for row in claimed:
+                        task = asyncio.create_task(self._handle(row))
+                        in_flight.add(task)
+                        task.add_done_callback(self._finished(in_flight))
+                    if len(claimed) == free:
+                        continue
+                await self._idle(await self._idle_time(free, len(claimed)))
+        finally:
+            relay.cancel()
+            await self._drain(in_flight)
+
+    # --- internals -------------------------------------------------------------------
+
+    async def _claim(self, limit: int) -> list[OutboxMessage]:
+        if not self.kinds:
+            return []
+        async with self.sessions() as db, db.begin():
+            rows = await repo.claim_outbox(
+                db, now=self.clock(), lease=self.settings.lease, limit=limit, kinds=self.kinds
+            )
+        return list(rows)
+
+    async def _claim_safely(self, limit: int) -> list[OutboxMessage]:
+        try:
+            return await self._claim(limit)
+        except Exception:
+            log.exception("outbox: claiming rows failed; trying again shortly")
+            return []
+
+    def _finished(self, in_flight: set[asyncio.Task[int]]) -> Callable[[asyncio.Task[int]], None]:
+        def done(task: asyncio.Task[int]) -> None:
+            in_flight.discard(task)
+            self._wakeup.set()
+
+        return done
+
+    async def _relay(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        self._wakeup.set()
+
+    async def _idle_time(self, free: int, claimed: int) -> float:
+        """Until the next due row, at most ``poll_interval``; all of it when no slot is free
+        or when due rows could not be claimed (another instance holds them)."""
+        poll = self.settings.poll_interval
+        if free <= 0:
+            return poll
+        try:
+            async with self.deliverer.readers() as db:
+                due = await repo.next_due_at(db, kinds=self.kinds)
+        except Exception:
+            log.exception("outbox: reading the next due time failed")
+            return poll
+        if due is None:
+            return poll
+        wait = (due - self.clock()).total_seconds()
+        if wait <= 0:
+            return poll if claimed == 0 else 0.0
+        return min(wait, poll)
+
+    async def _idle(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wakeup.wait(), seconds)
+
+    async def _drain(self, in_flight: set[asyncio.Task[int]]) -> None:
+        if not in_flight:
+            return
+        _done, pending = await asyncio.wait(in_flight, timeout=self.settings.drain_timeout)
+        for task in pending:
+            task.cancel()
+        if pending:
+            log.warning(
+                "outbox: %d deliveries were cut short on stop; their rows are retried after "
+                "their lease, and Slack posts are looked for before being posted again",
+                len(pending),
+            )
+            await asyncio.wait(pending)
+
+    async def _handle(self, row: OutboxMessage) -> int:
+        """Attempt one row and record the outcome; 1 if it was attempted, 0 if paced."""
+        try:
+            async with asyncio.timeout(self.settings.attempt_deadline):
+                outcome = await self.deliverer.attempt(row)
+        except TimeoutError:
+            outcome = Retry(
+                f"delivery took longer than {self.settings.attempt_deadline:g} s", maybe_sent=True
+            )
+        except Exception as error:
+            log.exception("outbox #%s (%s): unexpected error", row.id, row.workflow)
+            outcome = Retry(f"{type(error).__name__}: {error}", maybe_sent=True)
+        try:
+            await self._record(row, outcome)
+        except Exception:
+            log.exception(
+                "outbox #%s (%s): recording %s failed; the row is retried after its lease",
+                row.id,
+                row.workflow,
+                type(outcome).__name__,
+            )
+        return 0 if isinstance(outcome, Later) else 1
+
+    async def _record(self, row: OutboxMessage, outcome: Outcome) -> None:
+        now = self.clock()
+        async with self.sessions() as db, db.begin():
+            if isinstance(outcome, Delivered):
+                kept = await repo.mark_done(db, row, result=outcome.result, now=now)
+                self._count("done", kept)
+            elif isinstance(outcome, Failed):
+                kept = await repo.mark_failed(db, row, error=outcome.error)
+                self._count("failed", kept)
+                if kept:
+                    self._log_failure(row, outcome.error)
+            elif isinstance(outcome, Later):
+                kept = await repo.reschedule(
+                    db,
+                    row,
+                    available_at=to_datetime(outcome.at, now),
+                    error=None,
+                    attempted=False,
+                    mark_maybe_sent=False,
+                )
+                self._count("paced", kept)
+            else:
+                kept = await self._retry(db, row, outcome, now)
+        if not kept:
+            log.warning(
+                "outbox #%s (%s): the claim ran out before the outcome (%s) was recorded; "
+                "another worker has the row",
+                row.id,
+                row.workflow,
+                type(outcome).__name__,
+            )
+
+    async def _retry(
+        self, db: AsyncSession, row: OutboxMessage, outcome: Retry, now: datetime
+    ) -> bool:
+        if outcome.counts and row.attempts >= self.settings.max_attempts:
+            error = f"{outcome.error} (gave up after {row.attempts} attempts)"
+            kept = await repo.mark_failed(db, row, error=error)
+            self._count("failed", kept)
+            if kept:
+                self._log_failure(row, error)
+            return kept
+        after = outcome.after
+        if after is None:
+            after = self.settings.backoff.delay(row.attempts, self.rng)
+        kept = await repo.reschedule(
+            db,
+            row,
+            available_at=to_datetime(now.timestamp() + after, now),
+            error=outcome.error,
+            attempted=outcome.counts,
+            mark_maybe_sent=outcome.maybe_sent and row.kind == outbox.SLACK_POST,
+        )
+        self._count("retried", kept)
+        log.info("outbox #%s (%s): %s; again in %.1f s", row.id, row.workflow, outcome.error, after)
+        return kept
+
+    def _count(self, what: str, kept: bool) -> None:
+        self.stats[what if kept else "lost_claim"] += 1
+
+    def _log_failure(self, row: OutboxMessage, error: str) -> None:
+        log.warning("outbox #%s %s (workflow %s) failed: %s", row.id, row.kind, row.workflow, error)

@@ -1,0 +1,212 @@
+"""Webhook deliveries to a real aiohttp receiver, verified the way an automation would."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import random
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from bot.outbox import OutboxWorker, WorkerSettings
+from bot.renderers import Renderers
+from bot.services import Services
+from store.repositories import outbox as repo
+from workflows import outbox
+from workflows.clock import ManualClock
+
+SECRET = "whsec-test-secret"
+
+
+@dataclass
+class Receiver:
+    """An automation's callback endpoint: answers from a script, records what it got."""
+
+    url: str = ""
+    answers: list[tuple[int, str]] = field(default_factory=list)
+    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.received.append((dict(request.headers), await request.read()))
+        status, text = self.answers.pop(0) if self.answers else (200, "ok")
+        return web.Response(status=status, text=text)
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    receiver = Receiver()
+    app = web.Application()
+    app.router.add_post("/hook", receiver.handle)
+    async with TestServer(app) as server:
+        receiver.url = str(server.make_url("/hook"))
+        yield receiver
+
+
+@pytest.fixture
+async def worker(services: Services) -> AsyncIterator[OutboxWorker]:
+    async with aiohttp.ClientSession() as session:
+        yield OutboxWorker(
+            sessions=services.sessions,
+            slack_client=None,
+            renderers=Renderers(),
+            clock=services.clock,
+            http_session=session,
+            webhook_secrets={"ticket-triage": SECRET}.get,
+            settings=WorkerSettings(max_attempts=3),
+            rng=random.Random(3),
+        )
+
+
+async def queue_webhook(services: Services, url: str, *, workflow: str = "ticket-triage") -> None:
+    async with services.sessions() as db, db.begin():
+        await outbox.enqueue(
+            db,
+            kind=outbox.WEBHOOK,
+            dedupe_key="handoff:h1:webhook",
+            payload={
+                "url": url,
+                "workflow": workflow,
+                "body": {"handoff_id": "h1", "outcome": "approved", "note": "naïve ✓"},
+                "idempotency_key": "handoff:h1:webhook",
+            },
+            workflow=workflow,
+            now=services.clock(),
+        )
+
+
+async def status_of(services: Services) -> tuple[str, int, str | None]:
+    async with services.sessions() as db:
+        row = await repo.get_outbox_message(db, "handoff:h1:webhook")
+    assert row is not None
+    return row.status, row.attempts, row.last_error
+
+
+async def test_webhook_is_signed_over_timestamp_and_body(
+    services: Services, receiver: Receiver, worker: OutboxWorker, clock: ManualClock
+) -> None:
+    """The receiver can verify the HMAC of "timestamp.body" and sees the idempotency key."""
+    await queue_webhook(services, receiver.url)
+
+    assert await worker.run_once() == 1
+
+    ((headers, body),) = receiver.received
+    timestamp = headers["X-Handrail-Timestamp"]
+    expected = hmac.new(SECRET.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    assert hmac.compare_digest(headers["X-Handrail-Signature"], f"v1={expected.hexdigest()}")
+    assert int(timestamp) == int(clock().timestamp())
+    assert headers["X-Handrail-Idempotency-Key"] == "handoff:h1:webhook"
+    assert json.loads(body)["note"] == "naïve ✓"
+    assert await status_of(services) == ("done", 1, None)
+
+
+async def test_webhook_500_is_retried_then_delivered(
+    services: Services, receiver: Receiver, worker: OutboxWorker, clock: ManualClock
+) -> None:
+    """A 500 is retried after a backoff with the same key; the next 200 settles it."""
+    await queue_webhook(services, receiver.url)
+    receiver.answers.append((500, "database is down"))
+
+    await worker.run_once()
+    assert await status_of(services) == (
+        "pending",
+        1,
+        f"HTTP 500 from POST {receiver.url}: database is down",
+    )
+    clock.advance(seconds=5)
+    await worker.run_once()
+
+    assert [headers["X-Handrail-Idempotency-Key"] for headers, _ in receiver.received] == [
+        "handoff:h1:webhook"
+    ] * 2
+    assert (await status_of(services))[0] == "done"
+
+
+async def test_webhook_4xx_fails_with_the_response_text(
+    services: Services, receiver: Receiver, worker: OutboxWorker
+) -> None:
+    """A 400 is the receiver refusing this body: failed at once, with what it said."""
+    await queue_webhook(services, receiver.url)
+    receiver.answers.append((400, "unknown handoff h1"))
+
+    await worker.run_once()
+
+    assert await status_of(services) == (
+        "failed",
+        1,
+        f"HTTP 400 from POST {receiver.url}: unknown handoff h1",
+    )
+
+
+async def test_webhook_408_is_retried(
+    services: Services, receiver: Receiver, worker: OutboxWorker
+) -> None:
+    """408 is a 4xx that means "try again", so the row goes back to pending."""
+    await queue_webhook(services, receiver.url)
+    receiver.answers.append((408, "slow down"))
+
+    await worker.run_once()
+
+    assert (await status_of(services))[0] == "pending"
+
+
+async def test_webhook_fails_after_max_attempts(
+    services: Services, receiver: Receiver, worker: OutboxWorker, clock: ManualClock
+) -> None:
+    """Three 503s in a row (max_attempts=3) fail the row with the last answer."""
+    await queue_webhook(services, receiver.url)
+    receiver.answers.extend([(503, "maintenance")] * 3)
+
+    for _ in range(3):
+        await worker.run_once()
+        clock.advance(seconds=10)
+
+    assert await status_of(services) == (
+        "failed",
+        3,
+        f"HTTP 503 from POST {receiver.url}: maintenance (gave up after 3 attempts)",
+    )
+
+
+async def test_webhook_without_a_secret_is_not_sent(
+    services: Services, receiver: Receiver, worker: OutboxWorker
+) -> None:
+    """An unsigned decision is never sent: the row fails and says which workflow lacks one."""
+    await queue_webhook(services, receiver.url, workflow="invoice-extraction")
+
+    await worker.run_once()
+
+    assert receiver.received == []
+    assert await status_of(services) == (
+        "failed",
+        1,
+        "no callback secret is configured for workflow 'invoice-extraction'; not sent",
+    )
+
+
+async def test_unreachable_receiver_is_retried(
+    services: Services, worker: OutboxWorker, clock: ManualClock
+) -> None:
+    """A refused connection is retried later, never failed at once."""
+    await queue_webhook(services, "http://127.0.0.1:9/hook")
+
+    await worker.run_once()
+
+    status, attempts, error = await status_of(services)
+    assert (status, attempts) == ("pending", 1)
+    assert error is not None
+    assert error.startswith("ClientConnectorError")
+    assert clock() + timedelta(seconds=0.5) <= (await _available_at(services))
+
+
+async def _available_at(services: Services) -> datetime:
+    async with services.sessions() as db:
+        row = await repo.get_outbox_message(db, "handoff:h1:webhook")
+    assert row is not None
+    return row.available_at
