@@ -327,3 +327,20 @@ def test_the_false_positive_check_fails_when_too_much_is_redacted() -> None:
     """The corpus check notices false positives: a greedy custom pattern trips it."""
     greedy = Redactor(RedactionPolicy(custom=(("digits", r"[0-9]{4,}"),)))
     assert len(false_positives(greedy)) > 10
+
+
+def test_non_ascii_text_keeps_every_other_character_in_place() -> None:
+    """Letters that grow when lowercased (like "İ") do not shift what gets replaced."""
+    text = "İİ Authorization: BEARER abc123def456ghi789 — İ password=hunter22 ✓"
+    result = SECRETS_ONLY.redact(text)
+    assert result.value == (
+        "İİ Authorization: BEARER [REDACTED:authorization] — İ password=[REDACTED:secret_field] ✓"
+    )
+
+
+def test_remembering_clean_strings_never_hides_a_later_secret() -> None:
+    """After many clean keys and values fill its memory, the redactor still finds secrets."""
+    redactor = Redactor()
+    clean = {f"field_{index}": f"value {index}" for index in range(10_000)}
+    assert redactor.redact(clean).value == clean
+    assert redactor.redact({"field_1": "password=hunter22"}).counts == {"secret_field": 1}

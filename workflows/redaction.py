@@ -53,6 +53,8 @@ PERSONAL_KINDS: Final[Mapping[str, str]] = {
 SECRET_FIELD: Final = "secret_field"  # noqa: S105 - the name of a kind, not a secret
 _PLACEHOLDER: Final = re.compile(r"\[REDACTED:[^\]\s]{1,64}\]")
 _DIGITS: Final = "0123456789"
+_DIGIT_SET: Final = frozenset(_DIGITS)
+_NINES: Final = tuple(b"9" * length for length in range(64))
 
 Span = tuple[int, int]
 Check = Callable[[str, "re.Match[str]"], Span | None]
@@ -318,24 +320,21 @@ class _Detector:
     needs: str = ""  # one of these characters must occur ("" = no such check)
     triggers: tuple[str, ...] = ()  # one of these literals must occur
     anchors: tuple[str, ...] = ()  # match only where one of these occurs, in any case
-    numeric: bool = False  # search only the runs of digits and separators
-    gate: Callable[[str], bool] | None = None  # any other cheap test that must pass
+    shape: bytes | None = None  # a table from _shape: matches are runs of certain chars
     min_len: int = 1
+
+
+def _shape(chars: str) -> bytes:
+    """Make a ``bytes.translate`` table that turns ``chars`` into "9" and the rest into "x".
+
+    A string whose translation has no run of nines as long as a kind's shortest match
+    cannot hold one, and bytes.translate tells that far sooner than a regex scan does.
+    """
+    return bytes(57 if chr(byte) in chars else 120 for byte in range(256))
 
 
 # Where a regex can start with a literal, the engine skips ahead fast; character classes
 # and case-insensitive alternations cost far more, so those kinds use anchors or runs.
-
-
-def _number_runs(shortest: int) -> re.Pattern[str]:
-    """Find runs of digits and separators standing on their own (not "623-3255" in a UUID).
-
-    The lookbehind comes after the first character so the engine can still skip ahead.
-    """
-    return re.compile(
-        rf"[+(0-9](?<![0-9A-Za-z_][+(0-9])[0-9 ().+-]{{{max(shortest - 2, 0)},}}[0-9]"
-        r"(?![0-9A-Za-z_])"
-    )
 
 
 _LABEL: Final = r"[\"']?[ \t]*(?:[:=]|=>)[ \t]*[\"']?"
@@ -448,7 +447,7 @@ _BUILTIN: Final = (
         re.compile(r"[A-Z][A-Z][0-9][0-9](?: ?[A-Z0-9]){11,34}"),
         _iban,
         needs=_DIGITS,
-        gate=lambda text: not text.islower(),  # there must be capitals
+        shape=_shape("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 "),
         min_len=15,
     ),
     _Detector(
@@ -456,7 +455,7 @@ _BUILTIN: Final = (
         re.compile(r"[2-6][0-9](?:[ -]?[0-9]){11,17}(?![ -]?[0-9])"),
         _card_number,
         needs=_DIGITS,
-        numeric=True,
+        shape=_shape(_DIGITS + " -"),
         min_len=13,
     ),
     _Detector(
@@ -484,7 +483,7 @@ _BUILTIN: Final = (
         ),
         _phone,
         needs=_DIGITS,
-        numeric=True,
+        shape=_shape(_DIGITS + " ().+-"),
         min_len=7,
     ),
 )
@@ -506,7 +505,8 @@ class _Plan:
     """What to try on strings of one length: the detectors that fit, grouped by need."""
 
     groups: Groups
-    gate: frozenset[str] | None  # some of these must occur, or nothing can match
+    gate: frozenset[str] | None  # without one of these, only ``digit_groups`` can match
+    digit_groups: Groups  # the groups that need nothing but a digit
 
 
 def _build_plans(detectors: list[_Detector]) -> tuple[_Plan | None, ...]:
@@ -517,16 +517,18 @@ def _build_plans(detectors: list[_Detector]) -> tuple[_Plan | None, ...]:
         for rank, detector in enumerate(detectors):
             if detector.min_len <= length:
                 groups.setdefault(detector.needs, []).append((rank, detector))
-        gate = None if "" in groups else frozenset("".join(groups))
         ranked = tuple((needs, tuple(members)) for needs, members in groups.items())
-        plans.append(_Plan(ranked, gate) if groups else None)
+        others = [needs for needs in groups if needs != _DIGITS]
+        gate = None if "" in groups else frozenset("".join(others))
+        digits = tuple(group for group in ranked if group[0] == _DIGITS)
+        plans.append(_Plan(ranked, gate, digits) if groups else None)
     return tuple(plans)
 
 
 class Redactor:
     """Redacts values for one workflow; build it once, as its regexes are compiled here."""
 
-    __slots__ = ("_clean", "_keys", "_plans", "_runs", "policy")
+    __slots__ = ("_clean", "_keys", "_plans", "policy")
 
     def __init__(self, policy: RedactionPolicy | None = None) -> None:
         self.policy = policy or RedactionPolicy()
@@ -537,7 +539,6 @@ class Redactor:
             for name, pattern in self.policy.custom
         ]
         self._plans = _build_plans(detectors)
-        self._runs = _number_runs(min([d.min_len for d in detectors if d.numeric], default=1))
         self._keys: dict[object, bool] = {}  # clean key -> whether it names a secret
         self._clean: set[str] = set()
 
@@ -610,13 +611,17 @@ class Redactor:
     def _string(self, text: str, counts: dict[str, int]) -> str:
         size, plans = len(text), self._plans
         plan = plans[size] if size < len(plans) else plans[-1]
-        if plan is None or (
-            size <= _GATE_LEN and plan.gate is not None and plan.gate.isdisjoint(text)
-        ):
+        if plan is None:
             return text
+        groups = plan.groups
+        if size <= _GATE_LEN and plan.gate is not None and plan.gate.isdisjoint(text):
+            # Most short strings stop here, at the cost of one set operation.
+            if not plan.digit_groups or _DIGIT_SET.isdisjoint(text):
+                return text
+            groups = plan.digit_groups
         if text in self._clean:
             return text
-        redacted = self._text(text, counts, plan.groups)
+        redacted = self._text(text, counts, groups)
         if redacted is text and size <= _CACHE_LEN:
             if len(self._clean) >= _CACHE_SIZE:
                 self._clean.clear()
@@ -627,7 +632,7 @@ class Redactor:
         """Return ``text`` itself when nothing is found, so callers can tell by identity."""
         found: list[tuple[int, int, int, str]] = []  # rank, start, end, kind
         folded: str | None = None
-        runs: list[tuple[int, int]] | None = None
+        encoded: bytes | None = None
         for needs, members in groups:
             for char in needs:
                 if char in text:
@@ -636,13 +641,16 @@ class Redactor:
                 if needs:
                     continue
             for rank, detector in members:
-                if detector.gate is not None and not detector.gate(text):
-                    continue
                 if detector.triggers:
                     for trigger in detector.triggers:
                         if trigger in text:
                             break
                     else:
+                        continue
+                if detector.shape is not None:
+                    if encoded is None:
+                        encoded = text.encode("utf-8", "replace")
+                    if _NINES[detector.min_len] not in encoded.translate(detector.shape):
                         continue
                 matches: Iterable[re.Match[str]]
                 if detector.anchors:
@@ -656,13 +664,6 @@ class Redactor:
                     else:
                         continue
                     matches = _anchored(detector.pattern, text, folded, detector.anchors)
-                elif detector.numeric:
-                    if runs is None:
-                        runs = [(m.start(), m.end() + 1) for m in self._runs.finditer(text)]
-                    spans = [(a, b) for a, b in runs if b - a > detector.min_len]
-                    if not spans:
-                        continue
-                    matches = (m for a, b in spans for m in detector.pattern.finditer(text, a, b))
                 else:
                     matches = detector.pattern.finditer(text)
                 for match in matches:
