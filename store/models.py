@@ -65,6 +65,9 @@ class Credential(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    """The last time this token was presented after it was revoked or had expired."""
+    rejected_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Run(Base):
@@ -257,7 +260,10 @@ class Alert(Base):
     """
 
     __tablename__ = "alerts"
-    __table_args__ = (Index("ix_alerts_workflow_status", "workflow", "status"),)
+    __table_args__ = (
+        Index("ix_alerts_workflow_status", "workflow", "status"),
+        Index("ix_alerts_resolved_at", "resolved_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     workflow: Mapped[str] = mapped_column(ForeignKey("workflows.name"))
@@ -273,6 +279,7 @@ class Alert(Base):
     last_run_id: Mapped[str | None] = mapped_column(String(128))
     sample: Mapped[str | None] = mapped_column(Text)
     snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    snoozed_by: Mapped[str | None] = mapped_column(String(64))
     acknowledged_by: Mapped[str | None] = mapped_column(String(64))
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

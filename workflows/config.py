@@ -21,11 +21,12 @@ from pydantic import (
     Field,
     Tag,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from workflows.durations import parse_duration
+from workflows.durations import format_duration, parse_duration
 from workflows.errors import ConfigError
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
@@ -50,7 +51,9 @@ class RepeatedErrorRule(_Strict):
 
 class LatencyRule(_Strict):
     threshold: Duration = timedelta(seconds=5)
-    consecutive: int = Field(default=3, ge=1)
+    consecutive: int = Field(default=3, ge=1, le=1000)
+    window: Duration = timedelta(minutes=15)
+    """Only calls this recent count, so a quiet workflow's last slow calls do not fire forever."""
 
 
 class ErrorRateRule(_Strict):
@@ -60,7 +63,56 @@ class ErrorRateRule(_Strict):
 
 
 class TokenSpikeRule(_Strict):
+    """Tokens per model call in ``window`` against the ``baseline`` before it, per prompt
+    version: a new version has no baseline yet, so it starts its own."""
+
     percent: float = Field(default=30, gt=0)
+    window: Duration = timedelta(minutes=15)
+    baseline: Duration = Field(default=timedelta(hours=2), validate_default=True)
+    min_calls: int = Field(default=20, ge=1)
+    """Calls needed in the window and in the baseline before a spike can be called."""
+
+    @field_validator("baseline")
+    @classmethod
+    def _baseline_is_longer(cls, value: timedelta, info: ValidationInfo) -> timedelta:
+        window = info.data.get("window")
+        if isinstance(window, timedelta) and value < window:
+            raise ValueError(
+                f"baseline ({format_duration(value)}) must be at least as long as "
+                f"window ({format_duration(window)})"
+            )
+        return value
+
+
+class StaleHandoffRule(_Strict):
+    """A pending handoff: remind the reviewers, then escalate to on-call, before it expires.
+
+    Both are shares of the workflow's ``review_timeout``, so they stay in order whatever
+    the timeout is; at 100% the handoff expires (never approved).
+    """
+
+    remind_percent: float = Field(default=50, gt=0, lt=100)
+    escalate_percent: float = Field(default=75, gt=0, lt=100)
+
+    @field_validator("escalate_percent")
+    @classmethod
+    def _escalate_after_remind(cls, value: float, info: ValidationInfo) -> float:
+        remind = info.data.get("remind_percent")
+        if isinstance(remind, int | float) and value <= remind:
+            raise ValueError(
+                f"escalate_percent ({value:g}) must be greater than remind_percent ({remind:g}): "
+                "reviewers are reminded first, on-call is called after"
+            )
+        return value
+
+
+class CredentialRule(_Strict):
+    """Token hygiene: reminders before expiry and after the rotation period."""
+
+    expiry_warning: Duration = timedelta(days=14)
+    rotate_after: Duration = timedelta(days=90)
+    misuse_window: Duration = timedelta(hours=1)
+    """A revoked or expired token in use fires an alert that resolves after this long unused."""
 
 
 class AlertRules(_Strict):
@@ -68,6 +120,8 @@ class AlertRules(_Strict):
     latency: LatencyRule = LatencyRule()
     error_rate: ErrorRateRule = ErrorRateRule()
     token_spike: TokenSpikeRule = TokenSpikeRule()
+    stale_handoff: StaleHandoffRule = StaleHandoffRule()
+    credentials: CredentialRule = CredentialRule()
     repeat_interval: Duration = timedelta(hours=4)
     escalate_after: Duration = timedelta(minutes=15)
 
