@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from types import MappingProxyType
 
 import pytest
 
@@ -344,3 +345,10 @@ def test_remembering_clean_strings_never_hides_a_later_secret() -> None:
     clean = {f"field_{index}": f"value {index}" for index in range(10_000)}
     assert redactor.redact(clean).value == clean
     assert redactor.redact({"field_1": "password=hunter22"}).counts == {"secret_field": 1}
+
+
+def test_other_mappings_and_sets_are_walked_too() -> None:
+    """A read-only mapping or a set of strings cannot carry a secret past redaction."""
+    value = {"headers": MappingProxyType({"x": "password=hunter22"}), "tags": {"ok"}}
+    result = SECRETS_ONLY.redact(value)
+    assert result.value == {"headers": {"x": "password=[REDACTED:secret_field]"}, "tags": {"ok"}}

@@ -176,7 +176,7 @@ def _token(text: str, match: re.Match[str]) -> Span | None:
     return match.span() if _starts_word(text, match.start(), "_-") else None
 
 
-def _slack_webhook(text: str, match: re.Match[str]) -> Span | None:
+def _webhook(text: str, match: re.Match[str]) -> Span | None:
     start = match.start()
     for scheme in ("https://", "http://"):
         if text.startswith(scheme, start - len(scheme)):
@@ -197,7 +197,7 @@ def _openai_key(text: str, match: re.Match[str]) -> Span | None:
     return _token(text, match) if _mixed(match["body"]) else None
 
 
-def _authorization(text: str, match: re.Match[str]) -> Span | None:
+def _auth(text: str, match: re.Match[str]) -> Span | None:
     """Accept a credential, not an English word after "basic" or "bearer"."""
     value = match["secret"]
     if len(value) < 8 or not _starts_word(text, match.start()):
@@ -253,7 +253,7 @@ def _luhn(digits: str) -> bool:
     return total % 10 == 0
 
 
-def _card_number(text: str, match: re.Match[str]) -> Span | None:
+def _card(text: str, match: re.Match[str]) -> Span | None:
     start, found = match.start(), match[0]
     if not _starts_word(text, start, ".,_-") or text[max(0, start - 2) : start][:1].isdigit():
         return None  # the tail of a longer group of numbers: "1234 4111 1111 1111 1111"
@@ -333,159 +333,82 @@ def _shape(chars: str) -> bytes:
     return bytes(57 if chr(byte) in chars else 120 for byte in range(256))
 
 
-# Where a regex can start with a literal, the engine skips ahead fast; character classes
-# and case-insensitive alternations cost far more, so those kinds use anchors or runs.
-
-
+# Where a regex starts with a literal the engine skips ahead fast; character classes and
+# case-insensitive alternations cost far more, so those kinds are tried only at anchor
+# words, or once bytes.translate shows a run long enough to hold them.
 _LABEL: Final = r"[\"']?[ \t]*(?:[:=]|=>)[ \t]*[\"']?"
+_PRIVATE_KEY: Final = re.compile(
+    r"-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----[\s\S]*?"
+    r"(?:-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|\Z)"  # a cut-off key goes too
+)
+_WEBHOOK: Final = re.compile(
+    r"hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/-]{8,}"
+)
+# The lookbehind follows "eyJ" so the literal still leads the search, and the search does
+# not restart inside a long run that has no dots (that was quadratic).
+_JWT: Final = re.compile(
+    r"eyJ(?<![A-Za-z0-9_-]eyJ)[A-Za-z0-9_-]{8,}\.ey[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"
+)
+_GITHUB: Final = re.compile(
+    r"(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{30,})(?![A-Za-z0-9])"
+)
+_SLACK_TOKEN: Final = re.compile(r"(?:xox[abeprs]|xapp)-[0-9][A-Za-z0-9-]{8,}")
+_OPENAI: Final = re.compile(r"sk-(?:(?:proj|ant|svcacct|admin)-)?(?P<body>[A-Za-z0-9_-]{20,})")
+_AWS_ACCESS: Final = re.compile(r"(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])")
+_AWS_SECRET: Final = re.compile(
+    r"(?i:secret[_.-]?(?:access[_.-]?)?key)"
+    + _LABEL
+    + r"(?P<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"
+)
+_AUTH: Final = re.compile(r"(?i:bearer|basic)[ \t]+(?P<secret>[A-Za-z0-9._~+/-]+=*)")
+_URL_PASSWORD: Final = re.compile(r"://[^\s:/?#@\[\]\"'<>]*:(?P<secret>[^\s/?#\[\]\"'<>]+)@")
+_LABELLED: Final = re.compile(
+    r"(?P<label>(?i:password|passwd|passphrase|secret|token|api[_-]?key|"
+    r"access[_-]?key|private[_-]?key|secret[_-]?key|credentials?))"
+    + _LABEL
+    + r"(?P<secret>[^\s\"'`,;&<>(){}\[\]]+)"
+)
+_IBAN: Final = re.compile(r"[A-Z][A-Z][0-9][0-9](?: ?[A-Z0-9]){11,34}")
+_CARD_NUMBER: Final = re.compile(r"[2-6][0-9](?:[ -]?[0-9]){11,17}(?![ -]?[0-9])")
+_EMAIL: Final = re.compile(  # from the "@" on; _email finds the local part
+    r"@(?![0-9]+x\.)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+    r"[A-Za-z]{2,24}(?![A-Za-z0-9-])"
+)
+_PHONE: Final = re.compile(
+    r"(?:\+[0-9]{1,3}(?:[ .-][0-9]{1,10}){1,6}"  # +44 20 7946 0958
+    r"|\+[0-9]{1,3}[ .-]?\([0-9]{1,4}\)[ .-]?[0-9]{1,10}(?:[ .-][0-9]{1,10}){0,5}"
+    r"|\+[0-9]{7,15}"  # +442079460958
+    r"|00[0-9]{1,3}(?:[ .-][0-9]{1,10}){2,6}"  # 0044 20 7946 0958
+    r"|\([0-9]{2,5}\)[ .-]?[0-9]{2,5}(?:[ .-][0-9]{2,5}){1,3}"  # (415) 555-0132
+    r"|[2-9][0-9]{2}(?P<sep>[ .-])[2-9][0-9]{2}(?P=sep)[0-9]{4}"  # 415-555-0132
+    r"|0[1-9](?:[ .][0-9]{2}){4}"  # 01 23 45 67 89
+    r"|0[1-9][0-9]{0,3}[ -][0-9]{3,8}(?:[ -][0-9]{3,4})?"  # 020 7946 0958
+    r")(?![0-9A-Za-z_]|[.-][0-9])"
+)
+_LABELS: Final = ("pass", "secret", "token", "api", "access", "private", "credential")
+_SCHEMES: Final = ("bearer", "basic")
+_GITHUB_PREFIXES: Final = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_")
+_IBAN_SHAPE: Final = _shape("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ")
+_CARD_SHAPE: Final = _shape(_DIGITS + " -")
+_PHONE_SHAPE: Final = _shape(_DIGITS + " ().+-")
+
+# kind, regex, check on a match, characters (one needed), literals (one needed), more
 _BUILTIN: Final = (
-    _Detector(
-        "private_key",
-        re.compile(
-            r"-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----[\s\S]*?"
-            r"(?:-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|\Z)"
-        ),
-        needs="K",
-        triggers=("PRIVATE KEY",),
-        min_len=30,
-    ),
-    _Detector(
-        "slack_webhook",
-        re.compile(r"hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/-]{8,}"),
-        _slack_webhook,
-        needs="/",
-        triggers=("hooks.slack.com",),
-        min_len=30,
-    ),
-    _Detector(
-        "jwt",
-        # The lookbehind follows "eyJ" so the literal still leads the search, and the
-        # scan does not restart inside a long run that has no dots (quadratic otherwise).
-        re.compile(
-            r"eyJ(?<![A-Za-z0-9_-]eyJ)[A-Za-z0-9_-]{8,}\.ey[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"
-        ),
-        _token,
-        needs="J",
-        triggers=("eyJ",),
-        min_len=24,
-    ),
-    _Detector(
-        "github_token",
-        re.compile(r"(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{30,})(?![A-Za-z0-9])"),
-        _token,
-        needs="_",
-        triggers=("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
-        min_len=40,
-    ),
-    _Detector(
-        "slack_token",
-        re.compile(r"(?:xox[abeprs]|xapp)-[0-9][A-Za-z0-9-]{8,}"),
-        _token,
-        needs="x",
-        triggers=("xox", "xapp-"),
-        min_len=14,
-    ),
-    _Detector(
-        "openai_key",
-        re.compile(r"sk-(?:(?:proj|ant|svcacct|admin)-)?(?P<body>[A-Za-z0-9_-]{20,})"),
-        _openai_key,
-        needs="k",
-        triggers=("sk-",),
-        min_len=23,
-    ),
-    _Detector(
-        "aws_access_key",
-        re.compile(r"(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])"),
-        _token,
-        needs="A",
-        triggers=("AKIA", "ASIA"),
-        min_len=20,
-    ),
-    _Detector(
-        "aws_secret_key",
-        re.compile(
-            r"(?i:secret[_.-]?(?:access[_.-]?)?key)"
-            + _LABEL
-            + r"(?P<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"
-        ),
-        _secret,
-        needs=":=",
-        anchors=("secret",),
-        min_len=50,
-    ),
-    _Detector(
-        "authorization",
-        re.compile(r"(?i:bearer|basic)[ \t]+(?P<secret>[A-Za-z0-9._~+/-]+=*)"),
-        _authorization,
-        needs=" \t",
-        anchors=("bearer", "basic"),
-        min_len=14,
-    ),
-    _Detector(
-        "url_password",
-        re.compile(r"://[^\s:/?#@\[\]\"'<>]*:(?P<secret>[^\s/?#\[\]\"'<>]+)@"),
-        _secret,
-        needs="@",
-        triggers=("://",),
-        min_len=10,
-    ),
-    _Detector(
-        SECRET_FIELD,
-        re.compile(
-            r"(?P<label>(?i:password|passwd|passphrase|secret|token|api[_-]?key|"
-            r"access[_-]?key|private[_-]?key|secret[_-]?key|credentials?))"
-            + _LABEL
-            + r"(?P<secret>[^\s\"'`,;&<>(){}\[\]]+)"
-        ),
-        _labelled,
-        needs=":=",
-        anchors=("pass", "secret", "token", "api", "access", "private", "credential"),
-        min_len=8,
-    ),
-    _Detector(
-        "iban",
-        re.compile(r"[A-Z][A-Z][0-9][0-9](?: ?[A-Z0-9]){11,34}"),
-        _iban,
-        needs=_DIGITS,
-        shape=_shape("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 "),
-        min_len=15,
-    ),
-    _Detector(
-        "card_number",
-        re.compile(r"[2-6][0-9](?:[ -]?[0-9]){11,17}(?![ -]?[0-9])"),
-        _card_number,
-        needs=_DIGITS,
-        shape=_shape(_DIGITS + " -"),
-        min_len=13,
-    ),
-    _Detector(
-        "email",
-        re.compile(
-            r"@(?![0-9]+x\.)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
-            r"[A-Za-z]{2,24}(?![A-Za-z0-9-])"
-        ),
-        _email,
-        needs="@",
-        min_len=6,
-    ),
-    _Detector(
-        "phone",
-        re.compile(
-            r"(?:\+[0-9]{1,3}(?:[ .-][0-9]{1,10}){1,6}"  # +44 20 7946 0958
-            r"|\+[0-9]{1,3}[ .-]?\([0-9]{1,4}\)[ .-]?[0-9]{1,10}(?:[ .-][0-9]{1,10}){0,5}"
-            r"|\+[0-9]{7,15}"  # +442079460958
-            r"|00[0-9]{1,3}(?:[ .-][0-9]{1,10}){2,6}"  # 0044 20 7946 0958
-            r"|\([0-9]{2,5}\)[ .-]?[0-9]{2,5}(?:[ .-][0-9]{2,5}){1,3}"  # (415) 555-0132
-            r"|[2-9][0-9]{2}(?P<sep>[ .-])[2-9][0-9]{2}(?P=sep)[0-9]{4}"  # 415-555-0132
-            r"|0[1-9](?:[ .][0-9]{2}){4}"  # 01 23 45 67 89
-            r"|0[1-9][0-9]{0,3}[ -][0-9]{3,8}(?:[ -][0-9]{3,4})?"  # 020 7946 0958
-            r")(?![0-9A-Za-z_]|[.-][0-9])"
-        ),
-        _phone,
-        needs=_DIGITS,
-        shape=_shape(_DIGITS + " ().+-"),
-        min_len=7,
-    ),
+    _Detector("private_key", _PRIVATE_KEY, _whole, "K", ("PRIVATE KEY",), min_len=30),
+    _Detector("slack_webhook", _WEBHOOK, _webhook, "/", ("hooks.slack.com",), min_len=30),
+    _Detector("jwt", _JWT, _token, "J", ("eyJ",), min_len=24),
+    _Detector("github_token", _GITHUB, _token, "_", _GITHUB_PREFIXES, min_len=40),
+    _Detector("slack_token", _SLACK_TOKEN, _token, "x", ("xox", "xapp-"), min_len=14),
+    _Detector("openai_key", _OPENAI, _openai_key, "k", ("sk-",), min_len=23),
+    _Detector("aws_access_key", _AWS_ACCESS, _token, "A", ("AKIA", "ASIA"), min_len=20),
+    _Detector("aws_secret_key", _AWS_SECRET, _secret, ":=", anchors=("secret",), min_len=50),
+    _Detector("authorization", _AUTH, _auth, " \t", anchors=_SCHEMES, min_len=14),
+    _Detector("url_password", _URL_PASSWORD, _secret, "@", ("://",), min_len=10),
+    _Detector(SECRET_FIELD, _LABELLED, _labelled, ":=", anchors=_LABELS, min_len=8),
+    _Detector("iban", _IBAN, _iban, _DIGITS, shape=_IBAN_SHAPE, min_len=15),
+    _Detector("card_number", _CARD_NUMBER, _card, _DIGITS, shape=_CARD_SHAPE, min_len=13),
+    _Detector("email", _EMAIL, _email, "@", min_len=6),
+    _Detector("phone", _PHONE, _phone, _DIGITS, shape=_PHONE_SHAPE, min_len=7),
 )
 _BUILTIN_KINDS: Final = frozenset(detector.kind for detector in _BUILTIN)
 
@@ -526,7 +449,11 @@ def _build_plans(detectors: list[_Detector]) -> tuple[_Plan | None, ...]:
 
 
 class Redactor:
-    """Redacts values for one workflow; build it once, as its regexes are compiled here."""
+    """Redacts values for one workflow; build it once, as its regexes are compiled here.
+
+    One redactor may serve many tasks and threads: what it remembers between calls is
+    only which keys and short strings were clean, kept in a dict and a set.
+    """
 
     __slots__ = ("_clean", "_keys", "_plans", "policy")
 
@@ -554,8 +481,14 @@ class Redactor:
             return self._mapping(value, counts, conceal=False)
         if isinstance(value, list):
             return [self._walk(item, counts) for item in value]
+        if type(value) in _SCALARS:
+            return value
         if isinstance(value, tuple):
             return tuple(self._walk(item, counts) for item in value)
+        if isinstance(value, Mapping):  # rarer containers must not smuggle text past
+            return self._mapping(dict(value), counts, conceal=False)
+        if isinstance(value, set | frozenset):
+            return type(value)(self._walk(item, counts) for item in value)
         return value
 
     def _mapping(
