@@ -23,7 +23,7 @@ from bot.directory import SlackMemberDirectory
 from bot.services import Services
 from bot.settings import Settings
 from handlers import actions, errors, views
-from handlers.context import DEPS_KEY, DIRECTORY_KEY
+from handlers.context import DEPS_KEY, DIRECTORY_KEY, Deps
 
 log = logging.getLogger("handrail.slack")
 
@@ -90,10 +90,11 @@ def build_slack_app(services: Services, *, client: AsyncWebClient | None = None)
         process_before_response=False,
     )
     directory = SlackMemberDirectory(client, clock=services.clock)
+    deps: Deps = services  # checked here, once: handlers see Services only through Deps
 
     async def provide(context: dict[str, Any], next_: Callable[[], Awaitable[None]]) -> None:
         """Give every listener the services and the directory (factories, not sessions)."""
-        context[DEPS_KEY] = services
+        context[DEPS_KEY] = deps
         context[DIRECTORY_KEY] = directory
         await next_()
 

@@ -20,12 +20,13 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
 from bot.app import build_app
+from bot.outbox import OutboxWorker, PacingSettings, WorkerSettings
+from bot.renderers import default_renderers
 from bot.services import Services
 from bot.settings import Settings
-from handlers.blocks import handoff_message
 from sandbox.driver import BotResponse, SlackDriver
 from sandbox.emulator import SlackEmulator
-from sandbox.models import Ephemeral, View
+from sandbox.models import Ephemeral, Message, View
 from sandbox.testing import web_client
 from sandbox.workspace import DEFAULT_TOKEN
 from store.engine import create_engine, create_sessions
@@ -34,12 +35,16 @@ from tests.conftest import Database, bearer
 from workflows import credentials
 from workflows.clock import ManualClock
 from workflows.config import HandrailConfig
-from workflows.handoffs import load_handoff_view
+from workflows.handoffs import post_key
 
 SIGNING_SECRET = "test-signing-secret"
 REVIEW_CHANNEL = "C0REVIEW"
 DRAFT = "Hi Sam,\nyour refund of 20 EUR is on its way.\nBest, Support"
 T = TypeVar("T")
+#: Slack's pacing is the worker's own concern (tested there); here it only gets in the way.
+UNPACED = PacingSettings(
+    channel_rate=1000, channel_burst=1000, workspace_rate=1000, workspace_burst=1000
+)
 
 
 async def eventually(probe: Callable[[], Awaitable[T | None]], *, what: str, tries: int = 500) -> T:
@@ -64,6 +69,7 @@ class Slack:
     driver: SlackDriver
     services: Services
     token: str
+    worker: OutboxWorker
 
     async def start_run(self) -> str:
         response = await self.api.post("/api/v1/runs", json={}, headers=bearer(self.token))
@@ -99,18 +105,22 @@ class Slack:
         assert response.status == 201, await response.text()
         return run_id, str((await response.json())["handoff_id"])
 
-    async def post_message(self, handoff_id: str) -> str:
-        """Post the handoff's message in the review channel as the outbox worker would.
+    async def deliver(self) -> int:
+        """Let the real outbox worker deliver everything due (posts, updates, replies)."""
+        return await self.worker.run_once()
 
-        Stands in for the delivery worker (written separately); returns the message ts.
-        """
-        async with self.services.readers() as db:
-            view = await load_handoff_view(db, handoff_id)
-        client = web_client(self.emulator)
-        response = await client.chat_postMessage(
-            channel=REVIEW_CHANNEL, **handoff_message(view).as_kwargs()
-        )
-        return str(response["ts"])
+    def posted(self, handoff_id: str) -> Message:
+        """The handoff's message in the review channel, found by its outbox key."""
+        key = post_key(handoff_id)
+        for message in self.emulator.messages(REVIEW_CHANNEL):
+            if (message.event_payload or {}).get("outbox_key") == key:
+                return message
+        raise LookupError(f"no message for {handoff_id} in {REVIEW_CHANNEL}")
+
+    async def post_message(self, handoff_id: str) -> str:
+        """Have the outbox worker post the handoff's message; returns the message ts."""
+        await self.deliver()
+        return self.posted(handoff_id).ts
 
     async def click(
         self, action_id: str, handoff_id: str, *, user: str = "U0ALICE", ts: str | None = None
@@ -208,4 +218,12 @@ async def running_slack(
                 label="test",
                 now=clock(),
             )
-        yield Slack(api, emulator, driver, services, token)
+        worker = OutboxWorker(
+            sessions=services.sessions,
+            readers=services.readers,
+            slack_client=web_client(emulator),
+            renderers=default_renderers(),
+            clock=clock,
+            settings=WorkerSettings(pacing=UNPACED),
+        )
+        yield Slack(api, emulator, driver, services, token, worker)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from handlers.ids import ActionId, BlockId, CallbackId, InputId
 from store.models import OutboxMessage
 from tests.conftest import Database, bearer
-from tests.slack_harness import DRAFT, Slack, running_slack
+from tests.slack_harness import DRAFT, REVIEW_CHANNEL, Slack, running_slack
 from workflows.clock import ManualClock
 from workflows.config import HandrailConfig
 from workflows.decisions import edit_diff
@@ -63,6 +63,22 @@ async def test_approve_leaves_the_slack_writes_to_the_outbox(slack: Slack) -> No
         keys = set((await db.scalars(select(OutboxMessage.dedupe_key))).all())
     assert {f"handoff:{handoff_id}:update:decided", f"handoff:{handoff_id}:decision-reply"} <= keys
     assert slack.emulator.calls_to("chat.update") == []
+
+
+async def test_the_worker_then_updates_the_message_and_replies_in_its_thread(
+    slack: Slack,
+) -> None:
+    """After an approval the outbox worker takes the buttons off and replies in the thread."""
+    _, handoff_id = await slack.open_review()
+    ts = await slack.post_message(handoff_id)
+    await slack.click(ActionId.HANDOFF_APPROVE, handoff_id, ts=ts)
+    await slack.decided(handoff_id)
+    await slack.deliver()
+    message = slack.emulator.message(REVIEW_CHANNEL, ts)
+    assert [block for block in message.blocks if block["type"] == "actions"] == []
+    assert "Approved by <@U0ALICE> at 09:00 UTC" in str(message.blocks)
+    [reply] = [m for m in slack.emulator.messages(REVIEW_CHANNEL) if m.thread_ts == ts]
+    assert "<@U0ALICE>" in reply.text
 
 
 async def test_a_second_click_is_told_who_decided(slack: Slack) -> None:
