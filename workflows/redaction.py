@@ -28,9 +28,11 @@ Dict values under a key named like a secret (``password``, ``api_key``, ``client
 ``Authorization``...) are replaced whole, as ``secret_field``, whatever they look like.
 
 This runs on the hot ingestion path, so a :class:`Redactor` compiles everything once per
-workflow and a regex runs only after cheap checks pass: a character the kind cannot do
-without (memchr-fast), a literal such as ``"AKIA"``, a minimum length. Dict keys and short
-values repeat from event to event, so the ones found clean are remembered.
+workflow and a regex runs only after cheap checks pass: a minimum length, a character the
+kind cannot do without (one set operation rules out most short strings), a literal such as
+``"AKIA"``, an anchor word such as ``bearer``, or a long enough run of digits. Dict keys
+and short values repeat from event to event, so those found clean are remembered. Custom
+patterns have no such checks and run on every string: keep them simple.
 """
 
 from __future__ import annotations
@@ -239,7 +241,7 @@ def _email(text: str, match: re.Match[str]) -> Span | None:
 
 
 def _phone(text: str, match: re.Match[str]) -> Span | None:
-    if not _starts_word(text, match.start(), "._+-/\\:$#,"):
+    if not _starts_word(text, match.start(), "._+-/\\$#,"):
         return None
     shortest = 8 if match[0][0] == "+" else 7  # with a country code
     return match.span() if shortest <= sum(c.isdigit() for c in match[0]) <= 15 else None
@@ -255,8 +257,10 @@ def _luhn(digits: str) -> bool:
 
 def _card(text: str, match: re.Match[str]) -> Span | None:
     start, found = match.start(), match[0]
-    if not _starts_word(text, start, ".,_-") or text[max(0, start - 2) : start][:1].isdigit():
-        return None  # the tail of a longer group of numbers: "1234 4111 1111 1111 1111"
+    if not _starts_word(text, start, ".,_-"):
+        return None
+    if start >= 2 and text[start - 1] == " " and text[start - 2].isdigit():
+        return None  # the tail of a longer number: "1234 4111 1111 1111 1111"
     groups = re.split(r"[ -]", found)
     digits = "".join(groups)
     if len(groups) > 1:
