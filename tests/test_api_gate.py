@@ -247,3 +247,16 @@ async def test_a_retried_handoff_request_opens_one_handoff(client: Client, token
     first = await (await client.post(url, json=body, headers=bearer(token))).json()
     second = await (await client.post(url, json=body, headers=bearer(token))).json()
     assert first["handoff_id"] == second["handoff_id"]
+
+
+async def test_an_edit_without_changes_counts_as_approval(
+    client: Client, token: str, services: Services
+) -> None:
+    """Saving the edit modal with the draft unchanged records an approval, not an edit."""
+    run_id = await new_run(client, token)
+    _, body = await gate(client, token, run_id, action="send_reply", draft="Hi", confidence=0.9)
+    await decide(services, body["handoff_id"], outcome="edited", final_text="Hi")
+    response = await client.get(f"/api/v1/handoffs/{body['handoff_id']}", headers=bearer(token))
+    answer = await response.json()
+    assert answer["status"] == "approved"
+    assert answer["decision"]["diff"] is None

@@ -10,7 +10,7 @@ not sent until an admin resumes.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -71,6 +71,9 @@ async def record_decision(
     """Record the first decision on a pending handoff and queue everything it causes."""
     handoff = await get_handoff_of(db, handoff_id=handoff_id, workflow=None)
     _check_outcome(handoff, decision)
+    if decision.outcome == "edited" and decision.final_text == handoff.draft:
+        # Saved without a change: that is an approval, and the digest should count it so.
+        decision = replace(decision, outcome="approved")
     if not await repo.claim_pending_handoff(db, handoff_id, OUTCOME_STATUS[decision.outcome], now):
         raise await _already_decided(db, handoff)
     paused = await pause_state(db, handoff.workflow) is not None
