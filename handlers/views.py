@@ -14,8 +14,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from handlers.blocks import REJECT_CATEGORIES, REJECT_REASON_MAX
-from handlers.blocks._parts import PLAIN_TEXT_INPUT_MAX
+from handlers.blocks import PLAIN_TEXT_INPUT_MAX, REJECT_CATEGORIES, REJECT_REASON_MAX
 from handlers.context import decide
 from handlers.ids import BlockId, CallbackId, InputId
 from workflows.decisions import DecisionInput

@@ -7,12 +7,13 @@ neither break a limit nor mention anyone. No I/O here: callers post the results.
 
 from __future__ import annotations
 
-from handlers.blocks._parts import REJECT_CATEGORIES, Message
+from handlers.blocks._parts import PLAIN_TEXT_INPUT_MAX, REJECT_CATEGORIES, Message
 from handlers.blocks.handoff import decision_thread_reply, handoff_message, outcome_line
 from handlers.blocks.modals import REJECT_REASON_MAX, edit_modal, reject_modal
 from handlers.escape import escape_mrkdwn
 
 __all__ = [
+    "PLAIN_TEXT_INPUT_MAX",
     "REJECT_CATEGORIES",
     "REJECT_REASON_MAX",
     "Message",
