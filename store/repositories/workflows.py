@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import Workflow
@@ -24,3 +24,51 @@ async def create_missing_workflows(db: AsyncSession, names: Iterable[str], now: 
     rows = [{"name": name, "created_at": now} for name in names]
     if rows:
         await db.execute(insert_ignoring_conflicts(db, Workflow), rows)
+
+
+async def set_paused(
+    db: AsyncSession, name: str, *, by: str, reason: str | None, now: datetime
+) -> bool:
+    """Throw the switch unless it is already thrown; True when this call paused ``name``.
+
+    The ``WHERE paused_at IS NULL`` lets the database decide which of two simultaneous
+    pauses was first, so the first pauser and time are the ones kept.
+    """
+    result = await db.execute(
+        update(Workflow)
+        .where(Workflow.name == name, Workflow.paused_at.is_(None))
+        .values(paused_at=now, paused_by=by, paused_reason=reason)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def clear_paused(
+    db: AsyncSession, name: str
+) -> tuple[str | None, datetime, str | None] | None:
+    """Release the switch; returns who paused, when and why, or None if it was not paused.
+
+    The row is locked while read (PostgreSQL; SQLite writers are serialised anyway) and the
+    update is conditional on the pause it read, so two resumes cannot both release it.
+    """
+    found = await db.execute(
+        select(Workflow.paused_by, Workflow.paused_at, Workflow.paused_reason)
+        .where(Workflow.name == name, Workflow.paused_at.is_not(None))
+        .with_for_update()
+    )
+    row = found.one_or_none()
+    if row is None or row.paused_at is None:
+        return None
+    result = await db.execute(
+        update(Workflow)
+        .where(Workflow.name == name, Workflow.paused_at == row.paused_at)
+        .values(paused_at=None, paused_by=None, paused_reason=None)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return None
+    return row.paused_by, row.paused_at, row.paused_reason
+
+
+async def list_paused_workflows(db: AsyncSession) -> Sequence[Workflow]:
+    """Every workflow whose switch is thrown, including the row for all workflows (``*``)."""
+    query = select(Workflow).where(Workflow.paused_at.is_not(None)).order_by(Workflow.name)
+    return (await db.execute(query)).scalars().all()
