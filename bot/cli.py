@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -19,6 +20,7 @@ from workflows import credentials
 from workflows.credentials import DEFAULT_SCOPES, SCOPES
 from workflows.durations import parse_duration
 from workflows.errors import ConfigError, HandrailError
+from workflows.pause import pause_workflow, resume_workflow
 from workflows.story import read_run_story
 
 Command = Callable[[Services, argparse.Namespace], Awaitable[int]]
@@ -117,6 +119,56 @@ async def token_revoke(services: Services, args: argparse.Namespace) -> int:
     return 0
 
 
+async def pause(services: Services, args: argparse.Namespace) -> int:
+    """Pause a workflow (or all) for every running instance: the switch is in the database."""
+    async with services.sessions() as db, db.begin():
+        outcome = await pause_workflow(
+            db,
+            config=services.config,
+            workflow=args.workflow,
+            actor=cli_actor(),
+            reason=args.reason,
+            now=services.clock(),
+        )
+    if outcome.changed:
+        print(f"paused {outcome.label}; an admin resumes with: handrail resume {args.workflow}")
+    else:
+        why = f": {outcome.reason}" if outcome.reason else ""
+        print(f"{outcome.label} was already paused by {outcome.paused_by}{why}; nothing changed")
+    return 0
+
+
+async def resume(services: Services, args: argparse.Namespace) -> int:
+    """Resume a workflow and release what its pause held (the running server delivers it)."""
+    async with services.sessions() as db, db.begin():
+        outcome = await resume_workflow(
+            db,
+            config=services.config,
+            workflow=args.workflow,
+            actor=cli_actor(),
+            now=services.clock(),
+            note=args.note,
+        )
+    if outcome.changed:
+        print(
+            f"resumed {outcome.label}; released {outcome.released_decisions} held decision(s) "
+            f"and {outcome.released_deliveries} held deliver(ies)"
+        )
+    else:
+        print(f"{outcome.label} has no pause of its own; nothing changed")
+    if outcome.still_paused is not None:
+        print(
+            f"still paused: all workflows are paused by {outcome.still_paused.paused_by}; "
+            "run: handrail resume all"
+        )
+    return 0
+
+
+def cli_actor() -> str:
+    """Who the audit log names for a change made here: ``cli:<os user>``."""
+    return f"cli:{getpass.getuser()}"[:64]
+
+
 async def trace(services: Services, args: argparse.Namespace) -> int:
     async with services.sessions() as db:
         story = await read_run_story(db, run_id=args.run_id)
@@ -147,6 +199,15 @@ def _parser() -> argparse.ArgumentParser:
     revoke = token_commands.add_parser("revoke", help="revoke a token by prefix or ID")
     revoke.add_argument("token")
     revoke.set_defaults(handler=token_revoke)
+
+    pause_parser = commands.add_parser("pause", help="stop a workflow (or all) at once")
+    pause_parser.add_argument("workflow", help="a workflow name, or 'all'")
+    pause_parser.add_argument("--reason", help="why; shown to everyone and kept in the audit log")
+    pause_parser.set_defaults(handler=pause)
+    resume_parser = commands.add_parser("resume", help="resume a workflow; held work is released")
+    resume_parser.add_argument("workflow", help="a workflow name, or 'all'")
+    resume_parser.add_argument("--note", help="kept in the audit log")
+    resume_parser.set_defaults(handler=resume)
 
     trace_parser = commands.add_parser("trace", help="print a run as a timeline")
     trace_parser.add_argument("run_id")
