@@ -50,7 +50,16 @@ def test_a_bad_custom_pattern_is_reported() -> None:
     problems = problems_of(
         {"workflows": {"triage": {"redact": [{"name": "ref", "pattern": "INV-("}]}}}
     )
-    assert "field 'redact.0.pattern'" in problems[0]
+    assert "field 'redact.0'" in problems[0]
+    assert "does not compile" in problems[0]
+
+
+def test_a_custom_pattern_matching_nothing_is_reported() -> None:
+    """A custom pattern that matches the empty string would redact everywhere; it is refused."""
+    problems = problems_of(
+        {"workflows": {"triage": {"redact": [{"name": "ref", "pattern": "x*"}]}}}
+    )
+    assert "field 'redact.0'" in problems[0]
 
 
 def test_unknown_fields_are_rejected() -> None:

@@ -28,6 +28,7 @@ from pydantic import (
 
 from workflows.durations import format_duration, parse_duration
 from workflows.errors import ConfigError
+from workflows.redaction import validate_custom_pattern
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 SlackId = Annotated[str, Field(pattern=r"^[UWS][A-Z0-9]{2,}$")]
@@ -130,14 +131,11 @@ class CustomPattern(_Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
     pattern: str
 
-    @field_validator("pattern")
-    @classmethod
-    def _compiles(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"pattern {value!r} is not a valid regular expression: {exc}") from exc
-        return value
+    @model_validator(mode="after")
+    def _usable(self) -> CustomPattern:
+        """The redactor's own check: compiles, a name of its own, never matches nothing."""
+        validate_custom_pattern(self.name, self.pattern)
+        return self
 
 
 def _redact_entry_kind(value: Any) -> str:
