@@ -6,7 +6,7 @@ import logging
 
 from aiohttp import web
 
-from bot import api, api_pause
+from bot import api, api_parked, api_pause
 from bot.api_errors import error_middleware
 from bot.services import SERVICES, Services
 from bot.settings import Settings
@@ -58,6 +58,7 @@ def build_app(
     app[SERVICES] = services
     api.add_routes(app)
     api_pause.add_routes(app)
+    api_parked.add_routes(app)
     if settings.slack_configured and (settings.slack_signing_secret or settings.slack_app_token):
         mount_slack(app, services)
 

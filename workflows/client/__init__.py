@@ -24,6 +24,22 @@ Usage::
         # finished as succeeded; had the body raised, as failed with the full traceback
 
 Code that is not async uses :class:`HandrailSyncClient` the same way, with ``with``.
+
+A call that may fail for a while is wrapped in :func:`call_with_retries`, capped by the
+workflow's ``max_attempts``; a job that still cannot finish is parked with its context, and
+picked up again once a person resumes it::
+
+    cap = (await handrail.get_workflow("invoice-extraction")).max_attempts
+    try:
+        text = await call_with_retries(lambda: ocr(pdf), max_attempts=cap, name="ocr", run=run)
+    except StepFailed as failure:
+        await run.park(last_step="fetch", input_ref=pdf.name, error=str(failure))
+    ...
+    for job in await handrail.claim_resumed():
+        async with handrail.run(job.run_id) as run:   # continue after job.last_step
+            ...
+
+(The sync client does not have these calls yet.)
 """
 
 from __future__ import annotations
@@ -48,6 +64,14 @@ from workflows.client.errors import (
     Unauthorized,
     WorkflowPaused,
 )
+from workflows.client.parking import ParkedJob, WorkflowInfo
+from workflows.client.retrying import (
+    HardFailure,
+    InvalidModelOutput,
+    StepFailed,
+    TemporaryFailure,
+    call_with_retries,
+)
 from workflows.client.review import Decision, GateResult, ReviewTimeout
 from workflows.client.runs import Run, StepBlock
 from workflows.client.steps import Step
@@ -63,8 +87,11 @@ __all__ = [
     "HandrailClientError",
     "HandrailSyncClient",
     "HandrailUnavailable",
+    "HardFailure",
+    "InvalidModelOutput",
     "InvalidRequest",
     "LoggedEvents",
+    "ParkedJob",
     "PermissionDenied",
     "RateLimited",
     "ReviewTimeout",
@@ -74,9 +101,13 @@ __all__ = [
     "StartedRun",
     "Step",
     "StepBlock",
+    "StepFailed",
     "SyncRun",
     "SyncStepBlock",
+    "TemporaryFailure",
     "Unauthorized",
+    "WorkflowInfo",
     "WorkflowPaused",
+    "call_with_retries",
     "new_run_id",
 ]

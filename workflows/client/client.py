@@ -22,8 +22,10 @@ from typing import Any
 from pydantic import JsonValue
 from ulid import ULID
 
+from workflows.client import parking as parking_calls
 from workflows.client import review as review_calls
 from workflows.client.errors import InvalidRequest
+from workflows.client.parking import ParkedJob, WorkflowInfo
 from workflows.client.review import Decision, GateResult
 from workflows.client.runs import FinishStatus, Run
 from workflows.client.steps import Timer, new_event_id
@@ -206,6 +208,21 @@ class HandrailClient:
     async def wait_for_decision(self, handoff_id: str, *, max_wait: float) -> Decision:
         """Wait for a person's decision on ``handoff_id``."""
         return await review_calls.wait_for_decision(self, handoff_id, max_wait=max_wait)
+
+    async def park(self, run_id: str, *, last_step: str, **context: Any) -> ParkedJob:
+        """Park the run's job with its context (see ``workflows.client.parking.park``)."""
+        return await parking_calls.park(self, run_id, last_step=last_step, **context)
+
+    async def claim_resumed(self, *, limit: int = 1) -> list[ParkedJob]:
+        """Jobs a person marked to resume, each handed to one caller only."""
+        return await parking_calls.claim_resumed(self, limit=limit)
+
+    async def get_parked(self, parked_id: str) -> ParkedJob:
+        return await parking_calls.get_parked(self, parked_id)
+
+    async def get_workflow(self, name: str) -> WorkflowInfo:
+        """The workflow's ``max_attempts`` and whether it is paused."""
+        return await parking_calls.get_workflow(self, name)
 
     async def get_run(self, run_id: str) -> dict[str, Any]:
         """The run as the server keeps it (redacted), with its steps in order."""

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import JsonValue
 
 from workflows.client.errors import HandrailAPIError
+from workflows.client.parking import ParkedJob
 from workflows.client.review import Decision
 from workflows.client.steps import Step, Timer, format_error, new_event_id
 from workflows.schemas import EventIn
@@ -83,6 +84,7 @@ class Run:
         self._pending: list[EventIn] = []
         self._send_lock = asyncio.Lock()
         self._finished = False
+        self._parked = False
 
     @property
     def pending(self) -> tuple[EventIn, ...]:
@@ -114,7 +116,7 @@ class Run:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._finished:
+        if self._finished or self._parked:
             await self.flush()
         elif exc is None:
             await self.finish("succeeded", result=self.result)
@@ -167,6 +169,27 @@ class Run:
         """Flush what is buffered, then ask the gate and wait for a person if needed."""
         await self.flush()
         return await self.client.review(self.run_id, action=action, **question)
+
+    async def park(
+        self,
+        *,
+        last_step: str,
+        input_ref: str | None = None,
+        extracted: JsonValue = None,
+        error: str | None = None,
+    ) -> ParkedJob:
+        """Keep this unfinished job with its context instead of dropping it.
+
+        Steps buffered so far are sent first, so the trace shows how it got here. The run
+        stays open (``parked``); leave the ``async with`` block by returning, and a person
+        decides in Slack whether it resumes or is taken over.
+        """
+        await self.flush()
+        job = await self.client.park(
+            self.run_id, last_step=last_step, input_ref=input_ref, extracted=extracted, error=error
+        )
+        self._parked = True  # not finished: the context manager leaves the run open
+        return job
 
     async def prompt(self, name: str, text: str, *, version: str | None = None) -> None:
         """The prompt as sent to the model, with its version so a change can be traced."""
