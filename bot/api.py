@@ -19,6 +19,7 @@ from bot.services import SERVICES
 from store.repositories import handoffs as handoff_rows
 from store.repositories import workflows as workflow_rows
 from workflows import credentials, decisions, gate, handoffs, runs
+from workflows.alerts.tokens import record_rejected_token
 from workflows.credentials import Principal
 from workflows.errors import InvalidInput, Paused
 from workflows.pausing import pause_state
@@ -41,10 +42,17 @@ async def read_body(request: web.Request, schema: type[BodyT]) -> BodyT:
 
 async def authenticate(request: web.Request, scope: str) -> Principal:
     services = request.app[SERVICES]
-    async with services.readers() as db, db.begin():
-        principal = await credentials.authenticate(
-            db, authorization=request.headers.get("Authorization"), now=services.clock()
-        )
+    try:
+        async with services.readers() as db, db.begin():
+            principal = await credentials.authenticate(
+                db, authorization=request.headers.get("Authorization"), now=services.clock()
+            )
+    except credentials.RejectedToken as rejected:  # counted for the misuse alert, then refused
+        async with services.sessions() as db, db.begin():
+            await record_rejected_token(
+                db, credential_id=rejected.credential_id, now=services.clock()
+            )
+        raise
     if principal.last_used_stale:
         async with services.sessions() as db, db.begin():
             await credentials.record_token_use(db, principal=principal, now=services.clock())

@@ -45,6 +45,19 @@ class Principal:
             )
 
 
+class RejectedToken(Unauthenticated):
+    """A real token that was revoked or has expired: someone still uses it.
+
+    Refused like any bad token; the API also counts it on the credential
+    (``workflows.alerts.tokens.record_rejected_token``) so on-call is alerted. The
+    credential ID stays out of ``details``, which go back to the caller.
+    """
+
+    def __init__(self, message: str, *, credential_id: str) -> None:
+        super().__init__(message)
+        self.credential_id = credential_id
+
+
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -96,10 +109,11 @@ async def authenticate(db: AsyncSession, *, authorization: str | None, now: date
     if credential is None or not hmac.compare_digest(credential.secret_hash, _hash(secret)):
         raise Unauthenticated("unknown token")
     if credential.revoked_at is not None:
-        raise Unauthenticated(f"token {prefix} was revoked")
+        raise RejectedToken(f"token {prefix} was revoked", credential_id=credential.id)
     if credential.expires_at is not None and credential.expires_at <= now:
-        raise Unauthenticated(
-            f"token {prefix} expired at {credential.expires_at:%Y-%m-%d %H:%M} UTC"
+        raise RejectedToken(
+            f"token {prefix} expired at {credential.expires_at:%Y-%m-%d %H:%M} UTC",
+            credential_id=credential.id,
         )
     last_used = credential.last_used_at
     return Principal(
