@@ -8,6 +8,7 @@ from aiohttp import web
 
 from bot import api, api_parked, api_pause
 from bot.api_errors import error_middleware
+from bot.scheduler import mount_scheduler
 from bot.services import SERVICES, Services
 from bot.settings import Settings
 from bot.slack_app import mount_slack
@@ -75,4 +76,6 @@ def build_app(
 
     app.on_startup.append(on_startup)
     app.on_cleanup.append(on_cleanup)
+    if settings.scheduler_enabled:
+        mount_scheduler(app, services)
     return app

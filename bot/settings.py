@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_DIGEST_SCHEDULE = re.compile(r"(mon|tue|wed|thu|fri|sat|sun) ([01][0-9]|2[0-3]):[0-5][0-9]")
 
 
 class Settings(BaseSettings):
@@ -29,6 +33,34 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
     timezone: str = Field(default="UTC", alias="HANDRAIL_TIMEZONE")
+    digest_schedule: str = Field(
+        default="mon 09:00",
+        alias="HANDRAIL_DIGEST_SCHEDULE",
+        description="When the weekly failure review goes out, in HANDRAIL_TIMEZONE",
+    )
+    scheduler_enabled: bool = Field(default=True, alias="HANDRAIL_SCHEDULER")
+
+    @field_validator("digest_schedule")
+    @classmethod
+    def _day_and_time(cls, value: str) -> str:
+        value = " ".join(value.lower().split())
+        if not _DIGEST_SCHEDULE.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not a day and a time; write it like 'mon 09:00' "
+                "(mon, tue, wed, thu, fri, sat or sun, then 24-hour HH:MM)"
+            )
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as Europe/Berlin or UTC"
+            ) from None
+        return value
 
     @property
     def slack_configured(self) -> bool:

@@ -30,6 +30,8 @@ from workflows import credentials
 from workflows.clock import ManualClock
 from workflows.config import HandrailConfig, parse_config
 
+# Tests drive scheduled jobs directly with a ManualClock; no app starts its own scheduler.
+os.environ.setdefault("HANDRAIL_SCHEDULER", "false")
 POSTGRES_URL = os.environ.get(
     "HANDRAIL_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )

@@ -1,0 +1,66 @@
+"""The scheduled jobs: plain async functions of the services, with time from its clock.
+
+The scheduler (``bot/scheduler.py``) binds each to the services with
+``functools.partial`` and runs it under a lease; tests call them directly after moving a
+``ManualClock``, never by waiting. Each writes in its own unit of work and wakes the outbox
+worker after the commit when it queued anything.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.services import Services
+from workflows.alerts.lifecycle import TickReport
+from workflows.alerts.stale import remind_stale_handoffs
+from workflows.alerts.tick import evaluate_alerts
+from workflows.alerts.tokens import send_credential_reminders
+from workflows.digest import queue_weekly_digests
+from workflows.handoffs import expire_overdue
+
+log = logging.getLogger("handrail.jobs")
+
+
+async def alert_tick(services: Services) -> TickReport:
+    """Evaluate every workflow's alert rules once (every 30 seconds)."""
+    report = await evaluate_alerts(
+        sessions=services.sessions,
+        readers=services.readers,
+        config=services.config,
+        now=services.clock(),
+    )
+    changed = {name: ids for name in report.__slots__ if (ids := getattr(report, name))}
+    if changed:
+        log.info("alerts: %s", ", ".join(f"{name} {len(ids)}" for name, ids in changed.items()))
+        services.wake_outbox()
+    return report
+
+
+async def handoff_check(services: Services) -> tuple[int, int]:
+    """Expire overdue handoffs and remind reviewers of stale ones: (expired, reminded)."""
+    now = services.clock()
+    async with services.sessions() as db, db.begin():
+        expired = await expire_overdue(db, now=now)
+        reminded = await remind_stale_handoffs(db, config=services.config, now=now)
+    if expired or reminded:
+        log.info("handoffs: %d expired, %d reminded", len(expired), reminded)
+        services.wake_outbox()
+    return len(expired), reminded
+
+
+async def weekly_digest(services: Services) -> int:
+    """Queue the weekly failure review of every workflow; returns the messages queued."""
+    async with services.sessions() as db, db.begin():
+        queued = await queue_weekly_digests(db, config=services.config, now=services.clock())
+    if queued:
+        services.wake_outbox()
+    return queued
+
+
+async def credential_reminders(services: Services) -> int:
+    """Queue reminders about tokens that expire soon or are due for rotation."""
+    async with services.sessions() as db, db.begin():
+        queued = await send_credential_reminders(db, config=services.config, now=services.clock())
+    if queued:
+        services.wake_outbox()
+    return queued
