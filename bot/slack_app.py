@@ -22,7 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.directory import SlackMemberDirectory
 from bot.services import Services
 from bot.settings import Settings
-from handlers import actions, commands, errors, views
+from handlers import actions, alert_actions, commands, errors, views
 from handlers.context import DEPS_KEY, DIRECTORY_KEY, Deps
 
 log = logging.getLogger("handrail.slack")
@@ -102,6 +102,7 @@ def build_slack_app(services: Services, *, client: AsyncWebClient | None = None)
     errors.register(app)
     actions.register(app)
     views.register(app)
+    alert_actions.register(app)
     commands.register(app)
     return app
 
