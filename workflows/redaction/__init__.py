@@ -1,0 +1,64 @@
+"""Redaction of secrets and personal data before anything is stored.
+
+Every string Handrail keeps from an automation (event inputs and outputs, errors, prompts,
+metadata) passes through a :class:`Redactor` first, so the ledger can be read, exported and
+quoted in Slack without leaking the credentials and personal data that automations log.
+
+Secrets are always redacted. Personal-data kinds and custom patterns are opted into per
+workflow through :class:`RedactionPolicy`, because some workflows are *about* an email
+address or a phone number and their reviewers need to see it.
+
+Each match becomes ``[REDACTED:<kind>]`` and is counted under its kind; counts never carry
+values. Every detector looks at the original string, then the matches are resolved by
+precedence, so one secret is replaced and counted once, under its most specific kind; a
+match that overlaps one of higher precedence is dropped:
+
+1. text already reading ``[REDACTED:...]``, so redacting twice changes nothing;
+2. ``private_key``: a whole PEM block, whatever it contains;
+3. formats that name themselves: ``slack_webhook``, ``jwt``, ``github_token``,
+   ``slack_token``, ``openai_key``, ``aws_access_key``, ``aws_secret_key``;
+4. secrets known by their context: ``authorization`` (after ``Bearer``/``Basic``),
+   ``url_password`` (``scheme://user:password@host``) and ``secret_field`` (after a label
+   such as ``password=``), so ``Bearer eyJ...`` counts as one ``jwt``;
+5. personal data, when on: ``iban`` and ``card_number`` (checksums verified), ``email``,
+   ``phone``;
+6. custom patterns, in the order configured.
+
+Dict values under a key named like a secret (``password``, ``api_key``, ``clientSecret``,
+``Authorization``...) are replaced whole, as ``secret_field``, whatever they look like.
+
+This runs on the hot ingestion path, so a :class:`Redactor` compiles everything once per
+workflow and a regex runs only after cheap checks pass: a minimum length, a character the
+kind cannot do without (one set operation rules out most short strings), a literal such as
+``"AKIA"``, an anchor word such as ``bearer``, or a long enough run of digits. Dict keys
+and short values repeat from event to event, so those found clean are remembered. Custom
+patterns have no such checks and run on every string: keep them simple.
+
+The modules: ``detectors`` holds the precedence table and its regexes, ``checks`` the
+checks that accept or narrow a match (Luhn, IBAN mod-97...), ``keys`` which dict keys name
+a secret, ``policy`` what a workflow opts into, and ``redactor`` the walk and the
+resolution of matches.
+"""
+
+from __future__ import annotations
+
+from workflows.redaction.checks import Check, Span
+from workflows.redaction.detectors import SECRET_FIELD
+from workflows.redaction.keys import is_secret_key
+from workflows.redaction.policy import PERSONAL_KINDS, RedactionPolicy, validate_custom_pattern
+from workflows.redaction.redactor import Groups, Ranked, Redacted, Redactor, placeholder
+
+__all__ = [
+    "PERSONAL_KINDS",
+    "SECRET_FIELD",
+    "Check",
+    "Groups",
+    "Ranked",
+    "Redacted",
+    "RedactionPolicy",
+    "Redactor",
+    "Span",
+    "is_secret_key",
+    "placeholder",
+    "validate_custom_pattern",
+]

@@ -1,0 +1,166 @@
+"""Checks on a detector's match: the span to replace, or None to reject it.
+
+A regex finds candidates; these decide. They verify what a pattern cannot express
+(Luhn for card numbers, the registry length and mod-97 for IBANs, a mix of digits and
+both cases for random keys), make sure a match is not the inside of a longer token, and
+narrow a match to the secret it carries (the value after ``password=``, not the label).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Final
+
+Span = tuple[int, int]
+Check = Callable[[str, "re.Match[str]"], Span | None]
+
+
+def whole(text: str, match: re.Match[str]) -> Span | None:
+    return match.span()
+
+
+def secret(text: str, match: re.Match[str]) -> Span | None:
+    return match.span("secret")
+
+
+def _starts_word(text: str, start: int, also: str = "") -> bool:
+    """Tell whether ``start`` is not inside a longer token (regex lookbehinds are slower)."""
+    return start == 0 or not (text[start - 1].isalnum() or text[start - 1] in also)
+
+
+def token(text: str, match: re.Match[str]) -> Span | None:
+    return match.span() if _starts_word(text, match.start(), "_-") else None
+
+
+def webhook(text: str, match: re.Match[str]) -> Span | None:
+    start = match.start()
+    for scheme in ("https://", "http://"):
+        if text.startswith(scheme, start - len(scheme)):
+            return start - len(scheme), match.end()
+    return match.span()
+
+
+def _mixed(value: str) -> bool:
+    """Tell whether a value has digits and both cases, as random keys do and words do not."""
+    return (
+        any(c.isdigit() for c in value)
+        and any(c.isupper() for c in value)
+        and any(c.islower() for c in value)
+    )
+
+
+def openai_key(text: str, match: re.Match[str]) -> Span | None:
+    return token(text, match) if _mixed(match["body"]) else None
+
+
+def auth(text: str, match: re.Match[str]) -> Span | None:
+    """Accept a credential, not an English word after "basic" or "bearer"."""
+    value = match["secret"]
+    if len(value) < 8 or not _starts_word(text, match.start()):
+        return None
+    upper, lower = sum(c.isupper() for c in value), sum(c.islower() for c in value)
+    if any(c.isdigit() or c in "+/=_~" for c in value) or (upper >= 2 and lower >= 2):
+        return match.span("secret")
+    return None
+
+
+_NOT_SECRET_VALUES: Final = frozenset({"null", "none", "true", "false", "undefined", "nil"})
+
+
+def labelled(text: str, match: re.Match[str]) -> Span | None:
+    """Accept the value after ``password=``, but not prose such as "token: noun"."""
+    value = match["secret"]
+    if len(value) < 4 or value.lower() in _NOT_SECRET_VALUES:
+        return None
+    if value.isalpha() and value.islower() and not match["label"].lower().startswith("pass"):
+        return None
+    return match.span("secret")
+
+
+_EMAIL_LOCAL: Final = re.compile(r"[A-Za-z0-9._%+-]{1,64}\Z")
+
+
+def email(text: str, match: re.Match[str]) -> Span | None:
+    """Extend a match that starts at "@" back over the local part (a leading one is slow)."""
+    at = match.start()
+    local = _EMAIL_LOCAL.search(text, max(0, at - 64), at)
+    if local is None:
+        return None
+    start = local.start()
+    while text[start] == ".":
+        start += 1
+    if text.endswith("://", 0, start):  # https://user@host names a user, not a mailbox
+        return None
+    return (start, match.end()) if start < at else None
+
+
+def phone(text: str, match: re.Match[str]) -> Span | None:
+    if not _starts_word(text, match.start(), "._+-/\\$#,"):
+        return None
+    shortest = 8 if match[0][0] == "+" else 7  # with a country code
+    return match.span() if shortest <= sum(c.isdigit() for c in match[0]) <= 15 else None
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char) * (1 + position % 2)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
+def card(text: str, match: re.Match[str]) -> Span | None:
+    start, found = match.start(), match[0]
+    if not _starts_word(text, start, ".,_-"):
+        return None
+    if start >= 2 and text[start - 1] == " " and text[start - 2].isdigit():
+        return None  # the tail of a longer number: "1234 4111 1111 1111 1111"
+    groups = re.split(r"[ -]", found)
+    digits = "".join(groups)
+    if len(groups) > 1:
+        sizes = [len(group) for group in groups]
+        if ("-" in found and " " in found) or not (
+            all(size == 4 for size in sizes[:-1]) or sizes in ([4, 6, 5], [4, 6, 4])
+        ):
+            return None
+    if len(set(digits)) == 1 or not _luhn(digits):
+        return None
+    return match.span()
+
+
+# Lengths from the SWIFT IBAN registry: checked before mod-97, they keep random shapes out
+# and cut back a match that ran on into the next word.
+_IBAN_LENGTHS: Final = {
+    country: int(length)
+    for country, length in re.findall(
+        r"([A-Z]{2})([0-9]{2})",
+        "NO15 BE16 DK18 FI18 FK18 FO18 GL18 NL18 SD18 MK19 SI19 AT20 BA20 EE20 KZ20 LT20 "
+        "LU20 MN20 XK20 CH21 HR21 LI21 LV21 BG22 BH22 CR22 DE22 GB22 GE22 IE22 ME22 RS22 "
+        "VA22 AE23 GI23 IL23 IQ23 OM23 SO23 TL23 AD24 CZ24 ES24 MD24 PK24 RO24 SA24 SE24 "
+        "SK24 TN24 VG24 LY25 PT25 ST25 IS26 TR26 BI27 DJ27 FR27 GR27 IT27 MC27 MR27 SM27 "
+        "AL28 AZ28 BY28 CY28 DO28 GT28 HU28 LB28 NI28 PL28 SV28 BR29 EG29 PS29 QA29 UA29 "
+        "JO30 KW30 MU30 YE30 MT31 SC31 LC32 RU33",
+    )
+}
+
+
+def iban(text: str, match: re.Match[str]) -> Span | None:
+    start = match.start()
+    length = _IBAN_LENGTHS.get(match[0][:2])
+    if length is None or not _starts_word(text, start):
+        return None
+    end, seen = start, 0
+    while seen < length and end < match.end():
+        seen += text[end] != " "
+        end += 1
+    if seen != length or (end < len(text) and text[end].isalnum()):
+        return None
+    groups = text[start:end].split(" ")
+    if len(groups) > 1 and any(len(group) != 4 for group in groups[:-1]):
+        return None
+    compact = "".join(groups)
+    rearranged = compact[4:] + compact[:4]
+    if int("".join(str(int(char, 36)) for char in rearranged)) % 97 != 1:
+        return None
+    return start, end
