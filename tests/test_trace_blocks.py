@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -198,3 +199,24 @@ def test_the_last_page_says_so() -> None:
     message = trace_page_message(page)
     assert more_buttons(message.blocks) == []
     assert "End of the run." in text(message.blocks)
+
+
+def test_runs_of_every_shape_stay_within_slacks_limits() -> None:
+    """Seeded random runs (lengths, errors, gates, gaps) always give a valid message."""
+    rng = random.Random(4)
+    for _ in range(60):
+        count = rng.randint(1, 400)
+        steps = [
+            step(
+                n,
+                type=rng.choice(("tool", "model", "gate", "decision")),
+                error=("x" * rng.randint(0, 5000)) if rng.random() < 0.3 else None,
+                output="y" * rng.randint(0, 400),
+            )
+            for n in range(1, count + 1)
+        ]
+        head, tail = steps[:40], steps[-40:] if count > 120 else []
+        shown = view(head if tail else steps, tail=tuple(tail), step_count=count)
+        message = trace_message(shown)
+        assert check_blocks(message.blocks) == [], count
+        assert len(message.blocks) <= 50

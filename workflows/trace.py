@@ -17,9 +17,10 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.models import Decision, Event, Handoff, Run
+from store.models import Decision, Handoff, Run
 from store.repositories import runs as run_rows
 from store.repositories import traces as rows
 from workflows.config import HandrailConfig
@@ -28,8 +29,8 @@ from workflows.handoffs import decision_view
 from workflows.roles import MemberDirectory, Role, ensure_role, has_any_role
 from workflows.views import DecisionView
 
-HEAD_STEPS = 60
-TAIL_STEPS = 60
+HEAD_STEPS = 40
+TAIL_STEPS = 40
 PAGE_STEPS = 40
 HIDDEN_GATES_MAX = 60
 #: How much of a step's input or output is kept: a glance, not the record.
@@ -51,7 +52,9 @@ class StepView:
     output: str | None
     """One line, at most ``SHORT_CHARS``; for gates and decisions see ``detail``."""
     error: str | None
-    """The whole error text, never shortened here."""
+    """The error text as read: its first ``traces.ERROR_CHARS`` characters."""
+    error_chars: int | None = None
+    """The length of the whole error text (``error`` may be its start only)."""
     model: str | None = None
     tokens_in: int | None = None
     tokens_out: int | None = None
@@ -147,37 +150,31 @@ async def traceable_workflows(
     ]
 
 
-async def get_traced_run(db: AsyncSession, run_id: str) -> Run:
-    run = await run_rows.get_run(db, run_id)
-    if run is None:
-        raise NotFound(f"no run '{run_id}'", details=[{"loc": "run_id"}])
-    return run
-
-
 async def read_trace(db: AsyncSession, *, run: Run) -> TraceView:
-    """The trace of ``run``: at most ``HEAD_STEPS + TAIL_STEPS`` steps are read."""
-    whole = HEAD_STEPS + TAIL_STEPS
-    head = list(await rows.list_events_from(db, run.id, from_seq=0, limit=whole + 1))
-    tail: list[Event] = []
-    gates: Sequence[Event] = ()
-    if len(head) > whole:
+    """The trace of ``run``: at most ``HEAD_STEPS + 1 + TAIL_STEPS`` steps are read."""
+    head = list(await rows.list_steps_from(db, run.id, from_seq=0, limit=HEAD_STEPS + 1))
+    tail: list[Row[Any]] = []
+    gates: Sequence[Row[Any]] = ()
+    if len(head) > HEAD_STEPS:
         head = head[:HEAD_STEPS]
         last_head = head[-1].seq
-        last = await rows.list_last_events(db, run.id, limit=TAIL_STEPS)
-        tail = [event for event in last if event.seq > last_head]
-        gates = await rows.list_events_of_type_between(
-            db,
-            run.id,
-            type="gate",
-            after_seq=last_head,
-            before_seq=tail[0].seq if tail else last_head,
-            limit=HIDDEN_GATES_MAX,
-        )
+        tail = await rows.list_last_steps(db, run.id, after_seq=last_head, limit=TAIL_STEPS)
+        if tail and tail[0].seq == last_head + 1:  # nothing in between: it is all here
+            head, tail = head + tail, []
+        elif tail:
+            gates = await rows.list_steps_of_type_between(
+                db,
+                run.id,
+                type="gate",
+                after_seq=last_head,
+                before_seq=tail[0].seq,
+                limit=HIDDEN_GATES_MAX,
+            )
     handoffs = await run_rows.list_handoffs_for_run(db, run.id)
     decisions = {d.handoff_id: d for d in await run_rows.list_decisions_for_run(db, run.id)}
     totals: dict[str, int] = dict(run.redactions or {})
-    for event in (*head, *tail):
-        for kind, count in (event.redactions or {}).items():
+    for step in (*head, *tail):
+        for kind, count in (step.redactions or {}).items():
             totals[kind] = totals.get(kind, 0) + count
     return TraceView(
         run_id=run.id,
@@ -190,9 +187,9 @@ async def read_trace(db: AsyncSession, *, run: Run) -> TraceView:
         input_source=run.input_source,
         error=run.error,
         step_count=max(run.event_count, len(head) + len(tail)),
-        head=tuple(step_view(e) for e in head),
-        tail=tuple(step_view(e) for e in tail),
-        hidden_gates=tuple(step_view(e) for e in gates),
+        head=tuple(step_view(row) for row in head),
+        tail=tuple(step_view(row) for row in tail),
+        hidden_gates=tuple(step_view(row) for row in gates),
         handoffs=tuple(_handoff_story(h, decisions.get(h.id)) for h in handoffs),
         redactions=totals,
         redactions_complete=not tail,
@@ -201,13 +198,13 @@ async def read_trace(db: AsyncSession, *, run: Run) -> TraceView:
 
 async def read_trace_page(db: AsyncSession, *, run: Run, from_seq: int) -> TracePage:
     """Up to ``PAGE_STEPS`` steps from ``from_seq`` on."""
-    events = await rows.list_events_from(db, run.id, from_seq=from_seq, limit=PAGE_STEPS + 1)
+    found = await rows.list_steps_from(db, run.id, from_seq=from_seq, limit=PAGE_STEPS + 1)
     return TracePage(
         run_id=run.id,
         workflow=run.workflow,
         step_count=run.event_count,
-        steps=tuple(step_view(e) for e in events[:PAGE_STEPS]),
-        more=len(events) > PAGE_STEPS,
+        steps=tuple(step_view(row) for row in found[:PAGE_STEPS]),
+        more=len(found) > PAGE_STEPS,
     )
 
 
@@ -242,40 +239,56 @@ async def find_runs_near(
     return nearest, latest
 
 
-def step_view(event: Event) -> StepView:
-    """Shape one stored step for display; Handrail's own steps get their meaning pulled out."""
-    output: Any = event.output
+def step_view(row: Row[Any]) -> StepView:
+    """Shape one step read by ``store.repositories.traces`` for display.
+
+    Handrail's own steps (gate, handoff, decision) have their meaning pulled out of their
+    output: the policy's reason, the handoff's summary, the reviewer and their reason.
+    """
     detail = actor = None
-    if event.type == "gate" and isinstance(output, dict):
-        detail, output = output.get("reason"), None
-    elif event.type == "handoff" and isinstance(output, dict):
-        detail, output = output.get("summary") or output.get("note"), None
-    elif event.type == "decision" and isinstance(output, dict):
-        detail, actor, output = output.get("reason"), output.get("reviewer"), None
+    output: str | None = row.output
+    if row.type in ("gate", "handoff", "decision") and output is not None:
+        recorded = _json_object(output)
+        detail = recorded.get({"gate": "reason", "handoff": "summary"}.get(row.type, "reason"))
+        actor = recorded.get("reviewer") if row.type == "decision" else None
+        output = None
     return StepView(
-        seq=event.seq,
-        type=event.type,
-        name=event.name,
-        status=event.status,
-        duration_ms=event.duration_ms,
-        input=short(event.input),
-        output=short(output),
-        error=event.error,
-        model=event.model,
-        tokens_in=event.tokens_in,
-        tokens_out=event.tokens_out,
+        seq=row.seq,
+        type=row.type,
+        name=row.name,
+        status=row.status,
+        duration_ms=row.duration_ms,
+        input=glance(row.input),
+        output=glance(output),
+        error=row.error,
+        error_chars=row.error_chars,
+        model=row.model,
+        tokens_in=row.tokens_in,
+        tokens_out=row.tokens_out,
         detail=detail if isinstance(detail, str) else None,
         actor=actor if isinstance(actor, str) else None,
     )
 
 
-def short(value: Any, limit: int = SHORT_CHARS) -> str | None:
-    """One line of at most ``limit`` characters; JSON for structures; None for nothing."""
-    if value is None:
+def glance(raw: str | None, limit: int = SHORT_CHARS) -> str | None:
+    """A stored JSON value as one short line: a string without its quotes, else its JSON."""
+    if raw is None or raw == "null":
         return None
-    text = value if isinstance(value, str) else orjson.dumps(value).decode()
+    text = raw
+    if raw.startswith('"') and raw.endswith('"') and len(raw) < rows.GLANCE_CHARS:
+        decoded = orjson.loads(raw)
+        text = decoded if isinstance(decoded, str) else raw
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _json_object(raw: str) -> dict[str, Any]:
+    """Handrail's own step outputs are small JSON objects; anything else reads as empty."""
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _handoff_story(handoff: Handoff, decision: Decision | None) -> HandoffStory:

@@ -20,35 +20,32 @@ from slack_sdk.models.blocks import (
     HeaderBlock,
 )
 
+from handlers.blocks._packing import PACK_ROOM, Packer, pack
 from handlers.blocks._parts import (
     HEADER_TEXT_MAX,
     MESSAGE_BLOCKS_MAX,
-    SECTION_TEXT_MAX,
     Message,
     build_message,
-    category_label,
     clock,
     code_section,
     context,
     duration,
     inline,
-    kind_label,
     mention,
     plain,
     section,
 )
+from handlers.blocks.trace_handoffs import handoff_blocks
 from handlers.escape import cut_escaped
 from handlers.ids import ActionId
-from workflows.trace import HandoffStory, StepView, TracePage, TraceView
+from workflows.trace import StepView, TracePage, TraceView
 
 #: Characters of step text in one message: enough for a story, short enough to read.
 STEP_CHARS = 12_000
 #: Characters of one step's error shown in Slack; the whole text is in ``handrail trace``.
 ERROR_CHARS = 1_500
 INLINE_CHARS = 240
-HANDOFF_BLOCKS = 12
 GATE_BLOCKS = 4
-_PACK_ROOM = SECTION_TEXT_MAX - 10
 
 
 def trace_message(view: TraceView) -> Message:
@@ -58,18 +55,18 @@ def trace_message(view: TraceView) -> Message:
         top.append(context(note))
     if view.error and view.error.strip():
         top.extend(code_section("Run error", view.error, what="error", whole_note=_where(view)))
-    bottom = _handoff_blocks(view.handoffs)
+    bottom = handoff_blocks(view.handoffs)
     steps = [*view.head, *view.tail]
     texts = [_step_text(step, view.run_id) for step in steps]
     room = MESSAGE_BLOCKS_MAX - len(top) - len(bottom) - 2  # two dividers
     if not view.tail and _fits(texts, room):
-        middle: list[Block] = [section(text) for text in _pack(texts)]
+        middle: list[Block] = [section(text) for text in pack(texts)]
     else:
         middle = _first_and_last(view, steps, texts, room)
+    # The Show more button (last of ``middle`` when there is one) goes under everything.
+    show_more = middle.pop() if middle and isinstance(middle[-1], ActionsBlock) else None
     blocks = [*top, DividerBlock(), *middle, DividerBlock(), *bottom]
-    show_more = next((b for b in middle if isinstance(b, ActionsBlock)), None)
-    if show_more is not None:  # the button goes last, under everything it hides
-        blocks.remove(show_more)
+    if show_more is not None:
         blocks.append(show_more)
     fallback = f"Trace of {inline(view.run_id, 140)} ({inline(view.workflow, 64)}, {view.status})"
     return build_message(fallback, blocks)
@@ -85,7 +82,7 @@ def trace_page_message(page: TracePage) -> Message:
     else:
         span = f"no steps from there ({page.step_count} in all)"
     blocks: list[Block] = [_header(f"Trace · {page.run_id} · {span}")]
-    blocks.extend(section(text) for text in _pack(texts[:shown]))
+    blocks.extend(section(text) for text in pack(texts[:shown]))
     if shown < len(page.steps):
         blocks.append(_show_more(page.run_id, page.steps[shown].seq))
     elif page.more and steps:
@@ -127,28 +124,18 @@ def _step_text(step: StepView, run_id: str) -> str:
         lines.append(f"      _out_  {inline(step.output, INLINE_CHARS)}")
     if step.error and step.error.strip():
         cut = cut_escaped(step.error, ERROR_CHARS, code=True)
+        total = max(step.error_chars or 0, cut.total)
         lines.append(f"```\n{cut.text}\n```")
-        if cut.is_cut:
+        if cut.shown < total:
             lines.append(
-                f"_error cut at {cut.shown:,} of {cut.total:,} characters; "
+                f"_error cut at {cut.shown:,} of {total:,} characters; "
                 f"the whole text: `handrail trace {inline(run_id, 130)}`_"
             )
-    return "\n".join(lines)[:_PACK_ROOM]
-
-
-def _pack(texts: Sequence[str]) -> list[str]:
-    """Join consecutive texts into as few sections as fit under Slack's limit."""
-    sections: list[str] = []
-    for text in texts:
-        if sections and len(sections[-1]) + 1 + len(text) <= _PACK_ROOM:
-            sections[-1] += "\n" + text
-        else:
-            sections.append(text)
-    return sections
+    return "\n".join(lines)[:PACK_ROOM]
 
 
 def _fits(texts: Sequence[str], blocks: int) -> bool:
-    return sum(map(len, texts)) <= STEP_CHARS and len(_pack(texts)) <= blocks
+    return sum(map(len, texts)) <= STEP_CHARS and len(pack(texts)) <= blocks
 
 
 def _fitting_prefix(texts: Sequence[str], blocks: int) -> int:
@@ -165,6 +152,8 @@ def _first_and_last(
     """First and last steps that fit, a note on the hidden ones, their gates, Show more."""
     room -= GATE_BLOCKS + 2  # the hidden-steps note and the Show more button
     first, last = _split(view, texts, room)
+    while last and len(pack(texts[:first])) + len(pack(texts[len(texts) - last :])) > room:
+        last -= 1  # the estimate packed the last steps backwards; the blocks are packed forwards
     shown_head, shown_tail = steps[:first], steps[len(steps) - last :]
     first_hidden = shown_head[-1].seq + 1 if shown_head else 1
     last_hidden = shown_tail[0].seq - 1 if shown_tail else view.step_count
@@ -174,7 +163,7 @@ def _first_and_last(
         {s.seq: s for s in [*loaded_hidden, *view.hidden_gates] if s.type == "gate"}.values(),
         key=lambda s: s.seq,
     )
-    blocks: list[Block] = [section(text) for text in _pack(texts[:first])]
+    blocks: list[Block] = [section(text) for text in pack(texts[:first])]
     blocks.append(
         context(
             f"… {count:,} step{'s' if count != 1 else ''} hidden "
@@ -183,7 +172,7 @@ def _first_and_last(
         )
     )
     blocks.extend(_gate_sections(gates, GATE_BLOCKS))
-    blocks.extend(section(text) for text in _pack(texts[len(texts) - last :]))
+    blocks.extend(section(text) for text in pack(texts[len(texts) - last :]))
     blocks.append(_show_more(view.run_id, first_hidden))
     return blocks
 
@@ -193,26 +182,34 @@ def _split(view: TraceView, texts: Sequence[str], room: int) -> tuple[int, int]:
 
     When the domain already left out a middle (``view.tail``), the first steps come only
     from ``view.head`` and the last only from ``view.tail``, so no gap is ever hidden.
+    Packing is tracked incrementally: each end is a growing run of sections.
     """
     total = len(texts)
     max_first = len(view.head) if view.tail else total
     max_last = len(view.tail) if view.tail else total
-    first = last = 0
+    keep_hidden = 0 if view.tail else 1
+    ends = {True: Packer(), False: Packer()}  # True: the first steps, False: the last
+    counts = {True: 0, False: 0}
+    chars = 0
     grew = True
     while grew:
         grew = False
-        for more_first in (True, False):
-            n_first, n_last = (first + 1, last) if more_first else (first, last + 1)
-            hidden_left = total - n_first - n_last
-            if n_first > max_first or n_last > max_last or hidden_left < (0 if view.tail else 1):
+        for front in (True, False):
+            if counts[front] + 1 > (max_first if front else max_last):
                 continue
-            head, tail = texts[:n_first], texts[total - n_last :] if n_last else []
-            if sum(map(len, head)) + sum(map(len, tail)) > STEP_CHARS:
+            if total - counts[True] - counts[False] - 1 < keep_hidden:
                 continue
-            if len(_pack(head)) + len(_pack(tail)) > room:
+            text = texts[counts[True]] if front else texts[total - counts[False] - 1]
+            if chars + len(text) > STEP_CHARS:
                 continue
-            first, last, grew = n_first, n_last, True
-    return first, last
+            other = ends[not front].sections
+            if ends[front].sections_with(text) + other > room:
+                continue
+            ends[front].add(text)
+            counts[front] += 1
+            chars += len(text)
+            grew = True
+    return counts[True], counts[False]
 
 
 def _gate_sections(gates: Sequence[StepView], room: int) -> list[Block]:
@@ -220,61 +217,11 @@ def _gate_sections(gates: Sequence[StepView], room: int) -> list[Block]:
     if not gates:
         return []
     lines = ["*Gate verdicts in the hidden steps*", *(step_line(g)[:600] for g in gates)]
-    sections = _pack(lines)
+    sections = pack(lines)
     if len(sections) > room:
         shown = sum(s.count("\n") + 1 for s in sections[: room - 1]) - 1
         sections = [*sections[: room - 1], f"… and {len(gates) - shown} more: *Show more*"]
     return [section(text) for text in sections]
-
-
-def _handoff_blocks(handoffs: Sequence[HandoffStory]) -> list[Block]:
-    """Each handoff and its decision; past the budget, the rest on one line each."""
-    if not handoffs:
-        return [context("No handoffs: nobody was asked to look at this run.")]
-    blocks: list[Block] = []
-    rest: list[str] = []
-    for handoff in handoffs:
-        item: list[Block] = [section(_handoff_text(handoff))]
-        decision = handoff.decision
-        if decision is not None and decision.diff:
-            item.extend(
-                code_section("Edit", decision.diff, what="diff", whole_note="see the trace")
-            )
-        if rest or len(blocks) + len(item) > HANDOFF_BLOCKS - 1:
-            rest.append(f"• `{inline(handoff.id, 40)}` {_state(handoff)}")
-        else:
-            blocks.extend(item)
-    if rest:
-        text = f"*{len(rest)} more handoffs*"
-        for count, line in enumerate(rest):
-            if len(text) + len(line) + 100 > _PACK_ROOM:
-                text += f"\n… and {len(rest) - count} more: `handrail trace` lists them all"
-                break
-            text += "\n" + line
-        blocks.append(section(text))
-    return blocks
-
-
-def _handoff_text(handoff: HandoffStory) -> str:
-    head = f"*{kind_label(handoff.kind)}* `{inline(handoff.id, 40)}` · opened "
-    head += clock(handoff.created_at)
-    lines = [head, inline(handoff.summary, 500), _state(handoff)]
-    decision = handoff.decision
-    if decision is not None and decision.reason:
-        category = ""
-        if decision.category:
-            category = f" ({inline(category_label(decision.category), 60)})"
-        lines.append(f"_Reason{category}:_ {inline(decision.reason, 1000)}")
-    return "\n".join(lines)
-
-
-def _state(handoff: HandoffStory) -> str:
-    decision = handoff.decision
-    if decision is None:
-        return f"*{handoff.status.replace('_', ' ')}*, no decision"
-    line = f"*{decision.outcome.replace('_', ' ')}* by {mention(decision.reviewer)} at "
-    line += clock(decision.decided_at, since=handoff.created_at)
-    return line + f" (review took {duration(decision.latency_ms)})"
 
 
 def _facts(view: TraceView) -> str:

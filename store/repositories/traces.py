@@ -2,46 +2,84 @@
 
 Every step query is bounded and ordered by ``(run_id, seq)``, which the unique index on
 those columns serves directly, so the cost of a trace depends on what is shown, not on
-how many events the store holds or how long the run is.
+how many events the store holds or how long the run is. Steps are read as plain rows of
+the columns a trace shows, with input and output as JSON text cut in SQL (Handrail's own
+small outputs whole) and only the head of an error: a trace shows a glance of each, and
+decoding whole documents into objects only to cut them again was most of its cost.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, Select, Text, case, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import Event, Run
 
+#: Characters of a step's input or output read for display (its JSON text).
+GLANCE_CHARS = 600
+#: Characters of a step's error read for display; its full length is read too.
+ERROR_CHARS = 4000
+#: Steps Handrail writes itself: small JSON outputs, read whole (reviewer, reason…).
+OWN_STEPS = ("gate", "handoff", "decision", "park")
 
-async def list_events_from(
+
+def _steps() -> Select[Any]:
+    return select(
+        Event.seq,
+        Event.type,
+        Event.name,
+        Event.status,
+        Event.duration_ms,
+        func.substr(cast(Event.input, Text), 1, GLANCE_CHARS).label("input"),
+        case(
+            (Event.type.in_(OWN_STEPS), cast(Event.output, Text)),
+            else_=func.substr(cast(Event.output, Text), 1, GLANCE_CHARS),
+        ).label("output"),
+        func.substr(Event.error, 1, ERROR_CHARS).label("error"),
+        func.length(Event.error).label("error_chars"),
+        Event.model,
+        Event.tokens_in,
+        Event.tokens_out,
+        Event.redactions,
+    )
+
+
+async def list_steps_from(
     db: AsyncSession, run_id: str, *, from_seq: int, limit: int
-) -> Sequence[Event]:
+) -> Sequence[Row[Any]]:
     """Up to ``limit`` steps from position ``from_seq`` on, in order."""
     result = await db.execute(
-        select(Event)
+        _steps()
         .where(Event.run_id == run_id, Event.seq >= from_seq)
         .order_by(Event.seq)
         .limit(limit)
     )
-    return result.scalars().all()
+    found: Sequence[Row[Any]] = result.all()
+    return found
 
 
-async def list_last_events(db: AsyncSession, run_id: str, *, limit: int) -> list[Event]:
-    """The last ``limit`` steps, in order."""
+async def list_last_steps(
+    db: AsyncSession, run_id: str, *, after_seq: int, limit: int
+) -> list[Row[Any]]:
+    """The last ``limit`` steps after position ``after_seq``, in order."""
     result = await db.execute(
-        select(Event).where(Event.run_id == run_id).order_by(Event.seq.desc()).limit(limit)
+        _steps()
+        .where(Event.run_id == run_id, Event.seq > after_seq)
+        .order_by(Event.seq.desc())
+        .limit(limit)
     )
-    return list(reversed(result.scalars().all()))
+    return list(reversed(result.all()))
 
 
-async def list_events_of_type_between(
+async def list_steps_of_type_between(
     db: AsyncSession, run_id: str, *, type: str, after_seq: int, before_seq: int, limit: int
-) -> Sequence[Event]:
+) -> Sequence[Row[Any]]:
     """Steps of one ``type`` strictly between two positions (the hidden middle of a trace)."""
     result = await db.execute(
-        select(Event)
+        _steps()
         .where(
             Event.run_id == run_id,
             Event.seq > after_seq,
@@ -51,7 +89,8 @@ async def list_events_of_type_between(
         .order_by(Event.seq)
         .limit(limit)
     )
-    return result.scalars().all()
+    found: Sequence[Row[Any]] = result.all()
+    return found
 
 
 async def list_latest_runs(
