@@ -47,9 +47,13 @@ def pause_notice_message(view: PauseNoticeView) -> Message:
     return build_message(inline(text, 280), blocks)
 
 
+def _name(outcome: PauseOutcome) -> str:
+    return "All workflows" if outcome.target == ALL_WORKFLOWS else inline(outcome.target, 80)
+
+
 def pause_answer(outcome: PauseOutcome) -> Message:
     """The private answer to ``/pause``: what changed, or who paused it first."""
-    name = inline(outcome.label, 80)
+    name = _name(outcome)
     command = "all" if outcome.target == ALL_WORKFLOWS else inline(outcome.target, 64)
     if outcome.changed:
         text = (
@@ -67,7 +71,7 @@ def pause_answer(outcome: PauseOutcome) -> Message:
 
 def resume_answer(outcome: PauseOutcome) -> Message:
     """The private answer to ``/resume``: what was released, and any pause still in force."""
-    name = inline(outcome.label, 80)
+    name = _name(outcome)
     blocks: list[Block] = []
     if outcome.changed:
         released = _released(outcome.released_decisions, outcome.released_deliveries)
