@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import lru_cache
 
 #: The normalised text is cut here: the start of an error says what failed, and a
 #: fingerprint must not depend on how much of a long stack trace an automation sent.
@@ -58,6 +59,10 @@ def normalise_error(text: str) -> str:
     return _SPACE.sub(" ", normalised).lower()[:NORMALISED_MAX]
 
 
+@lru_cache(maxsize=4096)
 def fingerprint(text: str) -> str:
-    """A short stable hash of ``normalise_error(text)``: equal for errors that group."""
+    """A short stable hash of ``normalise_error(text)``: equal for errors that group.
+
+    Cached: the alert tick fingerprints the same recent errors every 30 seconds.
+    """
     return hashlib.sha256(normalise_error(text).encode()).hexdigest()[:16]

@@ -17,13 +17,13 @@ from store.models import Credential, Handoff, OutboxMessage
 
 
 async def list_pending_handoffs(
-    db: AsyncSession, *, workflow: str, opened_before: datetime, limit: int
+    db: AsyncSession, *, workflows: Sequence[str], opened_before: datetime, limit: int
 ) -> Sequence[Handoff]:
-    """Pending handoffs of ``workflow`` opened at or before ``opened_before``, oldest first."""
+    """Pending handoffs of ``workflows`` opened at or before ``opened_before``, oldest first."""
     result = await db.execute(
         select(Handoff)
         .where(
-            Handoff.workflow == workflow,
+            Handoff.workflow.in_(list(workflows)),
             Handoff.status == "pending",
             Handoff.created_at <= opened_before,
         )

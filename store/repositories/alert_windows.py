@@ -1,19 +1,36 @@
 """The event queries behind the alert rules, each bounded to a window of time.
 
-Every query filters on ``workflow`` and ``recorded_at >= since`` first, which is the
-``ix_events_workflow_recorded_at`` index: what a query reads follows the window (the last
-fifteen minutes of one workflow), never the size of the history. Aggregates are computed
-in SQL; rows come back only where a rule needs them (error texts, the last few calls), and
-then with a limit.
+Every query filters on ``workflow IN (…)`` and ``recorded_at >= since`` first, which is
+the ``ix_events_workflow_recorded_at`` index: what a query reads follows the window (the
+last fifteen minutes of the workflows asked about), never the size of the history. One
+query serves every workflow that shares a rule's settings, so a tick costs a few queries
+whatever the number of workflows. Aggregates are computed in SQL; rows come back only where
+a rule needs them (error texts, the last few calls), and then with a limit.
+
+The statements are built once, with bound parameters, and run on the session's Core
+connection: they run every 30 seconds, and building a statement costs more Python time
+than the database spends answering it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 
-from sqlalchemy import ColumnElement, Row, and_, case, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Row,
+    String,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import Event
@@ -23,9 +40,17 @@ CALL_TYPES = ("model", "tool")
 #: Statuses an automation reports for a step that failed.
 FAILED_STATUSES = ("error", "failed")
 
+_TIME = Event.recorded_at.type
+AnyRow: TypeAlias = Row[*tuple[Any, ...]]
 
-def _in_window(workflow: str, since: datetime, until: datetime) -> ColumnElement[bool]:
-    return and_(Event.workflow == workflow, Event.recorded_at >= since, Event.recorded_at <= until)
+
+def _window(workflows: str = "workflows", since: str = "since") -> ColumnElement[bool]:
+    """``workflow IN :workflows AND :since <= recorded_at <= :until`` (index order)."""
+    return and_(
+        Event.workflow.in_(bindparam(workflows, expanding=True)),
+        Event.recorded_at >= bindparam(since, type_=_TIME),
+        Event.recorded_at <= bindparam("until", type_=_TIME),
+    )
 
 
 def failed_step() -> ColumnElement[bool]:
@@ -41,96 +66,174 @@ def _tokens() -> ColumnElement[Any]:
     return func.coalesce(Event.tokens_in, 0) + func.coalesce(Event.tokens_out, 0)
 
 
-async def list_failed_steps(
-    db: AsyncSession, *, workflow: str, since: datetime, until: datetime, limit: int
-) -> Sequence[Row[str | None, str, str, datetime]]:
-    """The newest failed steps in the window: ``error``, ``name``, ``run_id``, ``recorded_at``."""
-    result = await db.execute(
-        select(Event.error, Event.name, Event.run_id, Event.recorded_at)
-        .where(_in_window(workflow, since, until), failed_step())
-        .order_by(Event.recorded_at.desc(), Event.id.desc())
-        .limit(limit)
+def _newest_first(stmt: Any) -> Any:
+    return stmt.order_by(Event.recorded_at.desc(), Event.id.desc()).limit(bindparam("limit"))
+
+
+_FAILED_STEPS = _newest_first(
+    select(Event.workflow, Event.error, Event.name, Event.run_id, Event.recorded_at).where(
+        _window(), failed_step()
     )
-    return result.all()
+)
+
+_RANKED_CALLS = (
+    select(
+        Event.workflow,
+        Event.duration_ms,
+        Event.name,
+        Event.run_id,
+        Event.recorded_at,
+        func.row_number()
+        .over(partition_by=Event.workflow, order_by=(Event.recorded_at.desc(), Event.id.desc()))
+        .label("rank"),
+    )
+    .where(_window(), Event.type.in_(CALL_TYPES), Event.duration_ms.is_not(None))
+    .subquery()
+)
+_LATEST_CALLS = (
+    select(
+        _RANKED_CALLS.c.workflow,
+        _RANKED_CALLS.c.duration_ms,
+        _RANKED_CALLS.c.name,
+        _RANKED_CALLS.c.run_id,
+        _RANKED_CALLS.c.recorded_at,
+    )
+    .where(_RANKED_CALLS.c.rank <= bindparam("limit"))
+    .order_by(_RANKED_CALLS.c.workflow, _RANKED_CALLS.c.rank)
+)
+
+_COUNT_CALLS = (
+    select(
+        Event.workflow,
+        func.count(),
+        func.coalesce(func.sum(case((_failed_call(), 1), else_=0)), 0),
+    )
+    .where(_window(), Event.type.in_(CALL_TYPES))
+    .group_by(Event.workflow)
+)
+
+_FAILED_CALLS = _newest_first(
+    select(Event.run_id, Event.recorded_at, Event.name, Event.error).where(
+        _window(), Event.type.in_(CALL_TYPES), _failed_call()
+    )
+)
+
+_RECENT = (Event.recorded_at >= bindparam("window_from", type_=_TIME)).label("recent")
+_TOKEN_USE = (
+    select(
+        Event.workflow,
+        Event.prompt_version,
+        _RECENT,
+        func.count(),
+        func.coalesce(func.sum(Event.tokens_in), 0) + func.coalesce(func.sum(Event.tokens_out), 0),
+    )
+    .where(
+        _window(since="baseline_from"),
+        Event.type == "model",
+        or_(Event.tokens_in.is_not(None), Event.tokens_out.is_not(None)),
+    )
+    .group_by(Event.workflow, Event.prompt_version, _RECENT)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenUse:
+    """Model calls and their tokens of one workflow and prompt version."""
+
+    workflow: str
+    prompt_version: str | None
+    calls: int = 0
+    tokens: int = 0
+    base_calls: int = 0
+    base_tokens: int = 0
+
+
+_HEAVY_CALLS = _newest_first(
+    select(Event.run_id, Event.recorded_at, _tokens().label("tokens")).where(
+        _window(),
+        Event.type == "model",
+        or_(
+            and_(bindparam("version", type_=String).is_(None), Event.prompt_version.is_(None)),
+            Event.prompt_version == bindparam("version", type_=String),
+        ),
+        _tokens() > bindparam("above", type_=Float),
+    )
+)
+
+
+async def _rows(db: AsyncSession, stmt: Any, **params: Any) -> Sequence[AnyRow]:
+    connection = await db.connection()
+    return (await connection.execute(stmt, params)).all()
+
+
+async def list_failed_steps(
+    db: AsyncSession, *, workflows: Sequence[str], since: datetime, until: datetime, limit: int
+) -> Sequence[AnyRow]:
+    """The newest failed steps in the window.
+
+    Columns: ``workflow``, ``error``, ``name``, ``run_id``, ``recorded_at``; newest first.
+    """
+    return await _rows(
+        db, _FAILED_STEPS, workflows=list(workflows), since=since, until=until, limit=limit
+    )
 
 
 async def list_latest_calls(
-    db: AsyncSession, *, workflow: str, since: datetime, until: datetime, limit: int
-) -> Sequence[Row[float | None, str, str, datetime]]:
-    """The newest timed calls: ``duration_ms``, ``name``, ``run_id``, ``recorded_at``.
+    db: AsyncSession, *, workflows: Sequence[str], since: datetime, until: datetime, limit: int
+) -> Sequence[AnyRow]:
+    """Each workflow's newest ``limit`` timed calls in the window, newest first.
 
-    Read newest first through the index, so the database stops after ``limit`` rows.
+    Columns: ``workflow``, ``duration_ms``, ``name``, ``run_id``, ``recorded_at``.
     """
-    result = await db.execute(
-        select(Event.duration_ms, Event.name, Event.run_id, Event.recorded_at)
-        .where(
-            _in_window(workflow, since, until),
-            Event.type.in_(CALL_TYPES),
-            Event.duration_ms.is_not(None),
-        )
-        .order_by(Event.recorded_at.desc(), Event.id.desc())
-        .limit(limit)
+    return await _rows(
+        db, _LATEST_CALLS, workflows=list(workflows), since=since, until=until, limit=limit
     )
-    return result.all()
 
 
 async def count_calls(
-    db: AsyncSession, *, workflow: str, since: datetime, until: datetime
-) -> tuple[int, int]:
-    """How many calls the window holds, and how many of them failed."""
-    result = await db.execute(
-        select(func.count(), func.coalesce(func.sum(case((_failed_call(), 1), else_=0)), 0)).where(
-            _in_window(workflow, since, until), Event.type.in_(CALL_TYPES)
-        )
-    )
-    total, failed = result.one()
-    return int(total), int(failed)
+    db: AsyncSession, *, workflows: Sequence[str], since: datetime, until: datetime
+) -> dict[str, tuple[int, int]]:
+    """Per workflow: how many calls the window holds, and how many of them failed."""
+    rows = await _rows(db, _COUNT_CALLS, workflows=list(workflows), since=since, until=until)
+    return {str(workflow): (int(total), int(failed)) for workflow, total, failed in rows}
 
 
 async def list_failed_calls(
     db: AsyncSession, *, workflow: str, since: datetime, until: datetime, limit: int
-) -> Sequence[Row[str, datetime, str, str | None]]:
-    """The newest failed calls: ``run_id``, ``recorded_at``, ``name``, ``error``."""
-    result = await db.execute(
-        select(Event.run_id, Event.recorded_at, Event.name, Event.error)
-        .where(_in_window(workflow, since, until), Event.type.in_(CALL_TYPES), _failed_call())
-        .order_by(Event.recorded_at.desc(), Event.id.desc())
-        .limit(limit)
+) -> Sequence[AnyRow]:
+    """The newest failed calls of one workflow: ``run_id``, ``recorded_at``, ``name``, ``error``."""
+    return await _rows(
+        db, _FAILED_CALLS, workflows=[workflow], since=since, until=until, limit=limit
     )
-    return result.all()
 
 
 async def token_use_by_prompt_version(
     db: AsyncSession,
     *,
-    workflow: str,
+    workflows: Sequence[str],
     baseline_from: datetime,
     window_from: datetime,
     until: datetime,
-) -> Sequence[Row[str | None, int, int, int, int]]:
-    """Per prompt version: calls and tokens in the window, and in the baseline before it.
-
-    Columns: ``prompt_version``, ``calls``, ``tokens``, ``base_calls``, ``base_tokens``.
-    One pass over the model calls of ``[baseline_from, until]``.
-    """
-    recent = Event.recorded_at >= window_from
-    result = await db.execute(
-        select(
-            Event.prompt_version,
-            func.sum(case((recent, 1), else_=0)).label("calls"),
-            func.sum(case((recent, _tokens()), else_=0)).label("tokens"),
-            func.sum(case((recent, 0), else_=1)).label("base_calls"),
-            func.sum(case((recent, 0), else_=_tokens())).label("base_tokens"),
-        )
-        .where(
-            _in_window(workflow, baseline_from, until),
-            Event.type == "model",
-            or_(Event.tokens_in.is_not(None), Event.tokens_out.is_not(None)),
-        )
-        .group_by(Event.prompt_version)
+) -> list[TokenUse]:
+    """Per workflow and prompt version: calls and tokens in the window, and in the baseline
+    before it; one pass over the model calls of ``[baseline_from, until]``."""
+    rows = await _rows(
+        db,
+        _TOKEN_USE,
+        workflows=list(workflows),
+        baseline_from=baseline_from,
+        window_from=window_from,
+        until=until,
     )
-    rows: Sequence[Row[str | None, int, int, int, int]] = result.all()
-    return rows
+    use: dict[tuple[str, str | None], TokenUse] = {}
+    for workflow, version, recent, calls, tokens in rows:
+        seen = use.get((workflow, version)) or TokenUse(workflow, version)
+        if recent:
+            seen = replace(seen, calls=int(calls), tokens=int(tokens))
+        else:
+            seen = replace(seen, base_calls=int(calls), base_tokens=int(tokens))
+        use[(workflow, version)] = seen
+    return list(use.values())
 
 
 async def list_heavy_calls(
@@ -142,22 +245,15 @@ async def list_heavy_calls(
     until: datetime,
     above: float,
     limit: int,
-) -> Sequence[Row[str, datetime, Any]]:
+) -> Sequence[AnyRow]:
     """The newest model calls of a prompt version using more than ``above`` tokens."""
-    version = (
-        Event.prompt_version.is_(None)
-        if prompt_version is None
-        else Event.prompt_version == prompt_version
+    return await _rows(
+        db,
+        _HEAVY_CALLS,
+        workflows=[workflow],
+        since=since,
+        until=until,
+        version=prompt_version,
+        above=above,
+        limit=limit,
     )
-    result = await db.execute(
-        select(Event.run_id, Event.recorded_at, _tokens().label("tokens"))
-        .where(
-            _in_window(workflow, since, until),
-            Event.type == "model",
-            version,
-            _tokens() > above,
-        )
-        .order_by(Event.recorded_at.desc(), Event.id.desc())
-        .limit(limit)
-    )
-    return result.all()

@@ -10,13 +10,15 @@ as soon as someone decides.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.repositories import alert_sources
 from workflows import outbox
-from workflows.alerts.event_rules import first_line
+from workflows.alerts.event_rules import by_settings, first_line
 from workflows.alerts.findings import STALE_HANDOFF, Finding
 from workflows.alerts.notify import HANDOFF_REMINDER_RENDER
 from workflows.config import HandrailConfig, WorkflowConfig
@@ -67,32 +69,36 @@ async def remind_stale_handoffs(db: AsyncSession, *, config: HandrailConfig, now
 
 
 async def stale_handoffs(
-    db: AsyncSession, *, workflow: str, policy: WorkflowConfig, now: datetime
-) -> list[Finding]:
-    """One finding per handoff still pending past its escalation time."""
-    after = escalate_after(policy)
-    handoffs = await alert_sources.list_pending_handoffs(
-        db, workflow=workflow, opened_before=now - after, limit=BATCH
-    )
-    threshold = (
-        f"no decision within {format_duration(after)} "
-        f"(it expires unapproved after {format_duration(policy.review_timeout)})"
-    )
-    return [
-        Finding(
-            rule=STALE_HANDOFF,
-            fingerprint=handoff.id,
-            title=f"Handoff waiting for a decision: {first_line(handoff.summary, 120)}",
-            threshold=threshold,
-            occurrences=(handoff.created_at,),
-            last_run_id=handoff.run_id,
-            sample=handoff.summary,
-            details={
-                "handoff_id": handoff.id,
-                "kind": handoff.kind,
-                "expires_at": handoff.expires_at.isoformat() if handoff.expires_at else None,
-            },
-            escalate_now=True,
+    db: AsyncSession, *, policies: Mapping[str, WorkflowConfig], now: datetime
+) -> dict[str, list[Finding]]:
+    """Per workflow: one finding per handoff still pending past its escalation time."""
+    found: dict[str, list[Finding]] = defaultdict(list)
+    for after, names in by_settings(policies, escalate_after).items():
+        handoffs = await alert_sources.list_pending_handoffs(
+            db, workflows=names, opened_before=now - after, limit=BATCH * len(names)
         )
-        for handoff in handoffs
-    ]
+        for handoff in handoffs:
+            timeout = policies[handoff.workflow].review_timeout
+            found[handoff.workflow].append(
+                Finding(
+                    rule=STALE_HANDOFF,
+                    fingerprint=handoff.id,
+                    title=f"Handoff waiting for a decision: {first_line(handoff.summary, 120)}",
+                    threshold=(
+                        f"no decision within {format_duration(after)} "
+                        f"(it expires unapproved after {format_duration(timeout)})"
+                    ),
+                    occurrences=(handoff.created_at,),
+                    last_run_id=handoff.run_id,
+                    sample=handoff.summary,
+                    details={
+                        "handoff_id": handoff.id,
+                        "kind": handoff.kind,
+                        "expires_at": handoff.expires_at.isoformat()
+                        if handoff.expires_at
+                        else None,
+                    },
+                    escalate_now=True,
+                )
+            )
+    return found

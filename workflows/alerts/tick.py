@@ -19,7 +19,7 @@ from store.repositories import alerts as repo
 from workflows.alerts import event_rules, stale, tokens
 from workflows.alerts.findings import Finding
 from workflows.alerts.lifecycle import TickReport, apply_findings, follow_up, last_resolutions
-from workflows.config import HandrailConfig, WorkflowConfig
+from workflows.config import HandrailConfig
 
 
 def resolution_lookback(config: HandrailConfig) -> timedelta:
@@ -43,10 +43,11 @@ def resolution_lookback(config: HandrailConfig) -> timedelta:
 
 
 async def measure(
-    db: AsyncSession, *, workflow: str, policy: WorkflowConfig, now: datetime
-) -> list[Finding]:
-    """Everything one workflow's rules see now (reads only)."""
-    findings: list[Finding] = []
+    db: AsyncSession, *, config: HandrailConfig, now: datetime
+) -> dict[str, list[Finding]]:
+    """Everything every workflow's rules see now, by workflow (reads only)."""
+    policies = config.workflows
+    findings: dict[str, list[Finding]] = {name: [] for name in policies}
     for rule in (
         event_rules.repeated_errors,
         event_rules.slow_calls,
@@ -54,7 +55,10 @@ async def measure(
         event_rules.token_spikes,
         stale.stale_handoffs,
     ):
-        findings += await rule(db, workflow=workflow, policy=policy, now=now)
+        for workflow, found in (await rule(db, policies=policies, now=now)).items():
+            findings[workflow] += found
+    for workflow, found in (await tokens.misused_tokens(db, config=config, now=now)).items():
+        findings[workflow] += found
     return findings
 
 
@@ -65,14 +69,7 @@ async def evaluate_alerts(
     async with readers() as db:
         open_alerts = await repo.list_open_alerts(db)
         resolved = await repo.list_resolved_since(db, now - resolution_lookback(config))
-        misused = await tokens.misused_tokens(db, config=config, now=now)
-        findings = {
-            workflow: [
-                *await measure(db, workflow=workflow, policy=policy, now=now),
-                *misused.get(workflow, []),
-            ]
-            for workflow, policy in config.workflows.items()
-        }
+        findings = await measure(db, config=config, now=now)
     report = TickReport()
     open_by_workflow: dict[str, list[Alert]] = defaultdict(list)
     for alert in open_alerts:
