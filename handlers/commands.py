@@ -18,6 +18,7 @@ from handlers.blocks import Message
 from handlers.blocks.status import help_message, status_message
 from handlers.command_context import answer, command_deps, user_of
 from handlers.context import directory_of
+from handlers.digest_command import answer_digest
 from handlers.escape import escape_mrkdwn
 from handlers.ids import ActionId, Command
 from handlers.parking import answer_parked, answer_resume_parked, answer_take_over_parked
@@ -57,7 +58,7 @@ async def handle_resume_command(
 async def handle_handrail_command(
     ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, context: dict[str, Any]
 ) -> None:
-    """``/handrail status|parked|help``."""
+    """``/handrail status|parked|digest WORKFLOW|help``."""
     await ack()
     user, text = user_of(command), str(command.get("text") or "")
     await answer(respond, command, context, lambda: _handrail(context, user=user, text=text))
@@ -76,6 +77,8 @@ async def _handrail(context: dict[str, Any], *, user: str, text: str) -> Message
         return await answer_parked(context, user=user)
     if subcommand == "help":
         return help_message()
+    if subcommand == "digest":  # the weekly failure review on demand (issue 5)
+        return await answer_digest(context, user=user, text=" ".join(words[1:]))
     return help_message(f"`/handrail {escape_mrkdwn(words[0][:40])}` is not a command.")
 
 

@@ -18,6 +18,7 @@ from bot import jobs
 from bot.services import Services
 from handlers.blocks.digest import digest_message
 from tests.alert_harness import ONCALL_CHANNEL, OnCall, block_text, running_oncall
+from tests.command_harness import command, text_of
 from tests.conftest import Database, bearer
 from workflows.clock import ManualClock
 from workflows.config import HandrailConfig
@@ -185,3 +186,27 @@ async def test_the_weekly_job_posts_to_the_alert_channel_and_the_owner(oncall: O
     for message in (posted, dm):
         assert "Weekly failure review · ticket-triage" in block_text(message)
         assert "1 run(s), 0 failed" in block_text(message)
+
+
+async def test_handrail_digest_answers_privately(oncall: OnCall) -> None:
+    """``/handrail digest ticket-triage`` by a reviewer gets this week's review, privately."""
+    await oncall.fail(times=2)
+    oncall.clock.advance(minutes=1)
+    answer = await command(oncall.slack, "/handrail", "digest ticket-triage", user="U0BOB")
+    assert answer["response_type"] == "ephemeral"
+    assert "Weekly failure review · ticket-triage" in text_of(answer)
+    assert "2 run(s), 0 failed" in text_of(answer)
+
+
+async def test_handrail_digest_is_refused_to_people_off_the_workflow(oncall: OnCall) -> None:
+    """Someone who neither reviews, administers nor is on call for it is told so."""
+    answer = await command(oncall.slack, "/handrail", "digest invoice-extraction", user="U0BOB")
+    assert text_of(answer).startswith("Permission denied: <@U0BOB> is not a reviewer")
+
+
+async def test_handrail_digest_without_a_workflow_says_which(oncall: OnCall) -> None:
+    """No workflow named: the answer lists the workflows to choose from."""
+    answer = await command(oncall.slack, "/handrail", "digest", user="U0BOB")
+    assert "`/handrail digest WORKFLOW` (workflows: invoice-extraction, ticket-triage)" in (
+        text_of(answer)
+    )
