@@ -51,10 +51,39 @@ async def test_claim_skips_rows_behind_an_unsettled_row_with_their_ordering_key(
     """An update is not claimable while the post it edits is pending or being sent."""
     await queue_post(services, "p1")
     await queue_update(services, "u1", of="p1")
-    await queue_post(services, "p2")
+    await queue_post(services, "p2", channel="C0ONCALL")
 
     assert await claim(services) == ["p1", "p2"]
     assert await claim(services) == []
+
+
+async def test_claim_takes_one_post_per_channel(services: Services) -> None:
+    """A second post to a channel waits for the next claim: it could only be paced back."""
+    for key, channel in (("p1", "C0REVIEW"), ("p2", "C0REVIEW"), ("p3", "C0ONCALL")):
+        await queue_post(services, key, channel=channel)
+
+    assert await claim(services) == ["p1", "p3"]
+    assert await claim(services) == ["p2"]
+
+
+async def test_claim_leaves_posts_to_held_back_channels(services: Services) -> None:
+    """Posts to channels the pacer holds back stay pending; other rows are claimed."""
+    await queue_post(services, "p1", channel="C0REVIEW")
+    await queue_post(services, "p2", channel="C0ONCALL")
+
+    async with services.sessions() as db, db.begin():
+        rows = await repo.claim_outbox(
+            db,
+            now=services.clock(),
+            lease=LEASE,
+            limit=10,
+            kinds=SLACK,
+            skip_channels={"C0REVIEW"},
+        )
+        held_back_due = await repo.next_due_at(db, kinds=SLACK, skip_channels={"C0REVIEW"})
+
+    assert [row.dedupe_key for row in rows] == ["p2"]
+    assert held_back_due is None
 
 
 async def test_claim_takes_the_next_row_once_the_older_one_is_done(

@@ -7,6 +7,7 @@ the write lock behind claims.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 from typing import Any
@@ -64,6 +65,16 @@ class Deliverer:
             return await self._update(row, self.slack)
         return Failed(f"unknown outbox kind {row.kind!r}")
 
+    async def _acquire(self, channel: str | None) -> float | None:
+        """The pacer's go (None) or when to come back; a slot less than ``lead`` seconds
+        away is waited for here, the message already rendered, so it goes out on time."""
+        now = self.now()
+        ready = self.pacer.acquire(channel, now=now)
+        if ready is not None and ready - now <= self.settings.lead:
+            await asyncio.sleep(ready - now)
+            ready = self.pacer.acquire(channel, now=self.now())
+        return ready
+
     async def _render(self, payload: dict[str, Any]) -> Message | Failed:
         render, ref = str(payload.get("render")), str(payload.get("ref"))
         try:
@@ -98,7 +109,10 @@ class Deliverer:
             if not isinstance(parent, Posted):
                 return parent
             thread_ts = parent.ts
-        wait = self.pacer.acquire(channel, now=self.now(), due=row.available_at.timestamp())
+        message = await self._render(payload)
+        if isinstance(message, Failed):
+            return message
+        wait = await self._acquire(channel)
         if wait is not None:
             return Later(wait)
         sent = False
@@ -108,9 +122,6 @@ class Deliverer:
                 found = await self._look_for(row, slack, channel=channel, thread_ts=thread_ts)
                 if found is not None:
                     return found
-            message = await self._render(payload)
-            if isinstance(message, Failed):
-                return message
             sent = True
             outcome = await slack.post(
                 channel=channel,
@@ -155,12 +166,12 @@ class Deliverer:
         posted = await self._posted(str(payload.get("message_key")), role="message to update")
         if not isinstance(posted, Posted):
             return posted
-        wait = self.pacer.acquire(None, now=self.now(), due=row.available_at.timestamp())
-        if wait is not None:
-            return Later(wait)
         message = await self._render(payload)
         if isinstance(message, Failed):
             return message
+        wait = await self._acquire(None)
+        if wait is not None:
+            return Later(wait)
         return await slack.update(posted=posted, message=message)
 
     async def _webhook(self, row: OutboxMessage) -> Outcome:

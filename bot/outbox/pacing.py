@@ -3,8 +3,9 @@
 Slack allows about one ``chat.postMessage`` per second per channel with short bursts, and
 several hundred message writes a minute per workspace. The pacer keeps a token bucket per
 channel (one post in flight per channel at a time) and one for the workspace (posts and
-updates). A row whose channel is not ready is not waited for: the worker puts it back until
-the moment the pacer names, so a backlog costs no busy loop and no sleeping task.
+updates). A channel that is not ready is not waited for: the worker leaves its rows in the database
+unclaimed (or puts a row back until the moment the pacer names) and sleeps until the
+earliest channel is ready, so a backlog costs no busy loop and no sleeping task.
 
 Times are Unix seconds read from the worker's clock; nothing here sleeps or does I/O.
 """
@@ -22,8 +23,13 @@ class PacingSettings:
     """Posts per second per channel (Slack: about 1)."""
     channel_burst: int = 1
     """Posts a quiet channel may take back to back."""
-    workspace_rate: float = 10.0
-    """Message writes (posts and updates) per second across the workspace."""
+    workspace_rate: float = 20.0
+    """Message writes (posts and updates) per second across the workspace.
+
+    Slack publishes no exact workspace figure ("several hundred a minute"); this cap is a
+    safety net against a runaway backlog, kept well above ten busy channels at 1/s so it
+    never becomes the pace, and a 429 beyond it is honoured like any other.
+    """
     workspace_burst: int = 20
     cooldown: float = 30.0
     """Seconds after a 429 during which that channel gets no burst."""
@@ -37,28 +43,29 @@ class PacingSettings:
 
 @dataclass(slots=True)
 class Bucket:
-    """``burst`` tokens refilled at ``rate`` per second; a call spends one."""
+    """``burst`` tokens refilled at ``rate`` per second; a call spends one.
+
+    Reading never changes it (the worker asks about future times); only ``spend`` does.
+    """
 
     rate: float
     burst: int
     tokens: float
     updated: float
 
-    def refill(self, now: float, *, burst: int | None = None) -> None:
+    def level(self, at: float, *, burst: int | None = None) -> float:
+        """Tokens at ``at`` (no earlier than the last change)."""
         cap = float(self.burst if burst is None else burst)
-        if now > self.updated:
-            self.tokens = min(cap, self.tokens + (now - self.updated) * self.rate)
-            self.updated = now
-        self.tokens = min(self.tokens, cap)
+        return min(cap, self.tokens + max(0.0, at - self.updated) * self.rate)
 
     def ready_at(self, now: float, *, burst: int | None = None) -> float:
         """When one token will be there (``now`` if it is already)."""
-        self.refill(now, burst=burst)
-        return now if self.tokens >= 1 else now + (1 - self.tokens) / self.rate
+        level = self.level(now, burst=burst)
+        return now if level >= 1 else now + (1 - level) / self.rate
 
-    def spend(self, at: float) -> None:
-        self.refill(at)
-        self.tokens -= 1
+    def spend(self, at: float, *, burst: int | None = None) -> None:
+        self.tokens = self.level(at, burst=burst) - 1
+        self.updated = max(self.updated, at)
 
 
 @dataclass(slots=True)
@@ -68,8 +75,8 @@ class _Channel:
     calm_after: float = 0.0
     """No burst before this time (set by a 429)."""
     in_flight_since: float | None = None
-    booked: float = 0.0
-    """The latest time a waiting row of this channel was told to come back."""
+    latency: float = 0.0
+    """How long the last post took to answer: part of when the channel is ready again."""
 
 
 @dataclass
@@ -105,18 +112,17 @@ class Pacer:
 
     def _channel_ready_at(self, state: _Channel, now: float) -> float:
         if state.in_flight_since is not None:
-            # Unknown until the answer comes; one interval after the start is the earliest.
-            return max(state.in_flight_since + self.interval, state.blocked_until)
+            # Known when the answer comes (which wakes the worker); until then a guess from
+            # the last answer's delay, never "now": one post per channel is in flight.
+            guess = state.in_flight_since + state.latency + self.interval
+            return max(guess, now + self.interval, state.blocked_until)
         burst = 1 if now < state.calm_after else None
         return max(state.bucket.ready_at(now, burst=burst), state.blocked_until)
 
-    def acquire(self, channel: str | None, *, now: float, due: float) -> float | None:
-        """Take the right to write to ``channel`` now (None), or say when to try again.
+    def acquire(self, channel: str | None, *, now: float) -> float | None:
+        """Take the right to write to ``channel`` now (None), or say when it comes.
 
-        ``channel=None`` is an update: only the workspace cap applies. ``due`` is when the
-        row was due: a row that is only a little early for its channel comes back exactly
-        when the channel is ready; one that is far early joins the end of that channel's
-        queue, so a backlog is spread over future slots instead of all waking together.
+        ``channel=None`` is an update: only the workspace cap applies.
         """
         workspace = self._workspace_bucket(now)
         workspace_ready = workspace.ready_at(now)
@@ -126,16 +132,24 @@ class Pacer:
                 return None
             return workspace_ready
         state = self._channel(channel, now)
-        ready = self._channel_ready_at(state, now)
-        if max(ready, workspace_ready) <= now:
-            state.in_flight_since = now
-            workspace.spend(now)
-            return None
-        if ready <= now or ready < due + self.interval:
-            return max(ready, workspace_ready)
-        slot = max(ready, state.booked + self.interval, workspace_ready)
-        state.booked = slot
-        return slot
+        ready = max(self._channel_ready_at(state, now), workspace_ready)
+        if ready > now:
+            return ready
+        state.in_flight_since = now
+        workspace.spend(now)
+        return None
+
+    def not_ready(self, now: float) -> dict[str, float]:
+        """Channels that cannot take a post now, with when they (probably) can.
+
+        The worker leaves their rows in the database instead of claiming them only to put
+        them back, and wakes up at the earliest of these times.
+        """
+        return {
+            channel: ready
+            for channel, state in self._channels.items()
+            if (ready := self._channel_ready_at(state, now)) > now
+        }
 
     def finish(self, channel: str | None, *, at: float, retry_after: float | None = None) -> None:
         """Record the answer to a write acquired for ``channel`` (``at``: when it came).
@@ -146,11 +160,11 @@ class Pacer:
         if channel is None:
             return
         state = self._channel(channel, at)
+        if state.in_flight_since is not None:
+            state.latency = max(0.0, at - state.in_flight_since)
         state.in_flight_since = None
         if retry_after is None:
-            burst = 1 if at < state.calm_after else None
-            state.bucket.refill(at, burst=burst)
-            state.bucket.spend(at)
+            state.bucket.spend(at, burst=1 if at < state.calm_after else None)
             return
         until = at + retry_after
         state.blocked_until = max(state.blocked_until, until)

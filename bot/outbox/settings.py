@@ -13,14 +13,19 @@ from bot.outbox.pacing import PacingSettings
 class WorkerSettings:
     """How many, how fast, how long and how often."""
 
-    concurrency: int = 8
-    """Deliveries in flight at once (different channels go out side by side)."""
+    concurrency: int = 16
+    """Deliveries in flight at once (different channels go out side by side); a post
+    waiting out its ``lead`` holds a slot, so keep this above the busy channels' count."""
     max_attempts: int = 10
     """Attempts before a row is failed with its last error; 429s are not counted."""
     backoff: Backoff = field(default_factory=Backoff)
     pacing: PacingSettings = field(default_factory=PacingSettings)
     lease: timedelta = timedelta(minutes=2)
     """How long a claim lasts; a worker that stops mid-delivery loses its rows after it."""
+    lead: float = 0.1
+    """A post is claimed and rendered up to this long before its channel is ready, then
+    sent on the dot: without it, claiming and rendering after the slot opens would add
+    their time to every message of a busy channel."""
     poll_interval: float = 0.2
     """Longest idle sleep; ``wake()`` and due rows cut it short."""
     slack_timeout: float = 10.0

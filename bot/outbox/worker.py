@@ -89,6 +89,8 @@ class OutboxWorker:
         )
         self.stats: Counter[str] = Counter()
         """Outcomes so far: ``done``, ``failed``, ``retried``, ``paced``, ``lost_claim``."""
+        self._posting: set[str] = set()
+        """Channels with a post claimed by this worker and not yet settled."""
         self._wakeup = asyncio.Event()
         self._stopping: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
@@ -98,7 +100,7 @@ class OutboxWorker:
     async def run_once(self) -> int:
         """Deliver every row due now; returns how many were attempted (paced rows aren't)."""
         attempted = 0
-        while rows := await self._claim(self.settings.concurrency):
+        while rows := await self._claim(self.settings.concurrency, self.clock()):
             results = await asyncio.gather(*(self._handle(row) for row in rows))
             attempted += sum(results)
         return attempted
@@ -136,33 +138,56 @@ class OutboxWorker:
                 self._wakeup.clear()
                 free = self.settings.concurrency - len(in_flight)
                 claimed: list[OutboxMessage] = []
+                looked_at = self.clock()
                 if free > 0:
-                    claimed = await self._claim_safely(free)
+                    claimed = await self._claim_safely(free, looked_at)
                     for row in claimed:
                         task = asyncio.create_task(self._handle(row))
                         in_flight.add(task)
                         task.add_done_callback(self._finished(in_flight))
                     if len(claimed) == free:
                         continue
-                await self._idle(await self._idle_time(free, len(claimed)))
+                await self._idle(await self._idle_time(free, len(claimed), looked_at))
         finally:
             relay.cancel()
             await self._drain(in_flight)
 
     # --- internals -------------------------------------------------------------------
 
-    async def _claim(self, limit: int) -> list[OutboxMessage]:
+    async def _claim(self, limit: int, now: datetime) -> list[OutboxMessage]:
+        """Claim due rows, leaving posts to channels the pacer holds back unclaimed."""
         if not self.kinds:
             return []
         async with self.sessions() as db, db.begin():
             rows = await repo.claim_outbox(
-                db, now=self.clock(), lease=self.settings.lease, limit=limit, kinds=self.kinds
+                db,
+                now=now,
+                lease=self.settings.lease,
+                limit=limit,
+                kinds=self.kinds,
+                skip_channels=self._held_back(now),
             )
+        for row in rows:
+            if row.kind == outbox.SLACK_POST:
+                self._posting.add(str(row.payload.get("channel")))
         return list(rows)
 
-    async def _claim_safely(self, limit: int) -> list[OutboxMessage]:
+    def _held_back(self, now: datetime) -> dict[str, float]:
+        """Channels whose posts are not claimed now, with when to look at them again:
+        ``lead`` seconds before the pacer lets them post, or, for a channel whose post is
+        already claimed here, when that delivery ends (which wakes the loop)."""
+        lead, at = self.settings.lead, now.timestamp()
+        held = {
+            channel: ready - lead
+            for channel, ready in self.deliverer.pacer.not_ready(at + lead).items()
+        }
+        for channel in self._posting:
+            held.setdefault(channel, at + self.settings.poll_interval)
+        return held
+
+    async def _claim_safely(self, limit: int, now: datetime) -> list[OutboxMessage]:
         try:
-            return await self._claim(limit)
+            return await self._claim(limit, now)
         except Exception:
             log.exception("outbox: claiming rows failed; trying again shortly")
             return []
@@ -178,24 +203,30 @@ class OutboxWorker:
         await stop.wait()
         self._wakeup.set()
 
-    async def _idle_time(self, free: int, claimed: int) -> float:
+    async def _idle_time(self, free: int, claimed: int, looked_at: datetime) -> float:
         """Until the next due row, at most ``poll_interval``; all of it when no slot is free
-        or when due rows could not be claimed (another instance holds them)."""
+        or when rows already due at the last claim were not claimed (another instance
+        holds them, or they are behind an unsettled row)."""
         poll = self.settings.poll_interval
         if free <= 0:
             return poll
+        now = self.clock()
+        busy = self._held_back(now)
         try:
             async with self.deliverer.readers() as db:
-                due = await repo.next_due_at(db, kinds=self.kinds)
+                due = await repo.next_due_at(db, kinds=self.kinds, skip_channels=busy)
         except Exception:
             log.exception("outbox: reading the next due time failed")
             return poll
-        if due is None:
-            return poll
-        wait = (due - self.clock()).total_seconds()
-        if wait <= 0:
-            return poll if claimed == 0 else 0.0
-        return min(wait, poll)
+        wait = poll
+        if due is not None:
+            if due <= looked_at and claimed == 0:
+                return poll
+            wait = min(wait, (due - now).total_seconds())
+        if busy:
+            # A held-back channel may have rows waiting: look again when it is (nearly) ready.
+            wait = min(wait, min(busy.values()) - now.timestamp())
+        return max(0.0, wait)
 
     async def _idle(self, seconds: float) -> None:
         if seconds <= 0:
@@ -219,6 +250,13 @@ class OutboxWorker:
 
     async def _handle(self, row: OutboxMessage) -> int:
         """Attempt one row and record the outcome; 1 if it was attempted, 0 if paced."""
+        try:
+            return await self._handle_claimed(row)
+        finally:
+            if row.kind == outbox.SLACK_POST:
+                self._posting.discard(str(row.payload.get("channel")))
+
+    async def _handle_claimed(self, row: OutboxMessage) -> int:
         try:
             async with asyncio.timeout(self.settings.attempt_deadline):
                 outcome = await self.deliverer.attempt(row)

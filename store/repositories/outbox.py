@@ -18,24 +18,46 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select, update
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import BindParameter
 
 from store.models import OutboxMessage
-from store.types import JsonDocument
+from store.types import JsonDocument, UTCDateTime
 
 PENDING = "pending"
 SENDING = "sending"
 DONE = "done"
 FAILED = "failed"
 SETTLED = (DONE, FAILED)
+SLACK_POST = "slack.post"
 
 #: ``result`` of a row that is not done but may already have been delivered.
 MAYBE_SENT: dict[str, Any] = {"maybe_sent": True}
 
 #: ``last_error`` of a row taken over from a worker whose lease ran out.
 LEASE_EXPIRED = "the worker delivering it stopped before recording the outcome (lease expired)"
+
+
+# The claim and next-due queries are built once, with every value a bound parameter:
+# building them costs far more Python time than running them, and the worker runs them
+# several times a second.
+_NOW: BindParameter[datetime] = bindparam("now", type_=UTCDateTime)
+_KINDS: BindParameter[str] = bindparam("kinds", type_=String, expanding=True)
+_SKIP: BindParameter[str] = bindparam("skip_channels", type_=String, expanding=True)
 
 
 def _in_turn(row: type[OutboxMessage]) -> Any:
@@ -49,45 +71,62 @@ def _in_turn(row: type[OutboxMessage]) -> Any:
     return or_(row.ordering_key.is_(None), ~behind)
 
 
-def _deliverable(row: type[OutboxMessage], *, now: datetime) -> Any:
-    """Due (or abandoned by a worker whose lease ran out) and in turn."""
-    due = or_(
-        and_(row.status == PENDING, row.available_at <= now),
-        and_(row.status == SENDING, row.claimed_until < now),
+def _channel(row: type[OutboxMessage]) -> Any:
+    return row.payload["channel"].as_string()
+
+
+def _due(row: type[OutboxMessage]) -> Any:
+    """Due, or abandoned by a worker whose lease ran out."""
+    return or_(
+        and_(row.status == PENDING, row.available_at <= _NOW),
+        and_(row.status == SENDING, row.claimed_until < _NOW),
     )
-    return and_(due, _in_turn(row))
 
 
-async def claim_outbox(
-    db: AsyncSession,
-    *,
-    now: datetime,
-    lease: timedelta,
-    limit: int,
-    kinds: Collection[str],
-) -> Sequence[OutboxMessage]:
-    """Claim up to ``limit`` deliverable rows of ``kinds``, oldest due first.
-
-    A row taken over from an expired claim gets ``MAYBE_SENT`` and a ``last_error`` saying
-    so, decided in the same statement that claims it.
-    """
-    if limit < 1 or not kinds:
-        return []
+def _claim_statement() -> Any:
     candidate = aliased(OutboxMessage, name="candidate")
+    # One post per channel per claim: a second one could only be put straight back.
+    first_of_channel = case(
+        (
+            candidate.kind == SLACK_POST,
+            func.row_number().over(
+                partition_by=_channel(candidate),
+                order_by=(candidate.available_at, candidate.id),
+            ),
+        ),
+        else_=1,
+    )
+    ranked = (
+        select(candidate.id, candidate.available_at, first_of_channel.label("rank"))
+        .where(
+            candidate.kind.in_(_KINDS),
+            _due(candidate),
+            _in_turn(candidate),
+            or_(candidate.kind != SLACK_POST, _channel(candidate).not_in(_SKIP)),
+        )
+        .subquery("ranked")
+    )
     chosen = (
-        select(candidate.id)
-        .where(candidate.kind.in_(list(kinds)), _deliverable(candidate, now=now))
-        .order_by(candidate.available_at, candidate.id)
-        .limit(limit)
+        select(ranked.c.id)
+        .where(ranked.c.rank == 1)
+        .order_by(ranked.c.available_at, ranked.c.id)
+        .limit(bindparam("limit", type_=Integer))
+    )
+    # Lock what was chosen, re-checking it is still due: under PostgreSQL's READ COMMITTED
+    # a row another worker claimed meanwhile is re-read here and drops out.
+    target = aliased(OutboxMessage, name="target")
+    locked = (
+        select(target.id)
+        .where(target.id.in_(chosen.scalar_subquery()), _due(target))
         .with_for_update(skip_locked=True)
     )
     taken_over = OutboxMessage.status == SENDING
-    statement = (
+    return (
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(chosen.scalar_subquery()))
+        .where(OutboxMessage.id.in_(locked.scalar_subquery()))
         .values(
             status=SENDING,
-            claimed_until=now + lease,
+            claimed_until=bindparam("claimed_until", type_=UTCDateTime),
             attempts=OutboxMessage.attempts + 1,
             result=case(
                 (taken_over, literal(MAYBE_SENT, JsonDocument)), else_=OutboxMessage.result
@@ -97,7 +136,48 @@ async def claim_outbox(
         .returning(OutboxMessage)
         .execution_options(synchronize_session=False)
     )
-    rows = (await db.scalars(statement)).all()
+
+
+def _next_due_statement() -> Any:
+    row = aliased(OutboxMessage, name="candidate")
+    return select(func.min(row.available_at)).where(
+        row.status == PENDING,
+        row.kind.in_(_KINDS),
+        _in_turn(row),
+        or_(row.kind != SLACK_POST, _channel(row).not_in(_SKIP)),
+    )
+
+
+_CLAIM = _claim_statement()
+_NEXT_DUE = _next_due_statement()
+
+
+async def claim_outbox(
+    db: AsyncSession,
+    *,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    kinds: Collection[str],
+    skip_channels: Collection[str] = (),
+) -> Sequence[OutboxMessage]:
+    """Claim up to ``limit`` deliverable rows of ``kinds``, oldest due first.
+
+    Posts to ``skip_channels`` stay where they are: claiming them only to put them back
+    would cost two writes each while their channel is busy. A row taken over from an
+    expired claim gets ``MAYBE_SENT`` and a ``last_error`` saying so, decided in the same
+    statement that claims it.
+    """
+    if limit < 1 or not kinds:
+        return []
+    params = {
+        "now": now,
+        "claimed_until": now + lease,
+        "limit": limit,
+        "kinds": list(kinds),
+        "skip_channels": sorted(skip_channels),
+    }
+    rows = (await db.scalars(_CLAIM, params)).all()
     return sorted(rows, key=lambda row: (row.available_at, row.id))
 
 
@@ -168,13 +248,13 @@ async def get_outbox_message(db: AsyncSession, dedupe_key: str) -> OutboxMessage
     return result.scalar_one_or_none()
 
 
-async def next_due_at(db: AsyncSession, *, kinds: Collection[str]) -> datetime | None:
-    """When the next pending row of ``kinds`` that is in turn is due: the worker sleeps
-    until then instead of polling blindly."""
+async def next_due_at(
+    db: AsyncSession, *, kinds: Collection[str], skip_channels: Collection[str] = ()
+) -> datetime | None:
+    """When the next pending row of ``kinds`` that is in turn (and not a post to one of
+    ``skip_channels``) is due: the worker sleeps until then instead of polling blindly."""
     if not kinds:
         return None
-    row = aliased(OutboxMessage, name="candidate")
-    query = select(func.min(row.available_at)).where(
-        row.status == PENDING, row.kind.in_(list(kinds)), _in_turn(row)
-    )
-    return (await db.execute(query)).scalar_one_or_none()
+    params = {"kinds": list(kinds), "skip_channels": sorted(skip_channels)}
+    due: datetime | None = (await db.execute(_NEXT_DUE, params)).scalar_one_or_none()
+    return due
