@@ -2,7 +2,8 @@
 
 ``OutboxWorker`` is the entry point; the modules beside it are its parts: ``pacing`` (Slack's
 rate limits on our side), ``slack`` and ``webhook`` (the calls and how their failures are
-read), ``deliver`` (one attempt at one row) and ``outcomes`` (what an attempt came to).
+read), ``deliver`` (one attempt at one row), ``outcomes`` (what an attempt came to),
+``record`` (writing that down) and ``settings``.
 """
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
 from typing import Any
 
 from bot.outbox.outcomes import Delivered, Failed, Later, Outcome, Retry
@@ -185,8 +184,3 @@ class Deliverer:
             idempotency_key=str(payload.get("idempotency_key") or row.dedupe_key),
             now=self.now(),
         )
-
-
-def to_datetime(seconds: float, like: datetime) -> datetime:
-    """Unix seconds as an aware datetime in the zone of ``like``."""
-    return datetime.fromtimestamp(seconds, like.tzinfo)

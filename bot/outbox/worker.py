@@ -19,10 +19,10 @@ from datetime import datetime
 
 import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.outbox.deliver import Deliverer, to_datetime
-from bot.outbox.outcomes import Delivered, Failed, Later, Outcome, Retry
+from bot.outbox.deliver import Deliverer
+from bot.outbox.outcomes import Later, Retry
+from bot.outbox.record import Recorder
 from bot.outbox.settings import WorkerSettings
 from bot.outbox.slack import SlackSender
 from bot.outbox.webhook import WebhookSecrets, WebhookSender
@@ -63,7 +63,6 @@ class OutboxWorker:
         self.sessions = sessions
         self.clock = clock
         self.settings = settings or WorkerSettings()
-        self.rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self.kinds: tuple[str, ...] = ()
         if slack_client is not None:
             self.kinds += (outbox.SLACK_POST, outbox.SLACK_UPDATE)
@@ -87,13 +86,22 @@ class OutboxWorker:
                 http_session, webhook_secrets, timeout=self.settings.webhook_timeout
             ),
         )
-        self.stats: Counter[str] = Counter()
-        """Outcomes so far: ``done``, ``failed``, ``retried``, ``paced``, ``lost_claim``."""
+        self.recorder = Recorder(
+            sessions=sessions,
+            clock=clock,
+            settings=self.settings,
+            rng=rng or random.Random(),  # noqa: S311 - jitter, not cryptography
+        )
         self._posting: set[str] = set()
         """Channels with a post claimed by this worker and not yet settled."""
         self._wakeup = asyncio.Event()
         self._stopping: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
+
+    @property
+    def stats(self) -> Counter[str]:
+        """Outcomes so far: ``done``, ``failed``, ``retried``, ``paced``, ``lost_claim``."""
+        return self.recorder.stats
 
     # --- one pass, for tests and scripts ---------------------------------------------
 
@@ -268,7 +276,7 @@ class OutboxWorker:
             log.exception("outbox #%s (%s): unexpected error", row.id, row.workflow)
             outcome = Retry(f"{type(error).__name__}: {error}", maybe_sent=True)
         try:
-            await self._record(row, outcome)
+            await self.recorder.record(row, outcome)
         except Exception:
             log.exception(
                 "outbox #%s (%s): recording %s failed; the row is retried after its lease",
@@ -277,66 +285,3 @@ class OutboxWorker:
                 type(outcome).__name__,
             )
         return 0 if isinstance(outcome, Later) else 1
-
-    async def _record(self, row: OutboxMessage, outcome: Outcome) -> None:
-        now = self.clock()
-        async with self.sessions() as db, db.begin():
-            if isinstance(outcome, Delivered):
-                kept = await repo.mark_done(db, row, result=outcome.result, now=now)
-                self._count("done", kept)
-            elif isinstance(outcome, Failed):
-                kept = await repo.mark_failed(db, row, error=outcome.error)
-                self._count("failed", kept)
-                if kept:
-                    self._log_failure(row, outcome.error)
-            elif isinstance(outcome, Later):
-                kept = await repo.reschedule(
-                    db,
-                    row,
-                    available_at=to_datetime(outcome.at, now),
-                    error=None,
-                    attempted=False,
-                    mark_maybe_sent=False,
-                )
-                self._count("paced", kept)
-            else:
-                kept = await self._retry(db, row, outcome, now)
-        if not kept:
-            log.warning(
-                "outbox #%s (%s): the claim ran out before the outcome (%s) was recorded; "
-                "another worker has the row",
-                row.id,
-                row.workflow,
-                type(outcome).__name__,
-            )
-
-    async def _retry(
-        self, db: AsyncSession, row: OutboxMessage, outcome: Retry, now: datetime
-    ) -> bool:
-        if outcome.counts and row.attempts >= self.settings.max_attempts:
-            error = f"{outcome.error} (gave up after {row.attempts} attempts)"
-            kept = await repo.mark_failed(db, row, error=error)
-            self._count("failed", kept)
-            if kept:
-                self._log_failure(row, error)
-            return kept
-        after = outcome.after
-        if after is None:
-            after = self.settings.backoff.delay(row.attempts, self.rng)
-        kept = await repo.reschedule(
-            db,
-            row,
-            available_at=to_datetime(now.timestamp() + after, now),
-            error=outcome.error,
-            attempted=outcome.counts,
-            mark_maybe_sent=outcome.maybe_sent and row.kind == outbox.SLACK_POST,
-        )
-        self._count("retried", kept)
-        log.info("outbox #%s (%s): %s; again in %.1f s", row.id, row.workflow, outcome.error, after)
-        return kept
-
-    def _count(self, what: str, kept: bool) -> None:
-        self.stats[what if kept else "lost_claim"] += 1
-
-    def _log_failure(self, row: OutboxMessage, error: str) -> None:
-        log.warning("outbox #%s %s (workflow %s) failed: %s", row.id, row.kind, row.workflow, error)
