@@ -86,17 +86,37 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of a process (and its threads) so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
 
 
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+def process_tree(root: int) -> list[int]:
+    """``root`` and its child processes (the server's workers)."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int(_stat(int(entry.name))[1]) == root:
+                    children.append(int(entry.name))
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+    return [root, *children]
+
+
+def cpu_seconds(root: int) -> float:
+    """User plus system CPU time of the server's processes (and their threads) so far."""
+    ticks = sum(int(_stat(pid)[11]) + int(_stat(pid)[12]) for pid in process_tree(root))
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_mb(root: int) -> float:
+    """The sum of each server process's peak resident memory."""
+    total = 0
+    for pid in process_tree(root):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                total += int(line.split()[1])
+    return total / 1024
 
 
 async def prepare_postgres_schema(schema: str, drop: bool = False) -> None:
@@ -123,7 +143,9 @@ async def through_api(
         text=True,
     ).stdout.strip()
     server = subprocess.Popen(
-        [python, "-m", "bot.cli", "serve"], env=env, stderr=subprocess.DEVNULL
+        [python, "-m", "bot.cli", "serve", "--workers", env["BENCH_WORKERS"]],
+        env=env,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{env['HANDRAIL_PORT']}"
     headers = {"Authorization": f"Bearer {token}"}
@@ -220,7 +242,9 @@ async def raw_executemany(
     return seq / elapsed
 
 
-async def bench_store(name: str, batches: list[list[dict[str, Any]]], concurrency: int) -> None:
+async def bench_store(
+    name: str, batches: list[list[dict[str, Any]]], concurrency: int, workers: int
+) -> None:
     workdir = Path(tempfile.mkdtemp(prefix=f"handrail-bench-{name}-"))
     shutil.copy(ROOT / "workflows.example.yml", workdir / "workflows.yml")
     schema = None
@@ -235,6 +259,7 @@ async def bench_store(name: str, batches: list[list[dict[str, Any]]], concurrenc
         "HANDRAIL_DATABASE_URL": url,
         "HANDRAIL_CONFIG": str(workdir / "workflows.yml"),
         "HANDRAIL_PORT": str(free_port()),
+        "BENCH_WORKERS": str(workers),
         **({"HANDRAIL_DATABASE_SCHEMA": schema} if schema else {}),
     }
     try:
@@ -256,6 +281,7 @@ async def main() -> None:
     parser.add_argument("--batches", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--stores", default="sqlite,postgres")
+    parser.add_argument("--workers", type=int, default=1, help="handrail serve --workers")
     args = parser.parse_args()
     batches = make_batches(args.batches, 100)
     size = len(str(batches[0][0]))
@@ -263,7 +289,7 @@ async def main() -> None:
         f"{args.batches} batches x 100 events (~{size} bytes each), {args.concurrency} concurrent senders"
     )
     for store in args.stores.split(","):
-        await bench_store(store, batches, args.concurrency)
+        await bench_store(store, batches, args.concurrency, args.workers)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import getpass
 import logging
+import multiprocessing
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -35,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings()
     try:
         if args.command == "serve":
-            return serve(settings)
+            return serve(settings, args.workers)
         return asyncio.run(_run(settings, args.handler, args))
     except ConfigError as exc:
         print(exc.message, file=sys.stderr)
@@ -45,11 +46,48 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def serve(settings: Settings) -> int:
-    """Run the API (and, when configured, the Slack app) until interrupted."""
-    app = build_app(settings)
-    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+def serve(settings: Settings, workers: int = 1) -> int:
+    """Run the API (and, when configured, the Slack app) until interrupted.
+
+    With ``workers`` > 1 the database is migrated once, then that many processes share the
+    port (SO_REUSEPORT) as independent instances: the same design as several instances
+    behind a load balancer (state in the database, outbox claims and scheduler leases
+    decided in SQL), using every core of one machine.
+    """
+    if workers <= 1:
+        _serve_instance(migrate=True, shared_port=False)
+        return 0
+    asyncio.run(_run(settings, db_upgrade, argparse.Namespace()))
+    context = multiprocessing.get_context("spawn")
+    children = [
+        context.Process(
+            target=_serve_instance, kwargs={"migrate": False, "shared_port": True}, daemon=True
+        )
+        for _ in range(workers - 1)
+    ]
+    for child in children:
+        child.start()
+    try:
+        _serve_instance(migrate=False, shared_port=True)
+    finally:
+        for child in children:
+            child.terminate()
+            child.join(timeout=10)
     return 0
+
+
+def _serve_instance(*, migrate: bool, shared_port: bool) -> None:
+    """One server process; settings are read again from the environment it inherited."""
+    settings = Settings()
+    app = build_app(settings, migrate=migrate)
+    web.run_app(
+        app,
+        host=settings.host,
+        port=settings.port,
+        print=None,
+        access_log=None,
+        reuse_port=shared_port or None,
+    )
 
 
 async def _run(settings: Settings, handler: Command, args: argparse.Namespace) -> int:
@@ -179,7 +217,10 @@ async def trace(services: Services, args: argparse.Namespace) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="handrail", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="run the API and the Slack app")
+    serve_parser = commands.add_parser("serve", help="run the API and the Slack app")
+    serve_parser.add_argument(
+        "--workers", type=int, default=1, help="server processes sharing the port (default 1)"
+    )
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True)

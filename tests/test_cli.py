@@ -85,3 +85,41 @@ def test_trace_of_unknown_run_says_so(env: dict[str, str]) -> None:
     result = handrail(env, "trace", "run_missing")
     assert result.returncode == 1
     assert "run_missing" in result.stderr
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_serve_with_two_workers_answers_on_one_port(env: dict[str, str]) -> None:
+    """``serve --workers 2`` migrates once and both processes serve the same port."""
+    import time
+    import urllib.request
+
+    env = {**env, "HANDRAIL_PORT": str(_free_port())}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--workers", "2"],
+        env=env,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{env['HANDRAIL_PORT']}/healthz"
+    try:
+        answered = 0
+        deadline = time.monotonic() + 60
+        while answered < 20 and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as response:
+                    answered += response.status == 200
+            except OSError:
+                time.sleep(0.2)
+        assert answered == 20
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+        assert len(children) >= 1  # the second worker (plus multiprocessing's helper)
+        assert handrail(env, "token", "create", "ticket-triage").returncode == 0
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
