@@ -15,6 +15,7 @@ from tenacity import wait_none
 from bot.services import Services
 from workflows.client import (
     HandrailClient,
+    HandrailSyncClient,
     InvalidModelOutput,
     StepFailed,
     TemporaryFailure,
@@ -180,3 +181,25 @@ async def test_parking_needs_no_sleep_to_be_claimed_concurrently(
         await mark_resumable(db, parked_id=parked.parked_id, user="U0ALICE", now=services.clock())
     first, second = await asyncio.gather(handrail.claim_resumed(), handrail.claim_resumed())
     assert sorted([len(first), len(second)]) == [0, 1]
+
+
+async def test_the_sync_client_parks_and_claims(
+    client: TestClient[Any, Any], token: str, services: Services
+) -> None:
+    """Plain sync code parks a job and, once a person resumes it, claims it back."""
+
+    def park_one() -> str:
+        with HandrailSyncClient(str(client.make_url("")), token) as handrail:
+            with handrail.run() as run:
+                job = run.park(last_step="fetch_invoice", input_ref="INV-2291.pdf")
+            return job.parked_id
+
+    parked_id = await asyncio.to_thread(park_one)
+    async with services.sessions() as db, db.begin():
+        await mark_resumable(db, parked_id=parked_id, user="U0ALICE", now=services.clock())
+
+    def claim_all() -> list[str]:
+        with HandrailSyncClient(str(client.make_url("")), token) as handrail:
+            return [job.parked_id for job in handrail.claim_resumed(limit=5)]
+
+    assert await asyncio.to_thread(claim_all) == [parked_id]

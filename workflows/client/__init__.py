@@ -39,7 +39,8 @@ picked up again once a person resumes it::
         async with handrail.run(job.run_id) as run:   # continue after job.last_step
             ...
 
-(The sync client does not have these calls yet.)
+``HandrailSyncClient`` has ``park``, ``claim_resumed`` and ``get_workflow`` too; the retry
+helper is async only.
 """
 
 from __future__ import annotations

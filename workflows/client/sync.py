@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from pydantic import JsonValue
 
 from workflows.client.client import FinishedRun, HandrailClient, LoggedEvents, StartedRun
+from workflows.client.parking import ParkedJob, WorkflowInfo
 from workflows.client.review import Decision, GateResult
 from workflows.client.runs import FinishStatus, Run, StepBlock
 from workflows.client.steps import Step, Timer
@@ -131,6 +132,10 @@ class SyncRun:
     def review(self, *, action: str, **question: Any) -> Decision:
         """Ask the gate and wait for a person if needed; see ``Run.review``."""
         return self._loop.call(self.async_run.review(action=action, **question))
+
+    def park(self, *, last_step: str, **context: Any) -> ParkedJob:
+        """Keep the unfinished job with its context; see ``Run.park``."""
+        return self._loop.call(self.async_run.park(last_step=last_step, **context))
 
     def prompt(self, name: str, text: str, *, version: str | None = None) -> None:
         self._loop.call(self.async_run.prompt(name, text, version=version))
@@ -285,3 +290,15 @@ class HandrailSyncClient:
 
     def get_run(self, run_id: str) -> dict[str, Any]:
         return self._loop.call(self.client.get_run(run_id))
+
+    def park(self, run_id: str, *, last_step: str, **context: Any) -> ParkedJob:
+        return self._loop.call(self.client.park(run_id, last_step=last_step, **context))
+
+    def claim_resumed(self, *, limit: int = 1) -> list[ParkedJob]:
+        return self._loop.call(self.client.claim_resumed(limit=limit))
+
+    def get_parked(self, parked_id: str) -> ParkedJob:
+        return self._loop.call(self.client.get_parked(parked_id))
+
+    def get_workflow(self, name: str) -> WorkflowInfo:
+        return self._loop.call(self.client.get_workflow(name))
