@@ -39,6 +39,7 @@ HELP = "\n".join(
         "• `/resume WORKFLOW`: start again and release what was held (admins)",
         "• `/handrail status`: paused workflows, waiting handoffs, firing alerts, outbox backlog",
         "• `/handrail parked`: unfinished jobs to resume or take over",
+        "• `/handrail digest WORKFLOW`: the weekly failure review, now",
         "• `/handrail help`: this list",
     ]
 )
