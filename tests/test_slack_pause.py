@@ -65,6 +65,7 @@ async def test_slash_pause_answers_privately(slack: Slack) -> None:
     answer = await answer_to(slack, sent)
     assert answer["response_type"] == "ephemeral"
     assert "ticket-triage paused." in text_of(answer)
+    assert "<#C0ONCALL> is told" in text_of(answer)
     assert "/resume ticket-triage" in text_of(answer)
     assert [r.effect for r in slack.emulator.responses] == ["ephemeral"]
 

@@ -64,6 +64,8 @@ class PauseOutcome:
     """Handoffs whose held decision was released: wake their long-polls after commit."""
     still_paused: PauseState | None = None
     """After a resume: the pause on all workflows that still holds this one."""
+    told: tuple[str, ...] = ()
+    """The alert channels a notice was queued for."""
 
     @property
     def label(self) -> str:
@@ -155,8 +157,10 @@ async def pause_workflow(
     )
     names = covered(config, target)
     await _refresh_open_messages(db, names, tag=f"pause-{entry.id}", now=now)
-    await _tell_alert_channels(db, config, names, entry_id=entry.id, now=now)
-    return PauseOutcome(target=target, changed=True, paused_by=actor, paused_at=now, reason=reason)
+    told = await _tell_alert_channels(db, config, names, entry_id=entry.id, now=now)
+    return PauseOutcome(
+        target=target, changed=True, paused_by=actor, paused_at=now, reason=reason, told=told
+    )
 
 
 async def resume_workflow(
@@ -200,7 +204,7 @@ async def resume_workflow(
         now=now,
     )
     await _refresh_open_messages(db, names, tag=f"resume-{entry.id}", now=now)
-    await _tell_alert_channels(db, config, names, entry_id=entry.id, now=now)
+    told = await _tell_alert_channels(db, config, names, entry_id=entry.id, now=now)
     return PauseOutcome(
         target=target,
         changed=True,
@@ -211,6 +215,7 @@ async def resume_workflow(
         released_deliveries=deliveries,
         released_handoffs=tuple(handoffs),
         still_paused=await pause_state(db, target) if target != ALL_WORKFLOWS else None,
+        told=told,
     )
 
 
@@ -236,7 +241,7 @@ async def _refresh_open_messages(
 
 async def _tell_alert_channels(
     db: AsyncSession, config: HandrailConfig, names: Sequence[str], *, entry_id: int, now: datetime
-) -> None:
+) -> tuple[str, ...]:
     """One notice per alert channel concerned, rendered from the audit entry.
 
     Notices to one channel share an ordering key, so a resume never overtakes its pause.
@@ -254,3 +259,4 @@ async def _tell_alert_channels(
             workflow=names[0] if len(names) == 1 else None,
             now=now,
         )
+    return tuple(channels)

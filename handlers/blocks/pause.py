@@ -56,10 +56,13 @@ def pause_answer(outcome: PauseOutcome) -> Message:
     name = _name(outcome)
     command = "all" if outcome.target == ALL_WORKFLOWS else inline(outcome.target, 64)
     if outcome.changed:
+        told = ", ".join(f"<#{channel}>" for channel in outcome.told)
+        verb = "is" if len(outcome.told) == 1 else "are"
+        tell = f"{told} {verb} told" if told else "no alert channel is configured to tell"
         text = (
             f":double_vertical_bar: *{name} paused.* Gates now answer deny, new handoffs are "
-            "refused and decisions are held; open handoff messages show a banner and the alert "
-            f"channel is told. An admin resumes with `/resume {command}`."
+            f"refused and decisions are held; open handoff messages show a banner and {tell}. "
+            f"An admin resumes with `/resume {command}`."
         )
     else:
         since = f" at {clock(outcome.paused_at)}" if outcome.paused_at else ""
