@@ -16,7 +16,10 @@ from sqlalchemy import select
 from bot import jobs
 from bot.services import Services
 from store.models import Alert, Credential, OutboxMessage
+from store.repositories import alerts as alert_rows
 from tests.conftest import MakeToken, bearer
+from workflows.alerts.lifecycle import apply_findings
+from workflows.alerts.tick import measure
 from workflows.clock import ManualClock
 
 Client = TestClient[Any, Any]
@@ -176,3 +179,33 @@ async def test_an_old_token_is_due_for_rotation(
     assert await jobs.credential_reminders(services) == 0
     clock.advance(days=91)
     assert await jobs.credential_reminders(services) == 1
+
+
+async def test_a_tick_racing_a_resolve_leaves_it_resolved(
+    client: Client, token: str, services: Services, clock: ManualClock
+) -> None:
+    """Counting on an alert resolved since the tick read it changes nothing and fails nothing."""
+    await steps(client, token, *[call(100, failed=True) for _ in range(5)])
+    await jobs.alert_tick(services)
+    async with services.readers() as db:
+        snapshot = await alert_rows.list_open_alerts(db)
+    [alert] = snapshot
+    async with services.sessions() as db, db.begin():
+        assert await alert_rows.resolve(db, alert.id, now=clock(), by="U0ALICE")
+    clock.advance(minutes=1)
+    await steps(client, token, *[call(100, failed=True) for _ in range(2)])
+    async with services.readers() as db:
+        findings = await measure(db, config=services.config, now=clock())
+    async with services.sessions() as db, db.begin():
+        report = await apply_findings(
+            db,
+            workflow="ticket-triage",
+            policy=services.config.workflows["ticket-triage"],
+            findings=findings["ticket-triage"],
+            open_alerts=snapshot,
+            resolved_at={},
+            now=clock(),
+        )
+    assert report.updated == []
+    [same] = await alerts(services)
+    assert (same.status, same.count, same.resolved_by) == ("resolved", 5, "U0ALICE")

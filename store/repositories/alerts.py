@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,21 +52,17 @@ async def upsert_open_alert(
     *,
     values: dict[str, Any],
     increment: int,
-    expected_last_seen: datetime | None,
 ) -> tuple[str, bool] | None:
-    """Open the alert, or add ``increment`` to the open one with the same key.
+    """Open the alert, or add ``increment`` to the open one with the same key (another
+    evaluator opened it a moment ago).
 
     Returns ``(alert_id, inserted)``, or ``None`` when the open alert already holds these
-    occurrences (its ``last_seen`` is not older) or moved on since it was read
-    (``expected_last_seen`` no longer matches): counts never go up twice for one event.
+    occurrences (its ``last_seen`` is not older): counts never go up twice for one event.
     """
     dialect = db.get_bind().dialect.name
     insert = postgresql.insert(Alert) if dialect == "postgresql" else sqlite.insert(Alert)
     stmt = insert.values(**values)
     excluded = stmt.excluded
-    newer: ColumnElement[bool] = Alert.last_seen < excluded.last_seen
-    if expected_last_seen is not None:
-        newer = and_(newer, Alert.last_seen == expected_last_seen)
     upsert = stmt.on_conflict_do_update(
         index_elements=[Alert.open_key],
         set_={
@@ -79,12 +75,36 @@ async def upsert_open_alert(
             "details": excluded.details,
             "clear_since": None,
         },
-        where=newer,
+        where=Alert.last_seen < excluded.last_seen,
     ).returning(Alert.id)
     alert_id = (await db.execute(upsert)).scalar_one_or_none()
     if alert_id is None:
         return None
     return str(alert_id), alert_id == values["id"]
+
+
+async def add_occurrences(
+    db: AsyncSession,
+    alert_id: str,
+    *,
+    increment: int,
+    expected_last_seen: datetime,
+    values: dict[str, Any],
+) -> bool:
+    """Count ``increment`` more occurrences on an open alert and show the latest ones.
+
+    Applies only if the alert is still open and still at the ``last_seen`` it was read
+    with, so a tick racing a click or another tick never counts an event twice.
+    """
+    return await _change(
+        db,
+        alert_id,
+        is_open(),
+        Alert.last_seen == expected_last_seen,
+        count=Alert.count + increment,
+        clear_since=None,
+        **values,
+    )
 
 
 async def _change(db: AsyncSession, alert_id: str, *where: Any, **values: Any) -> bool:

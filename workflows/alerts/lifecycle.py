@@ -114,9 +114,7 @@ async def _fire(
         "last_notified_at": now,
         "escalated_at": now if finding.escalate_now else None,
     }
-    changed = await repo.upsert_open_alert(
-        db, values=values, increment=len(fresh), expected_last_seen=None
-    )
+    changed = await repo.upsert_open_alert(db, values=values, increment=len(fresh))
     if changed is None:
         return
     alert_id, inserted = changed
@@ -148,27 +146,21 @@ async def _update(
         if alert.clear_since is not None:
             await repo.reset_clear_since(db, alert.id)
         return
-    values = {
-        "id": alert.id,
-        "workflow": workflow,
-        "rule": alert.rule,
-        "fingerprint": alert.fingerprint,
-        "open_key": alert.open_key,
-        "status": alert.status,
-        "title": finding.title,
-        "threshold": finding.threshold,
-        "count": alert.count,
-        "first_seen": alert.first_seen,
-        "last_seen": new[-1],
-        "last_run_id": finding.last_run_id,
-        "sample": finding.sample,
-        "details": finding.details,
-        "created_at": alert.created_at,
-    }
-    changed = await repo.upsert_open_alert(
-        db, values=values, increment=len(new), expected_last_seen=alert.last_seen
+    changed = await repo.add_occurrences(
+        db,
+        alert.id,
+        increment=len(new),
+        expected_last_seen=alert.last_seen,
+        values={
+            "last_seen": new[-1],
+            "title": finding.title,
+            "threshold": finding.threshold,
+            "last_run_id": finding.last_run_id,
+            "sample": finding.sample,
+            "details": finding.details,
+        },
     )
-    if changed is None:
+    if not changed:
         return
     await notify.refresh(
         db, alert_id=alert.id, workflow=workflow, policy=policy, tag=_seen_tag(new), now=now
