@@ -54,10 +54,6 @@ def render_trace(story: RunStory) -> str:
         lines.append(f"Handoffs ({len(story.handoffs)})")
         for handoff in story.handoffs:
             lines.extend(_render_handoff(handoff, decisions.get(handoff.id)))
-    if run.error:
-        lines.append("")
-        lines.append("Run error:")
-        lines.extend(f"  {line}" for line in run.error.splitlines())
     return "\n".join(lines) + "\n"
 
 

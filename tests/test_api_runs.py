@@ -134,6 +134,20 @@ async def test_finish_run_records_status_and_full_error(client: Client, token: s
     assert story["ended_at"] is not None
 
 
+async def test_a_failed_run_ends_with_an_error_step(client: Client, token: str) -> None:
+    """Finishing as failed adds the error as the last step, so step-based alerts see it."""
+    run_id = (await start(client, token))["run_id"]
+    await client.post(
+        f"/api/v1/runs/{run_id}/finish",
+        json={"status": "failed", "error": "timeout after 30 s from order_lookup"},
+        headers=bearer(token),
+    )
+    story = await (await client.get(f"/api/v1/runs/{run_id}", headers=bearer(token))).json()
+    last = story["events"][-1]
+    assert (last["type"], last["status"]) == ("error", "error")
+    assert last["error"] == "timeout after 30 s from order_lookup"
+
+
 async def test_finishing_twice_differently_is_a_conflict(client: Client, token: str) -> None:
     """A finished run cannot be finished again with another status."""
     run_id = (await start(client, token))["run_id"]

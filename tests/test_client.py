@@ -218,7 +218,8 @@ async def test_body_that_raises_finishes_the_run_failed_with_its_traceback(
     assert story["error"].startswith("Traceback (most recent call last):")
     assert "in lookup_order" in story["error"]
     assert "TimeoutError: timeout after 30 s from order_lookup for A-1" in story["error"]
-    assert [e["name"] for e in story["events"]] == ["start"]
+    assert [e["name"] for e in story["events"]] == ["start", "run failed"]
+    assert story["events"][-1]["error"] == story["error"]
 
 
 async def test_failing_tool_block_records_an_error_step(handrail: HandrailClient) -> None:

@@ -121,6 +121,7 @@ async def record_step(
     output: dict[str, Any],
     now: datetime,
     client_id: str | None = None,
+    error: str | None = None,
 ) -> None:
     """Append a step Handrail itself took (a gate verdict, a handoff, a decision).
 
@@ -141,6 +142,7 @@ async def record_step(
         name=name,
         status=status,
         output=output,
+        error=error,
         recorded_at=now,
     )
     await repo.insert_events(db, [row])
@@ -229,6 +231,20 @@ async def finish_run(
     run.result = redacted.fields["result"]
     run.error = error if isinstance(error, str) else None
     run.ended_at = now
+    if request.status == "failed":
+        # The failure is also a step, so the trace ends with it and the alert rules,
+        # which read steps, see runs that fail without an error step of their own.
+        await record_step(
+            db,
+            run_id=run_id,
+            workflow=workflow,
+            type="error",
+            name="run failed",
+            status="error",
+            output={},
+            error=run.error or "the run finished as failed without an error text",
+            now=now,
+        )
     if redacted.counts:
         merged = dict(run.redactions or {})
         for kind, count in redacted.counts.items():
