@@ -41,7 +41,7 @@ from handlers.ids import ActionId
 from workflows.trace import StepView, TracePage, TraceView
 
 #: Characters of step text in one message: enough for a story, short enough to read.
-STEP_CHARS = 12_000
+STEP_CHARS = 8_000
 #: Characters of one step's error shown in Slack; the whole text is in ``handrail trace``.
 ERROR_CHARS = 1_500
 INLINE_CHARS = 240
