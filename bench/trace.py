@@ -5,12 +5,12 @@ Run: .venv/bin/python bench/trace.py [--stores sqlite,postgres] [--samples 200]
 For each store and size the script creates a fresh database, loads it fast (SQLAlchemy
 Core executemany on SQLite, ``COPY`` on PostgreSQL): 1k runs / 10k events, then 100k runs /
 1M events, one of the runs being the traced 200-step run (tool calls, model calls, errors,
-gates, a handoff and its decision). It starts the real Handrail app in this process with
-the Slack emulator as Slack, and times the full command: the signed ``/trace RUN_ID``
-request from the driver until the emulator has received the private answer on the
-command's response_url. It prints p50 and p95 side by side, the growth from 10k to 1M, and
-the plan of the step query (it must use the ``(run_id, seq)`` index). A figure, not a
-test: it never fails on time.
+gates, a handoff and its decision). It starts a real ``handrail serve`` process with the
+Slack emulator (in this process) as Slack, and times the full command: the signed
+``/trace RUN_ID`` request from the driver until the emulator has received the private
+answer on the command's response_url. It prints p50 and p95 side by side, the growth
+from 10k to 1M, and the plan of the step query (it must use the ``(run_id, seq)``
+index). A figure, not a test: it never fails on time.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import logging
 import os
 import random
 import shutil
+import socket
 import sqlite3
 import statistics
 import sys
@@ -33,22 +34,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import orjson
-from aiohttp import web
+import yaml
 from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.app import build_app  # noqa: E402
-from bot.services import Services  # noqa: E402
-from bot.settings import Settings  # noqa: E402
 from sandbox.driver import SlackDriver  # noqa: E402
 from sandbox.emulator import SlackEmulator  # noqa: E402
 from sandbox.workspace import DEFAULT_TOKEN  # noqa: E402
-from store.engine import create_engine, create_sessions  # noqa: E402
+from store.engine import create_engine  # noqa: E402
 from store.migrate import upgrade_database  # noqa: E402
-from workflows.config import parse_config  # noqa: E402
 
 POSTGRES_URL = os.environ.get(
     "HANDRAIL_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -57,18 +55,16 @@ SECRET = "bench-signing-secret"
 WORKFLOW = "ticket-triage"
 TARGET = "run_bench_target_200_steps"
 TARGET_STEPS = 200
-CONFIG = parse_config(
-    {
-        "workflows": {
-            WORKFLOW: {
-                "reviewers": ["U0ALICE"],
-                "admins": ["U0OWNER"],
-                "review_channel": "C0REVIEW",
-                "allowed_actions": ["send_reply"],
-            }
+CONFIG_DATA = {
+    "workflows": {
+        WORKFLOW: {
+            "reviewers": ["U0ALICE"],
+            "admins": ["U0OWNER"],
+            "review_channel": "C0REVIEW",
+            "allowed_actions": ["send_reply"],
         }
     }
-)
+}
 RUN_COLUMNS = ("id", "workflow", "status", "input_source", "prompt_version", "model",
                "started_at", "ended_at", "event_count")  # fmt: skip
 EVENT_COLUMNS = ("run_id", "workflow", "seq", "type", "name", "status", "duration_ms",
@@ -217,34 +213,67 @@ class _Arrivals(list[Any]):
         self.arrived.set()
 
 
-async def time_trace(url: str, schema: str | None, samples: int, warmup: int = 20) -> list[float]:
-    """Milliseconds from the signed /trace request to the answer arriving at Slack."""
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def serving(env: dict[str, str], base: str) -> asyncio.subprocess.Process:
+    """Start ``handrail serve`` (a real server process) and wait until it answers."""
+    server = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "serve",
+        env=env,
+        stderr=asyncio.subprocess.DEVNULL,
+        cwd=ROOT,
+    )
+    async with aiohttp.ClientSession() as session:
+        for _ in range(300):
+            try:
+                async with session.get(f"{base}/healthz") as response:
+                    if response.status == 200:
+                        return server
+            except aiohttp.ClientConnectionError:
+                pass
+            await asyncio.sleep(0.05)
+    server.terminate()
+    raise RuntimeError("handrail serve did not start")
+
+
+async def time_trace(
+    url: str, schema: str | None, workdir: Path, samples: int, warmup: int = 20
+) -> list[float]:
+    """Milliseconds from the signed /trace request to the answer arriving at Slack.
+
+    The server is a separate ``handrail serve`` process, as in production; this process
+    plays Slack (the emulator, and the driver that signs the command), so the two do not
+    share an event loop. The scheduler is off so its ticks do not land in the figures.
+    """
+    config = workdir / "workflows.yml"
+    config.write_text(yaml.safe_dump(CONFIG_DATA))
     async with SlackEmulator(post_rate=None) as emulator:
-        settings = Settings(
-            HANDRAIL_DATABASE_URL=url,
-            HANDRAIL_DATABASE_SCHEMA=schema,
-            SLACK_BOT_TOKEN=DEFAULT_TOKEN,
-            SLACK_SIGNING_SECRET=SECRET,
-            SLACK_API_URL=emulator.api_url,
-        )
-        engine = create_engine(url, schema=schema)
-        services = Services(
-            settings=settings,
-            config=CONFIG,
-            engine=engine,
-            sessions=create_sessions(engine),
-            clock=lambda: datetime.now(UTC),
-        )
-        runner = web.AppRunner(build_app(settings, services=services, migrate=False))
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = runner.addresses[0][:2]
+        port = free_port()
+        env = {
+            **os.environ,
+            "HANDRAIL_DATABASE_URL": url,
+            "HANDRAIL_CONFIG": str(config),
+            "HANDRAIL_PORT": str(port),
+            "HANDRAIL_SCHEDULER": "false",
+            "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": emulator.api_url,
+            **({"HANDRAIL_DATABASE_SCHEMA": schema} if schema else {}),
+        }
+        base = f"http://127.0.0.1:{port}"
+        server = await serving(env, base)
         timings = []
         arrivals = _Arrivals()
         emulator._responses = arrivals
         try:
-            async with SlackDriver(f"http://{host}:{port}", SECRET, emulator) as driver:
+            async with SlackDriver(base, SECRET, emulator) as driver:
                 for index in range(warmup + samples):
                     arrivals.arrived.clear()
                     started = time.perf_counter()
@@ -260,7 +289,8 @@ async def time_trace(url: str, schema: str | None, samples: int, warmup: int = 2
                     if index >= warmup:
                         timings.append(elapsed)
         finally:
-            await runner.cleanup()
+            server.terminate()
+            await asyncio.wait_for(server.wait(), 10)
     return timings
 
 
@@ -284,7 +314,7 @@ async def bench_store(store: str, samples: int, sizes: list[str]) -> dict[str, t
         try:
             seconds = await load(url, schema, runs, events)
             how = await plan(url, schema)
-            timings = await time_trace(url, schema, samples)
+            timings = await time_trace(url, schema, workdir, samples)
         finally:
             if schema:
                 await _schema(schema, create=False)
