@@ -5,23 +5,30 @@ Run: .venv/bin/python bench/outbox.py [--messages 600] [--channels 10] [--random
 For each store (a fresh SQLite file, then PostgreSQL when one answers at
 ``HANDRAIL_BENCH_POSTGRES_URL``) the script queues ``--messages`` handoff-like posts spread
 over ``--channels`` channels, starts the real worker against the Slack emulator over HTTP
-(1 post/s per channel, burst 1, plus random 429s) and waits until every row is settled. It
-prints delivered, failed, duplicates and lost (counted from the emulator's messages by
-outbox key), the 429s met, the wall time, the rate-limit minimum (posts per channel / rate)
-and their ratio. By construction this takes about a minute per store. A figure, not a test.
+(1 post/s per channel, burst 1, plus random 429s) and waits until every row is settled.
+The emulator runs in a process of its own, as Slack runs elsewhere, so its CPU does not
+slow the worker's event loop. It prints delivered, failed, duplicates and lost (counted
+from the emulator's messages by outbox key), the 429s met, the wall time, the rate-limit
+minimum (posts per channel / rate) and their ratio, and, since every 429 honoured costs
+its channel a slot, the floor left once the 429s fell where they did (the busiest
+channel's calls, less the first, over the rate). About a minute per store by
+construction. A figure, not a test: it never fails on a timing.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import os
 import sys
 import tempfile
 import time
 import uuid
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -100,26 +107,73 @@ async def settled(sessions: Any) -> Counter[str]:
         return Counter({status: count for status, count in rows.all()})
 
 
+@dataclass
+class Tally:
+    """What reached the emulator, counted in its own process and sent back at the end."""
+
+    per_key: Counter[str]
+    per_channel_calls: Counter[str]
+    limited: int
+    posts: int
+    lookups: int
+
+
+def serve_emulator(connection: Connection, options: dict[str, Any]) -> None:
+    """Child process: run the emulator until asked for the tally, as Slack runs elsewhere."""
+    asyncio.run(_serve_emulator(connection, options))
+
+
+async def _serve_emulator(connection: Connection, options: dict[str, Any]) -> None:
+    channels: list[str] = options["channels"]
+    emulator = SlackEmulator(
+        channels={channel: channel.lower() for channel in channels},
+        post_rate=options["rate"],
+        post_burst=1,
+        random_429=options["random_429"],
+        seed=options["seed"],
+    )
+    await emulator.start()
+    connection.send(emulator.api_url)
+    await asyncio.get_running_loop().run_in_executor(None, connection.recv)
+    posts = emulator.calls_to("chat.postMessage")
+    connection.send(
+        Tally(
+            per_key=Counter(
+                str((message.event_payload or {}).get("outbox_key"))
+                for channel in channels
+                for message in emulator.messages(channel)
+            ),
+            per_channel_calls=Counter(str(call.body.get("channel")) for call in posts),
+            limited=sum(1 for call in emulator.calls if call.status == 429),
+            posts=len(posts),
+            lookups=len(emulator.calls_to("conversations.history")),
+        )
+    )
+    await emulator.stop()
+
+
 async def run_store(name: str, url: str, schema: str | None, args: argparse.Namespace) -> None:
     engine = create_engine(url, schema=schema)
     await upgrade_database(engine)
     sessions, readers = create_sessions(engine), create_read_sessions(engine)
     channels = [f"C0BENCH{i:02d}" for i in range(args.channels)]
     await queue(sessions, messages=args.messages, channels=channels)
-    emulator = SlackEmulator(
-        channels={channel: channel.lower() for channel in channels},
-        post_rate=args.rate,
-        post_burst=1,
-        random_429=args.random_429,
-        seed=args.seed,
+    ours, theirs = multiprocessing.get_context("spawn").Pipe()
+    options = {
+        "channels": channels,
+        "rate": args.rate,
+        "random_429": args.random_429,
+        "seed": args.seed,
+    }
+    slack = multiprocessing.get_context("spawn").Process(
+        target=serve_emulator, args=(theirs, options), daemon=True
     )
-    await emulator.start()
+    slack.start()
+    loop = asyncio.get_running_loop()
+    api_url = await loop.run_in_executor(None, ours.recv)
     async with aiohttp.ClientSession() as http:
         client = AsyncWebClient(
-            token="xoxb-test-token",
-            base_url=emulator.api_url,
-            session=http,
-            retry_handlers=[],
+            token="xoxb-test-token", base_url=api_url, session=http, retry_handlers=[]
         )
         worker = OutboxWorker(
             sessions=sessions,
@@ -142,43 +196,44 @@ async def run_store(name: str, url: str, schema: str | None, args: argparse.Name
             elapsed = time.perf_counter() - started
             await worker.stop()
             counts = await settled(readers)
-    await emulator.stop()
-    report(name, args, emulator, counts, worker, elapsed, channels)
+    ours.send("report")
+    tally: Tally = await loop.run_in_executor(None, ours.recv)
+    slack.join(timeout=10)
+    report(name, args, tally, counts, worker, elapsed)
     await engine.dispose()
 
 
 def report(
     name: str,
     args: argparse.Namespace,
-    emulator: SlackEmulator,
+    tally: Tally,
     counts: Counter[str],
     worker: OutboxWorker,
     elapsed: float,
-    channels: list[str],
 ) -> None:
-    per_key = Counter(
-        (message.event_payload or {}).get("outbox_key")
-        for channel in channels
-        for message in emulator.messages(channel)
-    )
     keys = [f"bench:{number}" for number in range(args.messages)]
+    per_key = tally.per_key
     duplicates = sum(per_key[key] - 1 for key in keys if per_key[key] > 1)
     lost = sum(1 for key in keys if per_key[key] == 0)
-    limited = sum(1 for call in emulator.calls if call.status == 429)
-    posts = len(emulator.calls_to("chat.postMessage"))
-    minimum = args.messages / len(channels) / args.rate
-    print(f"\n== {name}: {args.messages} posts over {len(channels)} channels at {args.rate:g}/s")
+    minimum = args.messages / args.channels / args.rate
+    # Honouring Retry-After, every 429 costs its channel one slot: the busiest channel's
+    # calls (429s included; the first goes at once) over the rate is the least any worker
+    # could have taken with the 429s this run dealt.
+    floor = max(max(tally.per_channel_calls.values(), default=1) - 1, 1) / args.rate
+    print(f"\n== {name}: {args.messages} posts over {args.channels} channels at {args.rate:g}/s")
     print(f"delivered (rows done)     {counts['done']}")
     print(f"failed rows               {counts['failed']}")
     print(f"messages in channels      {sum(per_key[key] for key in keys)}")
     print(f"duplicates                {duplicates}")
     print(f"lost                      {lost}")
-    print(f"chat.postMessage calls    {posts}  (429s met: {limited})")
-    print(f"history look-ups          {len(emulator.calls_to('conversations.history'))}")
+    print(f"chat.postMessage calls    {tally.posts}  (429s met: {tally.limited})")
+    print(f"history look-ups          {tally.lookups}")
     print(f"worker outcomes           {dict(sorted(worker.stats.items()))}")
     print(f"wall time                 {elapsed:.2f} s")
     print(f"rate-limit minimum        {minimum:.2f} s")
     print(f"ratio                     {elapsed / minimum:.3f}  (target <= 1.15)")
+    print(f"busiest channel's calls   {floor:.2f} s  (the floor once the 429s are dealt)")
+    print(f"ratio to that floor       {elapsed / floor:.3f}")
 
 
 async def postgres_schema() -> str | None:
