@@ -3,9 +3,10 @@
 Slack allows about one ``chat.postMessage`` per second per channel with short bursts, and
 several hundred message writes a minute per workspace. The pacer keeps a token bucket per
 channel (one post in flight per channel at a time) and one for the workspace (posts and
-updates). A channel that is not ready is not waited for: the worker leaves its rows in the database
-unclaimed (or puts a row back until the moment the pacer names) and sleeps until the
-earliest channel is ready, so a backlog costs no busy loop and no sleeping task.
+updates). A channel that is not ready is not waited for: the worker leaves its rows in the
+database unclaimed (or puts a row back until the moment the pacer names) and sleeps until
+the earliest channel is nearly ready, so a backlog costs no busy loop and no sleeping task;
+only the last ``lead`` (0.1 s) before a slot is waited out, with the message rendered.
 
 Times are Unix seconds read from the worker's clock; nothing here sleeps or does I/O.
 """
@@ -173,6 +174,7 @@ class Pacer:
         state.bucket.updated = max(state.bucket.updated, until - self.interval)
 
     def release(self, channel: str | None) -> None:
-        """Forget an acquired write that was never sent (the row could not be rendered)."""
+        """Forget an acquired write that was never sent (the message was found already
+        posted, or the look for it failed)."""
         if channel is not None and channel in self._channels:
             self._channels[channel].in_flight_since = None
