@@ -171,7 +171,7 @@ async def test_a_parked_job_is_resumed_from_its_last_step(
     assert await handrail.claim_resumed() == []
 
 
-async def test_parking_needs_no_sleep_to_be_claimed_concurrently(
+async def test_two_clients_claiming_at_once_get_a_job_once(
     handrail: HandrailClient, services: Services
 ) -> None:
     """Two clients claiming the same resumed job at once: exactly one gets it."""
