@@ -6,8 +6,11 @@ import logging
 
 from aiohttp import web
 
-from bot import api, api_parked, api_pause
+from bot import api, api_parked, api_pause, renderers_pause
 from bot.api_errors import error_middleware
+from bot.outbox.runtime import OutboxRuntime
+from bot.renderers import Renderers, default_renderers
+from bot.renderers_alerts import register_alert_renderers
 from bot.scheduler import mount_scheduler
 from bot.services import SERVICES, Services
 from bot.settings import Settings
@@ -62,9 +65,12 @@ def build_app(
     api_parked.add_routes(app)
     if settings.slack_configured and (settings.slack_signing_secret or settings.slack_app_token):
         mount_slack(app, services)
+    outbox = OutboxRuntime(services, renderers=build_renderers(services))
 
     async def on_startup(_app: web.Application) -> None:
         await prepare_database(services, migrate=migrate)
+        if settings.outbox_worker_enabled:
+            await outbox.start()
         if not settings.slack_configured:
             log.warning(
                 "Slack delivery is off (SLACK_BOT_TOKEN is not set): the API and the ledger "
@@ -72,6 +78,8 @@ def build_app(
             )
 
     async def on_cleanup(_app: web.Application) -> None:
+        if settings.outbox_worker_enabled:
+            await outbox.stop()
         await services.engine.dispose()
 
     app.on_startup.append(on_startup)
@@ -79,3 +87,11 @@ def build_app(
     if settings.scheduler_enabled:
         mount_scheduler(app, services)
     return app
+
+
+def build_renderers(services: Services) -> Renderers:
+    """Every renderer the outbox worker may be asked for: handoffs, pauses, alerts, digests."""
+    renderers = default_renderers()
+    renderers_pause.register(renderers)
+    register_alert_renderers(renderers, config=services.config)
+    return renderers

@@ -39,6 +39,7 @@ class Settings(BaseSettings):
         description="When the weekly failure review goes out, in HANDRAIL_TIMEZONE",
     )
     scheduler_enabled: bool = Field(default=True, alias="HANDRAIL_SCHEDULER")
+    outbox_worker_enabled: bool = Field(default=True, alias="HANDRAIL_OUTBOX_WORKER")
 
     @field_validator("digest_schedule")
     @classmethod

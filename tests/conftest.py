@@ -32,6 +32,9 @@ from workflows.config import HandrailConfig, parse_config
 
 # Tests drive scheduled jobs directly with a ManualClock; no app starts its own scheduler.
 os.environ.setdefault("HANDRAIL_SCHEDULER", "false")
+# Likewise the outbox: tests deliver with their own worker's run_once(), so delivery is
+# deterministic; test_app_wiring starts the app's own worker explicitly.
+os.environ.setdefault("HANDRAIL_OUTBOX_WORKER", "false")
 POSTGRES_URL = os.environ.get(
     "HANDRAIL_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )

@@ -16,8 +16,10 @@ class WorkerSettings:
     concurrency: int = 16
     """Deliveries in flight at once (different channels go out side by side); a post
     waiting out its ``lead`` holds a slot, so keep this above the busy channels' count."""
-    max_attempts: int = 10
-    """Attempts before a row is failed with its last error; 429s are not counted."""
+    max_attempts: int = 200
+    """Attempts before a row is failed with its last error; 429s are not counted. With the
+    backoff capped at ten minutes, 200 attempts outlast a Slack outage of more than a day:
+    an outage delays delivery, it does not drop it."""
     backoff: Backoff = field(default_factory=Backoff)
     pacing: PacingSettings = field(default_factory=PacingSettings)
     lease: timedelta = timedelta(minutes=2)
