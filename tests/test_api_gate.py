@@ -260,3 +260,12 @@ async def test_an_edit_without_changes_counts_as_approval(
     answer = await response.json()
     assert answer["status"] == "approved"
     assert answer["decision"]["diff"] is None
+
+
+async def test_the_verdict_comes_before_the_handoff_it_opens(client: Client, token: str) -> None:
+    """In the trace the gate verdict precedes the handoff step, and both name the handoff."""
+    run_id = await new_run(client, token)
+    _, body = await gate(client, token, run_id, action="send_reply", draft="Hi", confidence=0.9)
+    story = await (await client.get(f"/api/v1/runs/{run_id}", headers=bearer(token))).json()
+    steps = [(e["type"], e["output"]["handoff_id"]) for e in story["events"]]
+    assert steps == [("gate", body["handoff_id"]), ("handoff", body["handoff_id"])]

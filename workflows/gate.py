@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from workflows.config import WorkflowConfig
 from workflows.errors import Conflict
 from workflows.handoffs import HandoffRequest, open_handoff
+from workflows.identifiers import new_id
 from workflows.pausing import pause_state
 from workflows.policy import GateQuestion, evaluate
 from workflows.runs import OPEN_STATUSES, find_step_output, get_run_of, record_step
@@ -62,25 +63,8 @@ async def ask_gate(
         )
     paused = await pause_state(db, workflow)
     decision = evaluate(policy, question, workflow=workflow, paused=paused)
-    handoff_id = None
-    if decision.handoff_kind is not None:
-        handoff = await open_handoff(
-            db,
-            workflow=workflow,
-            policy=policy,
-            run_id=run_id,
-            request=HandoffRequest(
-                kind=decision.handoff_kind,
-                summary=question.summary or f"{question.action} needs a look",
-                action=question.action,
-                draft=question.draft,
-                confidence=question.confidence,
-                stop_topic=decision.stop_topic,
-                payload=payload,
-            ),
-            now=now,
-        )
-        handoff_id = handoff.id
+    # The verdict is recorded before the handoff it opens, so the trace reads in order.
+    handoff_id = new_id("hof") if decision.handoff_kind is not None else None
     await record_step(
         db,
         run_id=run_id,
@@ -97,6 +81,24 @@ async def ask_gate(
         now=now,
         client_id=step_id,
     )
+    if decision.handoff_kind is not None:
+        await open_handoff(
+            db,
+            workflow=workflow,
+            policy=policy,
+            run_id=run_id,
+            request=HandoffRequest(
+                id=handoff_id,
+                kind=decision.handoff_kind,
+                summary=question.summary or f"{question.action} needs a look",
+                action=question.action,
+                draft=question.draft,
+                confidence=question.confidence,
+                stop_topic=decision.stop_topic,
+                payload=payload,
+            ),
+            now=now,
+        )
     return GateAnswer(
         verdict=decision.verdict,
         reason=decision.reason,

@@ -37,6 +37,8 @@ def post_key(handoff_id: str) -> str:
 class HandoffRequest:
     kind: str
     summary: str
+    id: str | None = None
+    """Chosen by the caller when it must name the handoff before opening it (the gate)."""
     action: str | None = None
     draft: str | None = None
     confidence: float | None = None
@@ -68,7 +70,7 @@ async def open_handoff(
         if earlier is not None:
             return await get_handoff_of(db, handoff_id=earlier["handoff_id"], workflow=workflow)
     handoff = Handoff(
-        id=new_id("hof"),
+        id=request.id or new_id("hof"),
         run_id=run_id,
         workflow=workflow,
         kind=request.kind,
