@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -35,6 +35,9 @@ os.environ.setdefault("HANDRAIL_SCHEDULER", "false")
 # Likewise the outbox: tests deliver with their own worker's run_once(), so delivery is
 # deterministic; test_app_wiring starts the app's own worker explicitly.
 os.environ.setdefault("HANDRAIL_OUTBOX_WORKER", "false")
+if TYPE_CHECKING:
+    from tests.alert_harness import OnCall
+
 POSTGRES_URL = os.environ.get(
     "HANDRAIL_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
@@ -238,3 +241,16 @@ async def token(client: TestClient[Any, Any], make_token: MakeToken) -> str:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+async def oncall(
+    database: Database, tmp_path: Path, clock: ManualClock, config: HandrailConfig
+) -> AsyncIterator[OnCall]:
+    """The alerting world: the real app, the emulator as Slack, a worker and a tick."""
+    from tests.alert_harness import running_oncall  # the harness imports this module
+
+    async with running_oncall(
+        database=database, tmp_path=tmp_path, clock=clock, config=config
+    ) as running:
+        yield running

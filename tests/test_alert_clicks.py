@@ -6,29 +6,12 @@ but is neither, so his clicks are refused.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
-
-import pytest
 
 from handlers.ids import ActionId
 from store.models import Alert
-from tests.alert_harness import OnCall, block_text, running_oncall
-from tests.conftest import Database
-from workflows.clock import ManualClock
-from workflows.config import HandrailConfig
+from tests.alert_harness import OnCall, block_text
 from workflows.pausing import pause_state
-
-
-@pytest.fixture
-async def oncall(
-    database: Database, tmp_path: Path, clock: ManualClock, config: HandrailConfig
-) -> AsyncIterator[OnCall]:
-    async with running_oncall(
-        database=database, tmp_path=tmp_path, clock=clock, config=config
-    ) as running:
-        yield running
 
 
 async def firing(oncall: OnCall) -> Alert:

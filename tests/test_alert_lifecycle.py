@@ -7,25 +7,7 @@ emulator, whose recording is what the assertions read.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
-from tests.alert_harness import ONCALL_CHANNEL, OnCall, block_text, running_oncall
-from tests.conftest import Database
-from workflows.clock import ManualClock
-from workflows.config import HandrailConfig
-
-
-@pytest.fixture
-async def oncall(
-    database: Database, tmp_path: Path, clock: ManualClock, config: HandrailConfig
-) -> AsyncIterator[OnCall]:
-    async with running_oncall(
-        database=database, tmp_path=tmp_path, clock=clock, config=config
-    ) as running:
-        yield running
+from tests.alert_harness import ONCALL_CHANNEL, OnCall, block_text
 
 
 async def test_five_repeated_errors_raise_one_alert(oncall: OnCall) -> None:

@@ -7,8 +7,6 @@ handoff) with the ManualClock moved between steps; reviewer decisions are record
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,11 +15,10 @@ from aiohttp.test_utils import TestClient
 from bot import jobs
 from bot.services import Services
 from handlers.blocks.digest import digest_message
-from tests.alert_harness import ONCALL_CHANNEL, OnCall, block_text, running_oncall
+from tests.alert_harness import ONCALL_CHANNEL, OnCall, block_text
 from tests.command_harness import command, text_of
-from tests.conftest import Database, bearer
+from tests.conftest import bearer
 from workflows.clock import ManualClock
-from workflows.config import HandrailConfig
 from workflows.decisions import DecisionInput, record_decision
 from workflows.digest import Digest, build_digest
 from workflows.errors import NotFound
@@ -162,16 +159,6 @@ async def test_an_unknown_workflow_is_not_found(services: Services, clock: Manua
     async with services.readers() as db:
         with pytest.raises(NotFound, match="known: invoice-extraction, ticket-triage"):
             await build_digest(db, config=services.config, workflow="nope", now=clock())
-
-
-@pytest.fixture
-async def oncall(
-    database: Database, tmp_path: Path, clock: ManualClock, config: HandrailConfig
-) -> AsyncIterator[OnCall]:
-    async with running_oncall(
-        database=database, tmp_path=tmp_path, clock=clock, config=config
-    ) as running:
-        yield running
 
 
 async def test_the_weekly_job_posts_to_the_alert_channel_and_the_owner(oncall: OnCall) -> None:

@@ -6,29 +6,11 @@ With the default ``review_timeout`` of 2 h: the reminder at 1 h (50%), the escal
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
 from bot import jobs
 from handlers.ids import ActionId
-from tests.alert_harness import ONCALL_CHANNEL, OnCall, block_text, running_oncall
-from tests.conftest import Database
-from workflows.clock import ManualClock
-from workflows.config import HandrailConfig
+from tests.alert_harness import ONCALL_CHANNEL, OnCall, block_text
 
 REVIEW_CHANNEL = "C0REVIEW"
-
-
-@pytest.fixture
-async def oncall(
-    database: Database, tmp_path: Path, clock: ManualClock, config: HandrailConfig
-) -> AsyncIterator[OnCall]:
-    async with running_oncall(
-        database=database, tmp_path=tmp_path, clock=clock, config=config
-    ) as running:
-        yield running
 
 
 async def test_a_stale_handoff_reminds_the_reviewers(oncall: OnCall) -> None:
