@@ -118,7 +118,7 @@ async def record_step(
     type: str,
     name: str,
     status: str | None,
-    output: dict[str, Any],
+    output: dict[str, Any] | None,
     now: datetime,
     client_id: str | None = None,
     error: str | None = None,
@@ -241,7 +241,7 @@ async def finish_run(
             type="error",
             name="run failed",
             status="error",
-            output={},
+            output=None,
             error=run.error or "the run finished as failed without an error text",
             now=now,
         )
