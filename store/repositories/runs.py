@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -99,14 +99,29 @@ _INSERT_EVENTS_SQL = {
 }
 
 
-def _driver_value(column: str, value: Any, dialect: str) -> Any:
-    if value is None:
-        return None
-    if column in _JSON_COLUMNS:
-        return orjson.dumps(value).decode()
-    if column in _TIME_COLUMNS and dialect == "sqlite":
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    return value
+def _json_text(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
+
+
+def _sqlite_time(value: datetime | None) -> str | None:
+    """The text ``UTCDateTime`` stores on SQLite, so reads through the ORM see the same value."""
+    return None if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _converters(dialect: str) -> list[Callable[[Any], Any] | None]:
+    """Per column, the conversion a driver needs (None: pass the value as it is)."""
+    converters: list[Callable[[Any], Any] | None] = []
+    for column in EVENT_COLUMNS:
+        if column in _JSON_COLUMNS:
+            converters.append(_json_text)
+        elif column in _TIME_COLUMNS and dialect == "sqlite":
+            converters.append(_sqlite_time)
+        else:
+            converters.append(None)
+    return converters
+
+
+_CONVERTERS = {dialect: _converters(dialect) for dialect in _INSERT_EVENTS_SQL}
 
 
 async def insert_events(db: AsyncSession, rows: list[dict[str, Any]]) -> None:
@@ -118,8 +133,11 @@ async def insert_events(db: AsyncSession, rows: list[dict[str, Any]]) -> None:
     through the ORM types and see the same values.
     """
     dialect = db.get_bind().dialect.name
+    columns = list(zip(EVENT_COLUMNS, _CONVERTERS[dialect], strict=True))
     params = [
-        tuple(_driver_value(column, row[column], dialect) for column in EVENT_COLUMNS)
+        tuple(
+            row[column] if convert is None else convert(row[column]) for column, convert in columns
+        )
         for row in rows
     ]
     connection = await db.connection()
