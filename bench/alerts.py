@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import random
 import shutil
 import statistics
@@ -39,14 +38,13 @@ from sqlalchemy import text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from support import POSTGRES_URL, percentile, postgres_schema  # noqa: E402
+
 from store.engine import create_engine, create_read_sessions, create_sessions  # noqa: E402
 from store.migrate import upgrade_database  # noqa: E402
 from workflows.alerts.tick import evaluate_alerts  # noqa: E402
 from workflows.config import parse_config  # noqa: E402
 
-POSTGRES_URL = os.environ.get(
-    "HANDRAIL_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-)
 WORKFLOWS = ("ticket-triage", "invoice-extraction", "lead-sorting", "draft-replies")
 BRIEF = {"alert_channel": "C0ONCALL", "oncall": ["U0ALICE"], "admins": ["U0OWNER"],
          "reviewers": ["U0ALICE"], "review_channel": "C0REVIEW"}  # fmt: skip
@@ -218,11 +216,6 @@ async def time_ticks(url: str, schema: str | None, ticks: int) -> tuple[list[flo
     return timings, opened
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
 async def bench_store(
     store: str, sizes: list[str], ticks: int, rate: float
 ) -> dict[str, tuple[float, float]]:
@@ -236,14 +229,14 @@ async def bench_store(
         else:
             url = POSTGRES_URL
             schema = f"handrail_alerts_{uuid.uuid4().hex[:8]}"
-            await _schema(schema, create=True)
+            await postgres_schema(schema, create=True)
         try:
             seconds = await load(url, schema, events, rate)
             how = await plan(url, schema)
             timings, opened = await time_ticks(url, schema, ticks)
         finally:
             if schema:
-                await _schema(schema, create=False)
+                await postgres_schema(schema, create=False)
             shutil.rmtree(workdir, ignore_errors=True)
         p50, p95 = statistics.median(timings), percentile(timings, 95)
         results[size] = (p50, p95)
@@ -255,14 +248,6 @@ async def bench_store(
             flush=True,
         )
     return results
-
-
-async def _schema(schema: str, *, create: bool) -> None:
-    engine = create_engine(POSTGRES_URL)
-    async with engine.begin() as connection:
-        verb = f'CREATE SCHEMA "{schema}"' if create else f'DROP SCHEMA "{schema}" CASCADE'
-        await connection.execute(text(verb))
-    await engine.dispose()
 
 
 async def main() -> None:

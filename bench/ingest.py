@@ -27,17 +27,16 @@ from typing import Any
 
 import aiohttp
 import orjson
-from sqlalchemy import insert, text
+from sqlalchemy import insert
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from support import POSTGRES_URL, free_port, postgres_schema  # noqa: E402
+
 from store.engine import create_engine  # noqa: E402
 from store.models import Event, Run  # noqa: E402
 
-POSTGRES_URL = os.environ.get(
-    "HANDRAIL_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-)
 SECRETS = [
     "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLXZhbHVl",
     "aws key AKIAIOSFODNN7EXAMPLE in config",
@@ -79,14 +78,6 @@ def make_batches(count: int, size: int, seed: int = 7) -> list[list[dict[str, An
     return [[realistic_event(rng, b * size + i) for i in range(size)] for b in range(count)]
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _stat(pid: int) -> list[str]:
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
 
@@ -118,14 +109,6 @@ def peak_rss_mb(root: int) -> float:
             if line.startswith("VmHWM:"):
                 total += int(line.split()[1])
     return total / 1024
-
-
-async def prepare_postgres_schema(schema: str, drop: bool = False) -> None:
-    engine = create_engine(POSTGRES_URL)
-    async with engine.begin() as connection:
-        verb = f'DROP SCHEMA IF EXISTS "{schema}" CASCADE' if drop else f'CREATE SCHEMA "{schema}"'
-        await connection.execute(text(verb))
-    await engine.dispose()
 
 
 def start_server(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
@@ -260,7 +243,7 @@ async def bench_store(
     else:
         url = POSTGRES_URL
         schema = f"handrail_bench_{uuid.uuid4().hex[:8]}"
-        await prepare_postgres_schema(schema)
+        await postgres_schema(schema, create=True)
     env = {
         **os.environ,
         "HANDRAIL_DATABASE_URL": url,
@@ -274,7 +257,7 @@ async def bench_store(
         raw_rate = await raw_executemany(url, schema, batches)
     finally:
         if schema:
-            await prepare_postgres_schema(schema, drop=True)
+            await postgres_schema(schema, create=False)
         shutil.rmtree(workdir, ignore_errors=True)
     print(
         f"{name:<10} API {api_rate:>9,.0f} events/s   raw executemany {raw_rate:>9,.0f} rows/s   "

@@ -21,7 +21,6 @@ import logging
 import os
 import random
 import shutil
-import socket
 import sqlite3
 import statistics
 import sys
@@ -42,15 +41,14 @@ from sqlalchemy import text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from support import POSTGRES_URL, free_port, percentile, postgres_schema  # noqa: E402
+
 from sandbox.driver import SlackDriver  # noqa: E402
 from sandbox.emulator import SlackEmulator  # noqa: E402
 from sandbox.workspace import DEFAULT_TOKEN  # noqa: E402
 from store.engine import create_engine  # noqa: E402
 from store.migrate import upgrade_database  # noqa: E402
 
-POSTGRES_URL = os.environ.get(
-    "HANDRAIL_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-)
 SECRET = "bench-signing-secret"
 WORKFLOW = "ticket-triage"
 TARGET = "run_bench_target_200_steps"
@@ -213,12 +211,6 @@ class _Arrivals(list[Any]):
         self.arrived.set()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def serving(env: dict[str, str], base: str) -> asyncio.subprocess.Process:
     """Start ``handrail serve`` (a real server process) and wait until it answers."""
     server = await asyncio.create_subprocess_exec(
@@ -294,11 +286,6 @@ async def time_trace(
     return timings
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
 async def bench_store(store: str, samples: int, sizes: list[str]) -> dict[str, tuple[float, float]]:
     results: dict[str, tuple[float, float]] = {}
     for size in sizes:
@@ -310,14 +297,14 @@ async def bench_store(store: str, samples: int, sizes: list[str]) -> dict[str, t
         else:
             url = POSTGRES_URL
             schema = f"handrail_trace_{uuid.uuid4().hex[:8]}"
-            await _schema(schema, create=True)
+            await postgres_schema(schema, create=True)
         try:
             seconds = await load(url, schema, runs, events)
             how = await plan(url, schema)
             timings = await time_trace(url, schema, workdir, samples)
         finally:
             if schema:
-                await _schema(schema, create=False)
+                await postgres_schema(schema, create=False)
             shutil.rmtree(workdir, ignore_errors=True)
         p50, p95 = statistics.median(timings), percentile(timings, 95)
         results[size] = (p50, p95)
@@ -328,14 +315,6 @@ async def bench_store(store: str, samples: int, sizes: list[str]) -> dict[str, t
             flush=True,
         )
     return results
-
-
-async def _schema(schema: str, *, create: bool) -> None:
-    engine = create_engine(POSTGRES_URL)
-    async with engine.begin() as connection:
-        verb = f'CREATE SCHEMA "{schema}"' if create else f'DROP SCHEMA "{schema}" CASCADE'
-        await connection.execute(text(verb))
-    await engine.dispose()
 
 
 async def main() -> None:
