@@ -33,15 +33,19 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from support import POSTGRES_URL, percentile, postgres_schema  # noqa: E402
+from support import (  # noqa: E402
+    POSTGRES_URL,
+    bulk_load,
+    percentile,
+    postgres_schema,
+    sqlite_value,
+)
 
 from store.engine import create_engine, create_read_sessions, create_sessions  # noqa: E402
-from store.migrate import upgrade_database  # noqa: E402
 from workflows.alerts.tick import evaluate_alerts  # noqa: E402
 from workflows.config import parse_config  # noqa: E402
 
@@ -135,53 +139,24 @@ def generate(events: int, rate: float, seed: int = 7) -> Iterator[tuple[list[Any
         yield run_rows, event_rows
 
 
-def _sqlite_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    return value
-
-
 async def load(url: str, schema: str | None, events: int, rate: float) -> float:
     """Migrate and fill the store; returns the seconds it took."""
-    started = time.perf_counter()
-    engine = create_engine(url, schema=schema)
-    await upgrade_database(engine)
-    sqlite = url.startswith("sqlite")
-    async with engine.begin() as connection:
-        for name in WORKFLOWS:
-            await connection.execute(
-                text("INSERT INTO workflows (name, created_at) VALUES (:n, :t)"),
-                {"n": name, "t": _sqlite_value(NOW) if sqlite else NOW},
-            )
-    for run_rows, event_rows in generate(events, rate):
-        async with engine.begin() as connection:
-            if sqlite:
-                await _sqlite_rows(connection, "runs", RUN_COLUMNS, run_rows)
-                await _sqlite_rows(connection, "events", EVENT_COLUMNS, event_rows)
-            else:
-                raw = (await connection.get_raw_connection()).driver_connection
-                await raw.copy_records_to_table("runs", records=run_rows, columns=RUN_COLUMNS)
-                await raw.copy_records_to_table("events", records=event_rows, columns=EVENT_COLUMNS)
-    async with engine.begin() as connection:
-        await connection.execute(text("ANALYZE"))
-    await engine.dispose()
-    return time.perf_counter() - started
-
-
-async def _sqlite_rows(
-    connection: Any, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
-) -> None:
-    """Core executemany at the driver level: one prepared INSERT, many parameter sets."""
-    marks = ", ".join("?" for _ in columns)
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608 - fixed names
-    await connection.exec_driver_sql(sql, [tuple(_sqlite_value(v) for v in row) for row in rows])
+    return await bulk_load(
+        url,
+        schema,
+        workflows=WORKFLOWS,
+        now=NOW,
+        batches=generate(events, rate),
+        run_columns=RUN_COLUMNS,
+        event_columns=EVENT_COLUMNS,
+    )
 
 
 async def plan(url: str, schema: str | None) -> str:
     """How the database finds the failed steps of one workflow's last fifteen minutes."""
     engine = create_engine(url, schema=schema)
     since = NOW - timedelta(minutes=15)
-    stamp = _sqlite_value(since) if url.startswith("sqlite") else since.isoformat()
+    stamp = sqlite_value(since) if url.startswith("sqlite") else since.isoformat()
     # Constants of this script, not input.
     query = (
         "SELECT error, name, run_id, recorded_at FROM events "  # noqa: S608

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import sys
+import time
+from collections.abc import Iterable
+from contextlib import closing
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 
@@ -14,6 +20,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from store.engine import create_engine  # noqa: E402
+from store.migrate import upgrade_database  # noqa: E402
 
 POSTGRES_URL = os.environ.get(
     "HANDRAIL_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -40,3 +47,62 @@ def percentile(values: list[float], p: float) -> float:
     """The nearest-rank ``p``-th percentile."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def sqlite_value(value: Any) -> Any:
+    """A parameter as SQLite stores it through ``UTCDateTime`` (datetimes as UTC text)."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value
+
+
+async def bulk_load(
+    url: str,
+    schema: str | None,
+    *,
+    workflows: Iterable[str],
+    now: datetime,
+    batches: Iterable[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]],
+    run_columns: tuple[str, ...],
+    event_columns: tuple[str, ...],
+) -> float:
+    """Migrate and fill a store with (runs, events) batches, fast; returns the seconds taken.
+
+    SQLite gets driver-level executemany, PostgreSQL COPY; then ANALYZE, and on SQLite a WAL
+    checkpoint, since a running server checkpoints as it goes and a bulk load does not.
+    """
+    started = time.perf_counter()
+    engine = create_engine(url, schema=schema)
+    await upgrade_database(engine)
+    sqlite = url.startswith("sqlite")
+    async with engine.begin() as connection:
+        for name in workflows:
+            await connection.execute(
+                text("INSERT INTO workflows (name, created_at) VALUES (:n, :t)"),
+                {"n": name, "t": sqlite_value(now) if sqlite else now},
+            )
+    for run_rows, event_rows in batches:
+        async with engine.begin() as connection:
+            if sqlite:
+                await _sqlite_rows(connection, "runs", run_columns, run_rows)
+                await _sqlite_rows(connection, "events", event_columns, event_rows)
+            else:
+                raw = (await connection.get_raw_connection()).driver_connection
+                await raw.copy_records_to_table("runs", records=run_rows, columns=run_columns)
+                await raw.copy_records_to_table("events", records=event_rows, columns=event_columns)
+    async with engine.begin() as connection:
+        await connection.execute(text("ANALYZE"))
+    await engine.dispose()
+    if sqlite:
+        with closing(sqlite3.connect(url.split("///", 1)[1])) as db:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return time.perf_counter() - started
+
+
+async def _sqlite_rows(
+    connection: Any, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
+    """Core executemany at the driver level: one prepared INSERT, many parameter sets."""
+    marks = ", ".join("?" for _ in columns)
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608 - fixed names
+    await connection.exec_driver_sql(sql, [tuple(sqlite_value(v) for v in row) for row in rows])

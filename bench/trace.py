@@ -21,14 +21,12 @@ import logging
 import os
 import random
 import shutil
-import sqlite3
 import statistics
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,18 +34,22 @@ from typing import Any
 import aiohttp
 import orjson
 import yaml
-from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from support import POSTGRES_URL, free_port, percentile, postgres_schema  # noqa: E402
+from support import (  # noqa: E402
+    POSTGRES_URL,
+    bulk_load,
+    free_port,
+    percentile,
+    postgres_schema,
+)
 
 from sandbox.driver import SlackDriver  # noqa: E402
 from sandbox.emulator import SlackEmulator  # noqa: E402
 from sandbox.workspace import DEFAULT_TOKEN  # noqa: E402
 from store.engine import create_engine  # noqa: E402
-from store.migrate import upgrade_database  # noqa: E402
 
 SECRET = "bench-signing-secret"
 WORKFLOW = "ticket-triage"
@@ -138,49 +140,17 @@ def generate(
         yield run_rows, event_rows
 
 
-def _sqlite_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    return value
-
-
 async def load(url: str, schema: str | None, runs: int, events: int) -> float:
     """Migrate and fill the store; returns the seconds it took."""
-    started = time.perf_counter()
-    engine = create_engine(url, schema=schema)
-    await upgrade_database(engine)
-    now = datetime.now(UTC)
-    async with engine.begin() as connection:
-        await connection.execute(
-            text("INSERT INTO workflows (name, created_at) VALUES (:n, :t)"),
-            {"n": WORKFLOW, "t": _sqlite_value(now) if url.startswith("sqlite") else now},
-        )
-    for run_rows, event_rows in generate(runs, events):
-        async with engine.begin() as connection:
-            if url.startswith("sqlite"):
-                await _sqlite_rows(connection, "runs", RUN_COLUMNS, run_rows)
-                await _sqlite_rows(connection, "events", EVENT_COLUMNS, event_rows)
-            else:
-                raw = (await connection.get_raw_connection()).driver_connection
-                await raw.copy_records_to_table("runs", records=run_rows, columns=RUN_COLUMNS)
-                await raw.copy_records_to_table("events", records=event_rows, columns=EVENT_COLUMNS)
-    async with engine.begin() as connection:
-        await connection.execute(text("ANALYZE"))
-    await engine.dispose()
-    if url.startswith("sqlite"):
-        # A running server checkpoints as it goes; a bulk load leaves a long WAL behind.
-        with closing(sqlite3.connect(url.split("///", 1)[1])) as db:
-            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return time.perf_counter() - started
-
-
-async def _sqlite_rows(
-    connection: Any, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
-) -> None:
-    """Core executemany at the driver level: one prepared INSERT, many parameter sets."""
-    marks = ", ".join("?" for _ in columns)
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608 - fixed names
-    await connection.exec_driver_sql(sql, [tuple(_sqlite_value(v) for v in row) for row in rows])
+    return await bulk_load(
+        url,
+        schema,
+        workflows=[WORKFLOW],
+        now=datetime.now(UTC),
+        batches=generate(runs, events),
+        run_columns=RUN_COLUMNS,
+        event_columns=EVENT_COLUMNS,
+    )
 
 
 async def plan(url: str, schema: str | None) -> str:
