@@ -12,16 +12,16 @@ from typing import Any, TypeVar
 
 import orjson
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 
 from bot.api_errors import Handler
 from bot.services import SERVICES
 from store.repositories import handoffs as handoff_rows
-from store.repositories import workflows as workflow_rows
 from workflows import credentials, decisions, gate, handoffs, runs
 from workflows.alerts.tokens import record_rejected_token
 from workflows.credentials import Principal
-from workflows.errors import InvalidInput, Paused
+from workflows.errors import InvalidInput
 from workflows.pausing import pause_state
 from workflows.policy import GateQuestion
 from workflows.schemas import EventBatch, GateBody, HandoffBody, RunFinish, RunStart
@@ -135,7 +135,7 @@ async def get_workflow(request: web.Request) -> web.Response:
         principal.require("admin")
     workflow = services.workflow(name)
     async with services.readers() as db:
-        row = await workflow_rows.get_workflow(db, name)
+        paused = await pause_state(db, name)
     return json_response(
         {
             "name": name,
@@ -147,9 +147,9 @@ async def get_workflow(request: web.Request) -> web.Response:
             "stop_topics": workflow.stop_topics,
             "review_timeout_seconds": workflow.review_timeout.total_seconds(),
             "max_attempts": workflow.retries.max_attempts,
-            "paused": row is not None and row.paused_at is not None,
-            "paused_by": row.paused_by if row else None,
-            "paused_reason": row.paused_reason if row else None,
+            "paused": paused is not None,
+            "paused_by": paused.paused_by if paused else None,
+            "paused_reason": paused.reason if paused else None,
         }
     )
 
@@ -199,15 +199,7 @@ async def open_handoff(request: web.Request) -> web.Response:
     fields = services.redactors[principal.workflow].redact(body.model_dump()).fields
     run_id = request.match_info["run_id"]
     async with services.sessions() as db, db.begin():
-        await runs.get_run_of(db, workflow=principal.workflow, run_id=run_id, for_update=True)
-        state = await pause_state(db, principal.workflow)
-        if state is not None:
-            raise Paused(
-                f"workflow {principal.workflow} is paused by {state.paused_by}"
-                + (f": {state.reason}" if state.reason else "")
-                + "; no new handoffs until an admin resumes it"
-            )
-        handoff = await handoffs.open_handoff(
+        handoff = await handoffs.request_handoff(
             db,
             workflow=principal.workflow,
             policy=policy,
@@ -274,9 +266,7 @@ async def healthz(request: web.Request) -> web.Response:
 async def metrics(request: web.Request) -> web.Response:
     return web.Response(
         body=request.app[SERVICES].metrics.render(),
-        content_type="text/plain",
-        charset="utf-8",
-        headers={"X-Content-Type": "version=0.0.4"},
+        headers={"Content-Type": CONTENT_TYPE_LATEST},
     )
 
 

@@ -7,7 +7,10 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from bot.services import Services
 from tests.conftest import bearer
+from workflows.clock import ManualClock
+from workflows.pause import pause_workflow
 
 Client = TestClient[Any, Any]
 
@@ -203,3 +206,24 @@ async def test_healthz_answers(client: Client) -> None:
     """The liveness probe answers without a token."""
     response = await client.get("/healthz")
     assert response.status == 200
+
+
+async def test_workflow_summary_shows_a_pause_on_all(
+    client: Client, token: str, services: Services, clock: ManualClock
+) -> None:
+    """A pause on all workflows shows as paused in each workflow's summary."""
+    async with services.sessions() as db, db.begin():
+        await pause_workflow(
+            db,
+            config=services.config,
+            workflow="all",
+            actor="U0OWNER",
+            reason="incident",
+            now=clock(),
+        )
+    body = await (await client.get("/api/v1/workflows/ticket-triage", headers=bearer(token))).json()
+    assert (body["paused"], body["paused_by"], body["paused_reason"]) == (
+        True,
+        "U0OWNER",
+        "incident",
+    )

@@ -28,13 +28,12 @@ from pydantic import (
 
 from workflows.durations import format_duration, parse_duration
 from workflows.errors import ConfigError
-from workflows.redaction import validate_custom_pattern
+from workflows.redaction import PERSONAL_KINDS, validate_custom_pattern
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 SlackId = Annotated[str, Field(pattern=r"^[UWS][A-Z0-9]{2,}$")]
 ChannelId = Annotated[str, Field(pattern=r"^[CGD][A-Z0-9]{2,}$")]
 WORKFLOW_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-PERSONAL_KINDS = ("emails", "phones", "card_numbers", "ibans")
 
 
 class _Strict(BaseModel):

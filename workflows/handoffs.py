@@ -20,8 +20,8 @@ from workflows import outbox
 from workflows.config import WorkflowConfig
 from workflows.errors import NotFound
 from workflows.identifiers import new_id
-from workflows.pausing import pause_banner, pause_state
-from workflows.runs import find_step_output, record_step
+from workflows.pausing import pause_banner, pause_state, refuse_if_paused
+from workflows.runs import find_step_output, get_run_of, record_step
 from workflows.views import DecisionView, HandoffView
 
 HANDOFF_RENDER = "handoff"
@@ -114,6 +114,23 @@ async def open_handoff(
             now=now,
         )
     return handoff
+
+
+async def request_handoff(
+    db: AsyncSession,
+    *,
+    workflow: str,
+    policy: WorkflowConfig,
+    run_id: str,
+    request: HandoffRequest,
+    now: datetime,
+) -> Handoff:
+    """An automation hands a case to a person: its run must exist and the workflow run."""
+    await get_run_of(db, workflow=workflow, run_id=run_id, for_update=True)
+    await refuse_if_paused(db, workflow, until_resumed="no new handoffs until an admin resumes it")
+    return await open_handoff(
+        db, workflow=workflow, policy=policy, run_id=run_id, request=request, now=now
+    )
 
 
 async def get_handoff_of(db: AsyncSession, *, handoff_id: str, workflow: str | None) -> Handoff:

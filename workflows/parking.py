@@ -21,10 +21,10 @@ from store.models import Handoff, ParkedJob
 from store.repositories import parked as rows
 from workflows.config import WorkflowConfig
 from workflows.decisions import DecisionInput, record_decision
-from workflows.errors import Conflict, NotFound, Paused
+from workflows.errors import Conflict, NotFound
 from workflows.handoffs import HandoffRequest, open_handoff
 from workflows.identifiers import new_id
-from workflows.pausing import pause_state
+from workflows.pausing import refuse_if_paused
 from workflows.roles import MemberDirectory, Role, ensure_role
 from workflows.runs import OPEN_STATUSES, find_step_output, get_run_of, record_step
 
@@ -192,13 +192,9 @@ async def claim_resumed(
     db: AsyncSession, *, workflow: str, limit: int, now: datetime
 ) -> Sequence[ParkedJob]:
     """Hand the automation its resumable jobs, each exactly once; none while paused."""
-    state = await pause_state(db, workflow)
-    if state is not None:
-        why = f": {state.reason}" if state.reason else ""
-        raise Paused(
-            f"workflow {workflow} is paused by {state.paused_by}{why}; "
-            "parked jobs are handed out again once an admin resumes it"
-        )
+    await refuse_if_paused(
+        db, workflow, until_resumed="parked jobs are handed out again once an admin resumes it"
+    )
     jobs = await rows.claim_jobs(
         db, workflow=workflow, from_status=RESUMABLE, to_status=RESUMED, limit=limit
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.repositories import workflows as workflow_rows
+from workflows.errors import Paused
 from workflows.policy import PauseState
 
 ALL_WORKFLOWS = "*"
@@ -17,6 +18,13 @@ async def pause_state(db: AsyncSession, workflow: str) -> PauseState | None:
         if row is not None and row.paused_at is not None:
             return PauseState(paused_by=row.paused_by or "someone", reason=row.paused_reason)
     return None
+
+
+async def refuse_if_paused(db: AsyncSession, workflow: str, *, until_resumed: str) -> None:
+    """Raise ``Paused`` (423) while ``workflow`` is paused, saying what waits for the resume."""
+    state = await pause_state(db, workflow)
+    if state is not None:
+        raise Paused(f"{state.describe(workflow)}; {until_resumed}")
 
 
 def pause_banner(state: PauseState | None) -> str | None:

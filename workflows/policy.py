@@ -30,6 +30,11 @@ class PauseState:
     paused_by: str
     reason: str | None
 
+    def describe(self, workflow: str) -> str:
+        """``workflow ticket-triage is paused by U0OWNER: bad drafts``."""
+        why = f": {self.reason}" if self.reason else ""
+        return f"workflow {workflow} is paused by {self.paused_by}{why}"
+
 
 @dataclass(frozen=True, slots=True)
 class GateDecision:
@@ -66,8 +71,7 @@ def evaluate(
 ) -> GateDecision:
     """Apply ``policy`` to ``question``; the reason is written for the person reading a trace."""
     if paused is not None:
-        why = f": {paused.reason}" if paused.reason else ""
-        return GateDecision("deny", f"workflow {workflow} is paused by {paused.paused_by}{why}")
+        return GateDecision("deny", paused.describe(workflow))
     if question.action not in policy.allowed_actions:
         allowed = ", ".join(policy.allowed_actions) or "nothing"
         return GateDecision(

@@ -12,7 +12,6 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, mod
 
 from workflows.identifiers import RUN_ID_PATTERN
 
-EVENT_TYPES = ("prompt", "model", "tool", "retry", "action", "error", "note")
 EventType = Literal["prompt", "model", "tool", "retry", "action", "error", "note"]
 ShortText = Annotated[str, Field(max_length=200)]
 LongText = Annotated[str, Field(max_length=200_000)]
@@ -75,14 +74,6 @@ class RunFinish(_Body):
 
 
 ActionName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_.-]{0,99}$")]
-HANDOFF_KINDS = (
-    "draft",
-    "low_confidence",
-    "stop_rule",
-    "approval_required",
-    "tool_failure",
-    "other",
-)
 
 
 RequestId = Annotated[str, Field(min_length=1, max_length=100)]
