@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.outbox import OutboxWorker
+from bot.outbox.settings import WorkerSettings
 from bot.renderers import Renderers
 from bot.services import Services
 from handlers.blocks import Message
@@ -159,7 +160,7 @@ async def test_paced_row_gets_its_attempt_back(services: Services, clock: Manual
 async def test_two_workers_at_once_deliver_each_row_once(
     services: Services, clock: ManualClock
 ) -> None:
-    """Two workers claiming side by side share the rows; each message is posted once."""
+    """Two workers claiming side by side post each message once between them."""
     channels = {f"C{i:03d}": f"c{i}" for i in range(40)}
 
     async def render(_db: object, ref: str) -> Message:
@@ -175,6 +176,8 @@ async def test_two_workers_at_once_deliver_each_row_once(
                 renderers=Renderers({"text": render}),
                 clock=clock,
                 rng=random.Random(seed),
+                # Few rows per claim, so each worker claims many times and the two interleave.
+                settings=WorkerSettings(concurrency=4),
             )
             for seed in (1, 2)
         ]
@@ -189,7 +192,9 @@ async def test_two_workers_at_once_deliver_each_row_once(
             for message in emulator.messages(channel)
         )
     assert sum(handled) == 40
-    assert all(worker.stats["done"] > 0 for worker in workers)
+    # Which worker delivers what is up to timing: one that finds every due row locked by
+    # the other backs off (SKIP LOCKED), so only the totals are fixed.
+    assert sum(worker.stats["done"] for worker in workers) == 40
     assert set(posted.values()) == {1}
     assert len(posted) == 40
     async with services.sessions() as db:
