@@ -90,10 +90,13 @@ async def append_events(request: web.Request) -> web.Response:
         redactor=services.redactors[principal.workflow],
         now=services.clock(),
     )
-    async with services.sessions() as db, db.begin():
-        result = await runs.append_events(
-            db, workflow=principal.workflow, run_id=request.match_info["run_id"], rows=rows
-        )
+    result = await runs.append_events(
+        services.engine,
+        services.readers,
+        workflow=principal.workflow,
+        run_id=request.match_info["run_id"],
+        rows=rows,
+    )
     services.metrics.events.labels(principal.workflow).inc(result.accepted)
     if result.errors:
         services.metrics.errors.labels(principal.workflow).inc(result.errors)

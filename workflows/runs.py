@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from store.engine import Sessions
+from store.event_batches import store_event_batch
 from store.models import Run
 from store.repositories import runs as repo
 from workflows.errors import Conflict, NotFound
@@ -85,29 +87,30 @@ def prepare_events(
 
 
 async def append_events(
-    db: AsyncSession, *, workflow: str, run_id: str, rows: list[dict[str, Any]]
+    engine: AsyncEngine,
+    readers: Sessions,
+    *,
+    workflow: str,
+    run_id: str,
+    rows: list[dict[str, Any]],
 ) -> AppendResult:
-    """Store prepared steps after the run's last one; seen event IDs are skipped."""
-    fresh = await _drop_seen(db, run_id, rows)
-    if not fresh:
-        await get_run_of(db, workflow=workflow, run_id=run_id)
-        return AppendResult(accepted=0, duplicates=len(rows), errors=0)
-    last = await repo.reserve_event_seqs(
-        db, run_id, len(fresh), workflow=workflow, statuses=OPEN_STATUSES
+    """Store prepared steps after the run's last one; seen event IDs are skipped.
+
+    The batch goes in through ``store.event_batches`` (the hot path, at the driver); only
+    a refused batch reads the run back, to say whether it is unknown or finished.
+    """
+    stored = await store_event_batch(
+        engine, run_id=run_id, workflow=workflow, statuses=OPEN_STATUSES, rows=rows
     )
-    if last is None:
-        run = await get_run_of(db, workflow=workflow, run_id=run_id)
+    if stored is None:
+        async with readers() as db, db.begin():
+            run = await get_run_of(db, workflow=workflow, run_id=run_id)
         raise Conflict(
             f"run '{run_id}' is finished ({run.status}); start a new run to record more steps",
             details=[{"loc": "run_id", "status": run.status}],
         )
-    first = last - len(fresh) + 1
-    for offset, row in enumerate(fresh):
-        row["run_id"] = run_id
-        row["seq"] = first + offset
-    await repo.insert_events(db, fresh)
-    errors = sum(1 for row in fresh if row["type"] == "error" or row["status"] == "error")
-    return AppendResult(accepted=len(fresh), duplicates=len(rows) - len(fresh), errors=errors)
+    errors = sum(1 for row in stored.written if row["type"] == "error" or row["status"] == "error")
+    return AppendResult(accepted=len(stored.written), duplicates=stored.duplicates, errors=errors)
 
 
 async def record_step(
@@ -132,20 +135,21 @@ async def record_step(
     seq = await repo.reserve_event_seqs(db, run_id, 1)
     if seq is None:
         raise NotFound(f"no run '{run_id}'", details=[{"loc": "run_id"}])
-    row: dict[str, Any] = dict.fromkeys(repo.EVENT_COLUMNS)
-    row.update(
-        client_id=client_id,
-        run_id=run_id,
-        workflow=workflow,
-        seq=seq,
-        type=type,
-        name=name,
-        status=status,
-        output=output,
-        error=error,
-        recorded_at=now,
+    await repo.insert_event(
+        db,
+        {
+            "client_id": client_id,
+            "run_id": run_id,
+            "workflow": workflow,
+            "seq": seq,
+            "type": type,
+            "name": name,
+            "status": status,
+            "output": output,
+            "error": error,
+            "recorded_at": now,
+        },
     )
-    await repo.insert_events(db, [row])
 
 
 async def find_step_output(
@@ -154,23 +158,6 @@ async def find_step_output(
     """The output of the step recorded for an earlier request with the same ID, if any."""
     event = await repo.get_event_by_client_id(db, run_id, client_id)
     return event.output if event is not None else None
-
-
-async def _drop_seen(
-    db: AsyncSession, run_id: str, rows: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    client_ids = [row["client_id"] for row in rows if row["client_id"] is not None]
-    if not client_ids:
-        return rows
-    seen = await repo.list_existing_client_ids(db, run_id, client_ids)
-    fresh = []
-    for row in rows:
-        if row["client_id"] is not None:
-            if row["client_id"] in seen:
-                continue
-            seen.add(row["client_id"])
-        fresh.append(row)
-    return fresh
 
 
 def _event_row(event: EventIn, workflow: str, redactor: Redactor, now: datetime) -> dict[str, Any]:

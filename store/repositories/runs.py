@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
-from datetime import UTC, datetime
+from collections.abc import Collection, Sequence
 from typing import Any
 
-import orjson
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -67,81 +65,9 @@ async def reserve_event_seqs(
     return None if last is None else int(last)
 
 
-async def list_existing_client_ids(
-    db: AsyncSession, run_id: str, client_ids: Sequence[str]
-) -> set[str]:
-    connection = await db.connection()
-    result = await connection.execute(
-        select(Event.client_id).where(Event.run_id == run_id, Event.client_id.in_(client_ids))
-    )
-    return {client_id for client_id in result.scalars() if client_id is not None}
-
-
-EVENT_COLUMNS = (
-    "run_id", "workflow", "seq", "client_id", "type", "name", "status", "started_at",
-    "ended_at", "duration_ms", "input", "output", "error", "model", "settings",
-    "prompt_version", "tokens_in", "tokens_out", "redactions", "recorded_at",
-)  # fmt: skip
-_JSON_COLUMNS = frozenset({"input", "output", "settings", "redactions"})
-_TIME_COLUMNS = frozenset({"started_at", "ended_at", "recorded_at"})
-
-
-def _insert_events_sql(placeholder: Callable[[int], str]) -> str:
-    values = ", ".join(placeholder(i) for i in range(1, len(EVENT_COLUMNS) + 1))
-    columns = ", ".join(EVENT_COLUMNS)
-    # Fixed column names; every value is a bound parameter.
-    return f"INSERT INTO events ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING"  # noqa: S608
-
-
-_INSERT_EVENTS_SQL = {
-    "sqlite": _insert_events_sql(lambda _: "?"),
-    "postgresql": _insert_events_sql(lambda i: f"${i}"),
-}
-
-
-def _json_text(value: Any) -> str | None:
-    return None if value is None else orjson.dumps(value).decode()
-
-
-def _sqlite_time(value: datetime | None) -> str | None:
-    """The text ``UTCDateTime`` stores on SQLite, so reads through the ORM see the same value."""
-    return None if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
-def _converters(dialect: str) -> list[Callable[[Any], Any] | None]:
-    """Per column, the conversion a driver needs (None: pass the value as it is)."""
-    converters: list[Callable[[Any], Any] | None] = []
-    for column in EVENT_COLUMNS:
-        if column in _JSON_COLUMNS:
-            converters.append(_json_text)
-        elif column in _TIME_COLUMNS and dialect == "sqlite":
-            converters.append(_sqlite_time)
-        else:
-            converters.append(None)
-    return converters
-
-
-_CONVERTERS = {dialect: _converters(dialect) for dialect in _INSERT_EVENTS_SQL}
-
-
-async def insert_events(db: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """Insert a batch in one driver-level executemany; an event ID stored meanwhile is skipped.
-
-    This is the ingestion hot path. Going below SQLAlchemy's per-row type processing
-    (JSON columns serialised once with orjson, SQLite datetimes pre-formatted the way
-    ``UTCDateTime`` stores them) roughly halves the cost of a batch; reads still go
-    through the ORM types and see the same values.
-    """
-    dialect = db.get_bind().dialect.name
-    columns = list(zip(EVENT_COLUMNS, _CONVERTERS[dialect], strict=True))
-    params = [
-        tuple(
-            row[column] if convert is None else convert(row[column]) for column, convert in columns
-        )
-        for row in rows
-    ]
-    connection = await db.connection()
-    await connection.exec_driver_sql(_INSERT_EVENTS_SQL[dialect], params)
+async def insert_event(db: AsyncSession, values: dict[str, Any]) -> None:
+    """Insert one step; a step with the same client ID on the run is kept as it was."""
+    await db.execute(insert_ignoring_conflicts(db, Event).values(**values))
 
 
 async def list_events(db: AsyncSession, run_id: str) -> Sequence[Event]:
