@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from store.models import Credential
 from store.repositories import credentials as repo
@@ -94,10 +94,13 @@ async def create_token(
     return f"{TOKEN_PREFIX}{prefix}_{secret}", credential
 
 
-async def authenticate(db: AsyncSession, *, authorization: str | None, now: datetime) -> Principal:
+async def authenticate(
+    engine: AsyncEngine, *, authorization: str | None, now: datetime
+) -> Principal:
     """Resolve an ``Authorization: Bearer`` header to a principal, or raise ``Unauthenticated``.
 
-    Only reads; when ``last_used_stale`` is set the caller records the use separately.
+    Only reads, in one statement outside any unit of work (it runs on every request); when
+    ``last_used_stale`` is set the caller records the use separately.
     """
     if not authorization:
         raise Unauthenticated("missing Authorization header; send 'Authorization: Bearer <token>'")
@@ -105,7 +108,7 @@ async def authenticate(db: AsyncSession, *, authorization: str | None, now: date
     if scheme.lower() != "bearer" or not token.startswith(TOKEN_PREFIX):
         raise Unauthenticated("the Authorization header must be 'Bearer hr_...'")
     prefix, _, secret = token.removeprefix(TOKEN_PREFIX).partition("_")
-    credential = await repo.get_credential_by_prefix(db, prefix)
+    credential = await repo.find_credential_key(engine, prefix)
     if credential is None or not hmac.compare_digest(credential.secret_hash, _hash(secret)):
         raise Unauthenticated("unknown token")
     if credential.revoked_at is not None:
