@@ -10,6 +10,7 @@ The updated message and the thread reply go out through the outbox, never from h
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -39,8 +40,13 @@ ClickWork = Callable[[Click], Awaitable[None]]
 Listener = Callable[..., Awaitable[None]]
 
 
-def acked_first(work: ClickWork) -> Listener:
-    """The bolt listener for ``work``: ack, then the work, any error answered ephemerally."""
+def acked_first(work: ClickWork, *, slots: asyncio.Semaphore | None = None) -> Listener:
+    """The bolt listener for ``work``: ack, then the work, any error answered ephemerally.
+
+    With ``slots``, the work waits for one: a burst of clicks then queues its work in
+    order instead of interleaving all of it with the acknowledgements of newer clicks,
+    which Slack needs within three seconds.
+    """
 
     async def listener(
         ack: AsyncAck,
@@ -59,7 +65,11 @@ def acked_first(work: ClickWork) -> Listener:
                 context=context,
                 client=client,
             )
-            await work(click)
+            if slots is None:
+                await work(click)
+            else:
+                async with slots:
+                    await work(click)
 
     listener.__name__ = listener.__qualname__ = work.__name__
     return listener
@@ -103,10 +113,21 @@ async def handle_handoff_reject(click: Click) -> None:
     await click.client.views_open(trigger_id=click.trigger_id, view=reject_modal(view))
 
 
+#: Decisions from clicks recorded at once; each takes a few ms of the event loop.
+DECISIONS_AT_ONCE = 4
+
+
 def register(app: AsyncApp) -> None:
-    """Listen for every handoff button."""
-    app.action(ActionId.HANDOFF_APPROVE.value)(acked_first(handle_handoff_approve))
+    """Listen for every handoff button.
+
+    Clicks that record a decision share a few slots; Edit and Reject only open a modal,
+    which must happen while the click's ``trigger_id`` is valid, so they never wait.
+    """
+    deciding = asyncio.Semaphore(DECISIONS_AT_ONCE)
+    app.action(ActionId.HANDOFF_APPROVE.value)(acked_first(handle_handoff_approve, slots=deciding))
     app.action(ActionId.HANDOFF_EDIT.value)(acked_first(handle_handoff_edit))
     app.action(ActionId.HANDOFF_REJECT.value)(acked_first(handle_handoff_reject))
-    app.action(ActionId.HANDOFF_TAKE_OVER.value)(acked_first(handle_handoff_take_over))
-    app.action(ActionId.HANDOFF_RETRY.value)(acked_first(handle_handoff_retry))
+    app.action(ActionId.HANDOFF_TAKE_OVER.value)(
+        acked_first(handle_handoff_take_over, slots=deciding)
+    )
+    app.action(ActionId.HANDOFF_RETRY.value)(acked_first(handle_handoff_retry, slots=deciding))
