@@ -13,7 +13,8 @@ Everything else (reading runs, error paths) stays in ``store.repositories``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import AsyncIterator, Callable, Collection
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Protocol
@@ -38,16 +39,21 @@ class StoredBatch:
     duplicates: int
 
 
-class _Dialect(Protocol):
-    async def store(
-        self,
-        driver: Any,
-        *,
-        run_id: str,
-        workflow: str,
-        statuses: Sequence[str],
-        rows: list[dict[str, Any]],
-    ) -> StoredBatch | None: ...
+class _Statements(Protocol):
+    """The four statements of a batch, in one open transaction of one driver."""
+
+    async def seen(self, run_id: str, client_ids: list[str]) -> set[str]: ...
+
+    async def exists(self, run_id: str, workflow: str) -> bool: ...
+
+    async def reserve(
+        self, count: int, run_id: str, workflow: str, statuses: list[str]
+    ) -> int | None: ...
+
+    async def insert(self, rows: list[dict[str, Any]]) -> None: ...
+
+
+Transaction = Callable[[Any], AbstractAsyncContextManager[_Statements]]
 
 
 async def store_event_batch(
@@ -64,16 +70,37 @@ async def store_event_batch(
     the batch, are skipped. Returns None, writing nothing, when ``run_id`` is not an open
     run of ``workflow`` (the caller reads the run to say which).
     """
-    dialect = _DIALECTS[engine.dialect.name]
+    transaction = _TRANSACTIONS[engine.dialect.name]
     async with engine.connect() as connection:
         pooled = await connection.get_raw_connection()
-        return await dialect.store(
-            pooled.driver_connection,
-            run_id=run_id,
-            workflow=workflow,
-            statuses=sorted(statuses),
-            rows=rows,
-        )
+        async with transaction(pooled.driver_connection) as statements:
+            return await _store(
+                statements, run_id=run_id, workflow=workflow, statuses=sorted(statuses), rows=rows
+            )
+
+
+async def _store(
+    statements: _Statements,
+    *,
+    run_id: str,
+    workflow: str,
+    statuses: list[str],
+    rows: list[dict[str, Any]],
+) -> StoredBatch | None:
+    client_ids = [row["client_id"] for row in rows if row["client_id"] is not None]
+    seen = await statements.seen(run_id, client_ids) if client_ids else set()
+    fresh = _without_seen(rows, seen)
+    if not fresh:  # a retry of steps already stored: fine, even on a finished run
+        return StoredBatch([], len(rows)) if await statements.exists(run_id, workflow) else None
+    last = await statements.reserve(len(fresh), run_id, workflow, statuses)
+    if last is None:
+        return None
+    first = last - len(fresh) + 1
+    for offset, row in enumerate(fresh):
+        row["run_id"] = run_id
+        row["seq"] = first + offset
+    await statements.insert(fresh)
+    return StoredBatch(fresh, len(rows) - len(fresh))
 
 
 def _without_seen(rows: list[dict[str, Any]], seen: set[str]) -> list[dict[str, Any]]:
@@ -86,10 +113,6 @@ def _without_seen(rows: list[dict[str, Any]], seen: set[str]) -> list[dict[str, 
             seen.add(client_id)
         fresh.append(row)
     return fresh
-
-
-def _client_ids(rows: list[dict[str, Any]]) -> list[str]:
-    return [row["client_id"] for row in rows if row["client_id"] is not None]
 
 
 def _json_text(value: Any) -> str | None:
@@ -146,102 +169,94 @@ def _insert_sql(placeholder: Callable[[int], str]) -> str:
     )
 
 
-def _number(rows: list[dict[str, Any]], *, run_id: str, last: int) -> None:
-    first = last - len(rows) + 1
-    for offset, row in enumerate(rows):
-        row["run_id"] = run_id
-        row["seq"] = first + offset
+class _SqliteStatements:
+    """aiosqlite: each awaited call is one trip to the connection's thread.
 
+    A list travels as one JSON array parameter, so each statement's text is fixed.
+    """
 
-class _Sqlite:
-    """aiosqlite: each awaited call is one trip to the connection's thread."""
-
-    insert = _insert_sql(lambda _: "?")
-    # A list travels as one JSON array parameter, so each statement's text is fixed.
-    seen = (
+    _seen = (
         "SELECT client_id FROM events "
         "WHERE run_id = ? AND client_id IN (SELECT value FROM json_each(?))"
     )
-    exists = "SELECT 1 FROM runs WHERE id = ? AND workflow = ?"
-    reserve = (
+    _exists = "SELECT 1 FROM runs WHERE id = ? AND workflow = ?"
+    _reserve = (
         "UPDATE runs SET event_count = event_count + ? WHERE id = ? AND workflow = ? "
         "AND status IN (SELECT value FROM json_each(?)) RETURNING event_count"
     )
+    _insert = _insert_sql(lambda _: "?")
 
-    async def store(
-        self,
-        driver: Any,
-        *,
-        run_id: str,
-        workflow: str,
-        statuses: Sequence[str],
-        rows: list[dict[str, Any]],
-    ) -> StoredBatch | None:
-        await driver.execute_fetchall("BEGIN IMMEDIATE")
-        try:
-            client_ids = _client_ids(rows)
-            seen: set[str] = set()
-            if client_ids:
-                found = await driver.execute_fetchall(
-                    self.seen, (run_id, orjson.dumps(client_ids).decode())
-                )
-                seen = {client_id for (client_id,) in found}
-            fresh = _without_seen(rows, seen)
-            if not fresh:
-                found = await driver.execute_fetchall(self.exists, (run_id, workflow))
-                await driver.rollback()
-                return StoredBatch([], len(rows)) if found else None
-            reserved = await driver.execute_fetchall(
-                self.reserve, (len(fresh), run_id, workflow, orjson.dumps(statuses).decode())
-            )
-            if not reserved:
-                await driver.rollback()
-                return None
-            _number(fresh, run_id=run_id, last=reserved[0][0])
-            await driver.executemany(self.insert, _parameters(fresh, _SqliteTime()))
-            await driver.commit()
-        except BaseException:
-            await driver.rollback()
-            raise
-        return StoredBatch(fresh, len(rows) - len(fresh))
+    def __init__(self, driver: Any) -> None:
+        self.driver = driver
+
+    async def seen(self, run_id: str, client_ids: list[str]) -> set[str]:
+        found = await self.driver.execute_fetchall(self._seen, (run_id, _json_text(client_ids)))
+        return {client_id for (client_id,) in found}
+
+    async def exists(self, run_id: str, workflow: str) -> bool:
+        return bool(await self.driver.execute_fetchall(self._exists, (run_id, workflow)))
+
+    async def reserve(
+        self, count: int, run_id: str, workflow: str, statuses: list[str]
+    ) -> int | None:
+        found = await self.driver.execute_fetchall(
+            self._reserve, (count, run_id, workflow, _json_text(statuses))
+        )
+        return int(found[0][0]) if found else None
+
+    async def insert(self, rows: list[dict[str, Any]]) -> None:
+        await self.driver.executemany(self._insert, _parameters(rows, _SqliteTime()))
 
 
-class _Postgres:
+@asynccontextmanager
+async def _sqlite_transaction(driver: Any) -> AsyncIterator[_Statements]:
+    """``BEGIN IMMEDIATE``: the write lock is taken first, so no statement fails halfway."""
+    await driver.execute_fetchall("BEGIN IMMEDIATE")
+    try:
+        yield _SqliteStatements(driver)
+    except BaseException:
+        await driver.rollback()
+        raise
+    await driver.commit()
+
+
+class _PostgresStatements:
     """asyncpg: each awaited call is one round trip to the server."""
 
-    insert = _insert_sql(lambda i: f"${i}")
-    seen = "SELECT client_id FROM events WHERE run_id = $1 AND client_id = ANY($2::text[])"
-    exists = "SELECT 1 FROM runs WHERE id = $1 AND workflow = $2"
-    reserve = (
+    _seen = "SELECT client_id FROM events WHERE run_id = $1 AND client_id = ANY($2::text[])"
+    _exists = "SELECT 1 FROM runs WHERE id = $1 AND workflow = $2"
+    _reserve = (
         "UPDATE runs SET event_count = event_count + $1 WHERE id = $2 AND workflow = $3 "
         "AND status = ANY($4::text[]) RETURNING event_count"
     )
+    _insert = _insert_sql(lambda i: f"${i}")
 
-    async def store(
-        self,
-        driver: Any,
-        *,
-        run_id: str,
-        workflow: str,
-        statuses: Sequence[str],
-        rows: list[dict[str, Any]],
-    ) -> StoredBatch | None:
-        async with driver.transaction():
-            client_ids = _client_ids(rows)
-            seen: set[str] = set()
-            if client_ids:
-                found = await driver.fetch(self.seen, run_id, client_ids)
-                seen = {record[0] for record in found}
-            fresh = _without_seen(rows, seen)
-            if not fresh:
-                exists = await driver.fetchval(self.exists, run_id, workflow)
-                return StoredBatch([], len(rows)) if exists else None
-            last = await driver.fetchval(self.reserve, len(fresh), run_id, workflow, statuses)
-            if last is None:
-                return None
-            _number(fresh, run_id=run_id, last=last)
-            await driver.executemany(self.insert, _parameters(fresh, None))
-        return StoredBatch(fresh, len(rows) - len(fresh))
+    def __init__(self, driver: Any) -> None:
+        self.driver = driver
+
+    async def seen(self, run_id: str, client_ids: list[str]) -> set[str]:
+        return {record[0] for record in await self.driver.fetch(self._seen, run_id, client_ids)}
+
+    async def exists(self, run_id: str, workflow: str) -> bool:
+        return bool(await self.driver.fetchval(self._exists, run_id, workflow))
+
+    async def reserve(
+        self, count: int, run_id: str, workflow: str, statuses: list[str]
+    ) -> int | None:
+        last = await self.driver.fetchval(self._reserve, count, run_id, workflow, statuses)
+        return None if last is None else int(last)
+
+    async def insert(self, rows: list[dict[str, Any]]) -> None:
+        await self.driver.executemany(self._insert, _parameters(rows, None))
 
 
-_DIALECTS: Final[dict[str, _Dialect]] = {"sqlite": _Sqlite(), "postgresql": _Postgres()}
+@asynccontextmanager
+async def _postgres_transaction(driver: Any) -> AsyncIterator[_Statements]:
+    async with driver.transaction():
+        yield _PostgresStatements(driver)
+
+
+_TRANSACTIONS: Final[dict[str, Transaction]] = {
+    "sqlite": _sqlite_transaction,
+    "postgresql": _postgres_transaction,
+}
