@@ -171,6 +171,8 @@ POSITIVES: Final[list[Positive]] = [
     ("old visa 4222222222222", {"card_number": 1}),
     ("mastercard 2223 0031 2200 3222", {"card_number": 1}),
     ('{"pan": "5105105105105100"}', {"card_number": 1}),
+    ("unionpay 6200 0000 0000 0005", {"card_number": 1}),
+    ("mir 2200123456789019", {"card_number": 1}),
     # iban
     ("GB82 WEST 1234 5698 7654 32", {"iban": 1}),
     ("IBAN: DE89370400440532013000", {"iban": 1}),
@@ -234,6 +236,11 @@ NEGATIVES: Final[list[object]] = [
     "5555555555554445",
     "4000000000000001",
     "6011111111111118",
+    # Luhn-valid, but no issuer gives out numbers with this prefix and length
+    "order 6100123456789011 shipped",
+    "invoice 2000123456789011",
+    "ref 412345678901233",
+    "shipment 3500123456789014",
     "GB82 WEST 1234 5698 7654 33",
     "DE89 3704 0044 0532 0130 01",
     "NL91ABNA0417164301",

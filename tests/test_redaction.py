@@ -288,6 +288,12 @@ def test_two_redacted_keys_do_not_overwrite_each_other() -> None:
     assert result.counts == {"email": 2}
 
 
+def test_a_luhn_valid_number_no_issuer_uses_is_not_a_card() -> None:
+    """Order numbers pass Luhn one time in ten; the issuer's prefix and length rule them out."""
+    assert EVERYTHING.redact("order 6100123456789011 shipped").counts == {}
+    assert EVERYTHING.redact("visa 4111111111111111").counts == {"card_number": 1}
+
+
 def test_a_card_number_must_pass_the_luhn_check() -> None:
     """Sixteen digits that fail the Luhn check are not a card number."""
     assert EVERYTHING.redact("4111 1111 1111 1112").counts == {}

@@ -35,9 +35,9 @@ and short values repeat from event to event, so those found clean are remembered
 patterns have no such checks and run on every string: keep them simple.
 
 The modules: ``detectors`` holds the precedence table and its regexes, ``checks`` the
-checks that accept or narrow a match (Luhn, IBAN mod-97...), ``keys`` which dict keys name
-a secret, ``policy`` what a workflow opts into, and ``redactor`` the walk and the
-resolution of matches.
+checks that accept or narrow a match (card issuer and Luhn, IBAN mod-97...), ``keys``
+which dict keys name a secret, ``policy`` what a workflow opts into, and ``redactor`` the
+walk and the resolution of matches.
 """
 
 from __future__ import annotations

@@ -110,6 +110,40 @@ def _luhn(digits: str) -> bool:
     return total % 10 == 0
 
 
+# Issuer prefixes and the lengths their cards have (ISO/IEC 7812 ranges the networks
+# publish): Mir, Mastercard, Amex, Diners, JCB, Visa, Maestro, Discover and UnionPay. A run
+# of digits that passes Luhn but fits no issuer is an order number, not a card.
+_ISSUERS: Final = tuple(
+    (range(low, high + 1), len(str(low)), frozenset(lengths))
+    for low, high, lengths in (
+        (2200, 2204, (16,)),
+        (2221, 2720, (16,)),
+        (34, 34, (15,)),
+        (37, 37, (15,)),
+        (300, 305, range(14, 20)),
+        (3095, 3095, range(14, 20)),
+        (36, 36, range(14, 20)),
+        (38, 39, range(14, 20)),
+        (3528, 3589, range(16, 20)),
+        (4, 4, (13, 16, 19)),
+        (51, 55, (16,)),
+        (50, 50, range(12, 20)),
+        (56, 59, range(16, 20)),
+        (60, 60, range(16, 20)),
+        (62, 65, range(16, 20)),
+        (67, 67, range(16, 20)),
+    )
+)
+
+
+def _issued(digits: str) -> bool:
+    """Tell whether some issuer gives out card numbers with this prefix and length."""
+    return any(
+        len(digits) in lengths and int(digits[:size]) in prefixes
+        for prefixes, size, lengths in _ISSUERS
+    )
+
+
 def card(text: str, match: re.Match[str]) -> Span | None:
     start, found = match.start(), match[0]
     if not _starts_word(text, start, ".,_-"):
@@ -124,7 +158,7 @@ def card(text: str, match: re.Match[str]) -> Span | None:
             all(size == 4 for size in sizes[:-1]) or sizes in ([4, 6, 5], [4, 6, 4])
         ):
             return None
-    if len(set(digits)) == 1 or not _luhn(digits):
+    if len(set(digits)) == 1 or not _issued(digits) or not _luhn(digits):
         return None
     return match.span()
 
