@@ -30,6 +30,10 @@ _GITHUB_PAT = "github" + "_pat_11FAKE0000_abcdefghijklmnopqrstuvwxyz0123456789AB
 _OPENAI = "sk" + "-Fake0123456789abcdefGHIJKLmnopqrstuvWXYZ0123456"
 _OPENAI_PROJ = "sk" + "-proj-Fake_0123456789-abcdefGHIJKLmnopQRSTuvwx"
 _ANTHROPIC = "sk" + "-ant-api03-Fake0123456789abcdefGHIJKL-mnopqrstuvWXYZ_012345"
+_STRIPE = "sk" + "_live_FakeFake0123456789abcdEFGH"
+_STRIPE_RESTRICTED = "rk" + "_test_0123FakeFakeFake4567wxyz"
+_STRIPE_WEBHOOK = "wh" + "sec_FakeFakeFake0123456789abcdefGHIJ"
+_GOOGLE = "AI" + "zaSyFakeFakeFake0123456789abcdefghijk"
 _AWS = "AKIA" + "IOSFODNN7EXAMPLE"
 _AWS_TEMP = "ASIA" + "FAKE0123456789AB"
 _AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
@@ -82,6 +86,14 @@ POSITIVES: Final[list[Positive]] = [
     (f"GITHUB_TOKEN={_GITHUB_APP}", {"github_token": 1}),
     (f"fine-grained {_GITHUB_PAT} in CI", {"github_token": 1}),
     (f"Authorization: token {_GITHUB}", {"github_token": 1}),
+    # stripe_key
+    (_STRIPE, {"stripe_key": 1}),
+    (f"STRIPE_SECRET_KEY={_STRIPE}", {"stripe_key": 1}),
+    (f"stripe.api_key = '{_STRIPE_RESTRICTED}'", {"stripe_key": 1}),
+    (f"endpoint secret {_STRIPE_WEBHOOK} rotated", {"stripe_key": 1}),
+    # google_api_key
+    (f"https://maps.googleapis.com/maps/api/geocode/json?key={_GOOGLE}", {"google_api_key": 1}),
+    (f'{{"apiKey": "{_GOOGLE}"}}', {"google_api_key": 1}),
     # openai_key
     (_OPENAI, {"openai_key": 1}),
     (f"OPENAI_API_KEY={_OPENAI_PROJ}", {"openai_key": 1}),
@@ -271,6 +283,8 @@ NEGATIVES: Final[list[object]] = [
     "task-list, risk-free, desk-booking",
     "kiosk-mode-enabled-for-all-terminals",
     "sk-learn is not a package name",
+    "keys starting sk_live_ are live-mode keys",
+    "the AIza prefix marks Google API keys",
     "the ghp_ prefix marks GitHub tokens",
     "xoxo, the support team",
     "xoxb-your-bot-token",

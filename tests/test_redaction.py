@@ -35,6 +35,8 @@ EXAMPLES = {
     ),
     "github_token": ("gh" + "p_FAKEfake0123456789abcdefABCDEF012345", "FAKEfake"),
     "openai_key": ("key sk" + "-proj-Fake0123456789abcdefGHIJKL", "Fake0123456789"),
+    "stripe_key": ("stripe.api_key = 'sk" + "_live_FakeFake0123456789abcd'", "FakeFake"),
+    "google_api_key": ("maps key AI" + "zaFakeFake0123456789abcdefghijklmnopq", "FakeFake"),
     "jwt": ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJmYWtlIn0.c2lnbmF0dXJl", "eyJzdWIiOiJmYWtlIn0"),
     "private_key": (
         "-----BEGIN PRIVATE" + " KEY-----\nMIIFakeKeyBody\n-----END PRIVATE KEY-----",

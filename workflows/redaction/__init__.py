@@ -16,7 +16,8 @@ match that overlaps one of higher precedence is dropped:
 1. text already reading ``[REDACTED:...]``, so redacting twice changes nothing;
 2. ``private_key``: a whole PEM block, whatever it contains;
 3. formats that name themselves: ``slack_webhook``, ``jwt``, ``github_token``,
-   ``slack_token``, ``openai_key``, ``aws_access_key``, ``aws_secret_key``;
+   ``slack_token``, ``openai_key``, ``stripe_key``, ``google_api_key``,
+   ``aws_access_key``, ``aws_secret_key``;
 4. secrets known by their context: ``authorization`` (after ``Bearer``/``Basic``),
    ``url_password`` (``scheme://user:password@host``) and ``secret_field`` (after a label
    such as ``password=``), so ``Bearer eyJ...`` counts as one ``jwt``;

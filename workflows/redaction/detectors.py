@@ -63,6 +63,10 @@ _GITHUB: Final = re.compile(
 )
 _SLACK_TOKEN: Final = re.compile(r"(?:xox[abeprs]|xapp)-[0-9][A-Za-z0-9-]{8,}")
 _OPENAI: Final = re.compile(r"sk-(?:(?:proj|ant|svcacct|admin)-)?(?P<body>[A-Za-z0-9_-]{20,})")
+_STRIPE: Final = re.compile(
+    r"(?:[sr]k_(?:live|test)_[A-Za-z0-9]{16,}|whsec_[A-Za-z0-9+/=]{24,})(?![A-Za-z0-9])"
+)
+_GOOGLE: Final = re.compile(r"AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])")
 _AWS_ACCESS: Final = re.compile(r"(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])")
 _AWS_SECRET: Final = re.compile(
     r"(?i:secret[_.-]?(?:access[_.-]?)?key)"
@@ -97,6 +101,7 @@ _PHONE: Final = re.compile(
 _LABELS: Final = ("pass", "secret", "token", "api", "access", "private", "credential")
 _SCHEMES: Final = ("bearer", "basic")
 _GITHUB_PREFIXES: Final = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_")
+_STRIPE_PREFIXES: Final = ("sk_live_", "sk_test_", "rk_live_", "rk_test_", "whsec_")
 _IBAN_SHAPE: Final = _shape("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ")
 _CARD_SHAPE: Final = _shape(DIGITS + " -")
 _PHONE_SHAPE: Final = _shape(DIGITS + " ().+-")
@@ -109,6 +114,8 @@ BUILTIN: Final = (
     Detector("github_token", _GITHUB, checks.token, "_", _GITHUB_PREFIXES, min_len=40),
     Detector("slack_token", _SLACK_TOKEN, checks.token, "x", ("xox", "xapp-"), min_len=14),
     Detector("openai_key", _OPENAI, checks.openai_key, "k", ("sk-",), min_len=23),
+    Detector("stripe_key", _STRIPE, checks.token, "_", _STRIPE_PREFIXES, min_len=24),
+    Detector("google_api_key", _GOOGLE, checks.token, "A", ("AIza",), min_len=39),
     Detector("aws_access_key", _AWS_ACCESS, checks.token, "A", ("AKIA", "ASIA"), min_len=20),
     Detector("aws_secret_key", _AWS_SECRET, checks.secret, ":=", anchors=("secret",), min_len=50),
     Detector("authorization", _AUTH, checks.auth, " \t", anchors=_SCHEMES, min_len=14),
