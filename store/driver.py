@@ -10,12 +10,29 @@ would return.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import Select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+
+@asynccontextmanager
+async def driver_connection(engine: AsyncEngine) -> AsyncIterator[Any]:
+    """A pooled connection's driver object (aiosqlite or asyncpg), returned to the pool after.
+
+    Errors raised here bypass SQLAlchemy, which would otherwise notice a dropped connection
+    and replace it; so a connection whose work failed is invalidated instead of reused.
+    """
+    async with engine.connect() as connection:
+        pooled = await connection.get_raw_connection()
+        try:
+            yield pooled.driver_connection
+        except BaseException:
+            await connection.invalidate()
+            raise
 
 
 class DriverQuery:
@@ -32,8 +49,7 @@ class DriverQuery:
                 self.statement, engine.dialect
             )
         values = [params[name] for name in compiled.names]
-        async with engine.connect() as connection:
-            driver: Any = (await connection.get_raw_connection()).driver_connection
+        async with driver_connection(engine) as driver:
             if engine.dialect.name == "sqlite":
                 rows = await driver.execute_fetchall(compiled.sql, values)
                 found = rows[0] if rows else None

@@ -22,6 +22,8 @@ from typing import Any, Final, Protocol
 import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from store.driver import driver_connection
+
 EVENT_COLUMNS: Final = (
     "run_id", "workflow", "seq", "client_id", "type", "name", "status", "started_at",
     "ended_at", "duration_ms", "input", "output", "error", "model", "settings",
@@ -71,12 +73,10 @@ async def store_event_batch(
     run of ``workflow`` (the caller reads the run to say which).
     """
     transaction = _TRANSACTIONS[engine.dialect.name]
-    async with engine.connect() as connection:
-        pooled = await connection.get_raw_connection()
-        async with transaction(pooled.driver_connection) as statements:
-            return await _store(
-                statements, run_id=run_id, workflow=workflow, statuses=sorted(statuses), rows=rows
-            )
+    async with driver_connection(engine) as driver, transaction(driver) as statements:
+        return await _store(
+            statements, run_id=run_id, workflow=workflow, statuses=sorted(statuses), rows=rows
+        )
 
 
 async def _store(

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bot.services import Services
+from store.driver import driver_connection
+from store.engine import create_engine
 from store.event_batches import EVENT_COLUMNS, store_event_batch
 from store.models import Event, Run
 from store.repositories.workflows import create_missing_workflows
@@ -133,3 +135,23 @@ async def test_a_failed_insert_rolls_the_reservation_back(
     async with services.sessions() as db:
         assert await db.scalar(select(func.count()).select_from(Event)) == 1
     assert await stored(services, "r1") == (1, [(1, "good")])
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database", ["postgres"], indirect=True)  # a server can drop it
+async def test_a_dropped_connection_is_replaced_not_reused(
+    services: Services, clock: ManualClock
+) -> None:
+    """When the server ends the connection, that batch fails and the next one gets a new one."""
+    await add_run(services, clock, "r1", "running")
+    async with driver_connection(services.engine) as driver:
+        pid = driver.get_server_pid()
+    admin = create_engine(services.settings.database_url)  # its own pool, so not the victim
+    async with admin.connect() as other:
+        await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    await admin.dispose()
+    with pytest.raises(Exception, match=r"(?i)terminat|closed|connection"):
+        await store(services, "r1", [row("lost", "e1", recorded_at=clock())])
+    result = await store(services, "r1", [row("kept", "e1", recorded_at=clock())])
+    assert [written["seq"] for written in result.written] == [1]
+    assert await stored(services, "r1") == (1, [(1, "kept")])
