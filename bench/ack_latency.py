@@ -200,9 +200,11 @@ def start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, *args], env=env, cwd=ROOT, stderr=subprocess.DEVNULL)
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
+async def stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop the server off the event loop: the emulator runs on it and must keep answering
+    the Slack calls the server finishes while it shuts down."""
     process.terminate()
-    process.wait(timeout=10)
+    await asyncio.to_thread(process.wait, timeout=10)
 
 
 async def bench_handrail(
@@ -261,7 +263,7 @@ async def bench_handrail(
         )
         return latencies
     finally:
-        stop(server)
+        await stop(server)
 
 
 async def bench_bare(emulator: SlackEmulator, handoffs: int, reviewers: list[str]) -> list[float]:
@@ -278,7 +280,7 @@ async def bench_bare(emulator: SlackEmulator, handoffs: int, reviewers: list[str
             await click_all(driver, ids[:WARM_UP], reviewers[:5])
             return await click_all(driver, ids, reviewers)
     finally:
-        stop(server)
+        await stop(server)
 
 
 async def main(handoffs: int, reviewer_count: int) -> None:
