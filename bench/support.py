@@ -49,6 +49,26 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
+Quantiles = tuple[float, float]  # p50 and p95, in ms
+
+
+def print_growth(table: dict[str, dict[str, Quantiles]], sizes: list[str], *, by: str) -> None:
+    """Each store's p50 and p95 at the smallest and largest size, and how ``by`` grew."""
+    small, large = sizes[0], sizes[-1]
+    print(
+        f"\nstore      {small:>5} p50 {small:>5} p95 | {large:>5} p50 {large:>5} p95 | "
+        f"{by} growth {small} to {large}"
+    )
+    column = 0 if by == "p50" else 1
+    for store, result in table.items():
+        (a50, a95), (b50, b95) = result[small], result[large]
+        growth = result[large][column] / result[small][column]
+        print(
+            f"{store:<10} {a50:7.1f} ms {a95:7.1f} ms | {b50:7.1f} ms {b95:7.1f} ms | "
+            f"{growth:5.2f}x"
+        )
+
+
 def sqlite_value(value: Any) -> Any:
     """A parameter as SQLite stores it through ``UTCDateTime`` (datetimes as UTC text)."""
     if isinstance(value, datetime):

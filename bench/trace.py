@@ -44,6 +44,7 @@ from support import (  # noqa: E402
     free_port,
     percentile,
     postgres_schema,
+    print_growth,
 )
 
 from sandbox.driver import SlackDriver  # noqa: E402
@@ -299,17 +300,7 @@ async def main() -> None:
     table = {
         store: await bench_store(store, args.samples, sizes) for store in args.stores.split(",")
     }
-    small, large = sizes[0], sizes[-1]
-    print(
-        f"\nstore      {small:>5} p50 {small:>5} p95 | {large:>5} p50 {large:>5} p95 | "
-        f"p95 growth {small} to {large}"
-    )
-    for store, result in table.items():
-        (a50, a95), (b50, b95) = result[small], result[large]
-        print(
-            f"{store:<10} {a50:7.1f} ms {a95:7.1f} ms | {b50:7.1f} ms {b95:7.1f} ms | "
-            f"{b95 / a95:5.2f}x"
-        )
+    print_growth(table, sizes, by="p95")
 
 
 if __name__ == "__main__":
