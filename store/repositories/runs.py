@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select, update
@@ -37,29 +37,18 @@ async def create_run_if_absent(db: AsyncSession, values: dict[str, Any]) -> bool
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def reserve_event_seqs(
-    db: AsyncSession,
-    run_id: str,
-    count: int,
-    *,
-    workflow: str | None = None,
-    statuses: Collection[str] | None = None,
-) -> int | None:
+async def reserve_event_seqs(db: AsyncSession, run_id: str, count: int) -> int | None:
     """Hand out ``count`` consecutive positions; returns the last. Atomic under concurrency.
 
-    With ``workflow`` and ``statuses`` the same statement also checks that the run is that
-    workflow's and still open, and returns None when it is not: one round trip on the
-    ingestion path instead of a read and a write. It runs as Core on the session's
-    connection, skipping the ORM, because it is on the hot path.
+    None when there is no such run. Batches from automations reserve theirs in
+    ``store.event_batches``, with the same statement.
     """
-    statement = update(Run).where(Run.id == run_id)
-    if workflow is not None:
-        statement = statement.where(Run.workflow == workflow)
-    if statuses is not None:
-        statement = statement.where(Run.status.in_(statuses))
     connection = await db.connection()
     result = await connection.execute(
-        statement.values(event_count=Run.event_count + count).returning(Run.event_count)
+        update(Run)
+        .where(Run.id == run_id)
+        .values(event_count=Run.event_count + count)
+        .returning(Run.event_count)
     )
     last = result.scalar_one_or_none()
     return None if last is None else int(last)
