@@ -100,7 +100,7 @@ async def _freeze_start_up_heap(_app: web.Application) -> None:
 
     Imports, compiled SQL and Block Kit models are a few hundred thousand objects that live
     as long as the process. A full collection walked all of them, pausing the event loop
-    for 80-140 ms in the middle of a burst of clicks: that pause was the acknowledgement
+    for 60-140 ms in the middle of a burst of clicks: that pause was the acknowledgement
     p99 (bench/ack_latency.py). Frozen, they are never walked again. The higher thresholds
     space out the young collections (each a few ms while a burst's requests are alive) and
     the full ones; garbage with cycles waits a little longer, and nothing else changes.
