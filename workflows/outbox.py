@@ -68,17 +68,18 @@ async def enqueue(
             },
         }
     await db.execute(
-        insert_ignoring_conflicts(db, OutboxMessage).values(
-            kind=kind,
-            dedupe_key=dedupe_key,
-            ordering_key=ordering_key,
-            workflow=workflow,
-            payload=payload,
-            status=HELD if held else PENDING,
-            attempts=0,
-            available_at=now,
-            created_at=now,
-        )
+        insert_ignoring_conflicts(db, OutboxMessage),
+        {
+            "kind": kind,
+            "dedupe_key": dedupe_key,
+            "ordering_key": ordering_key,
+            "workflow": workflow,
+            "payload": payload,
+            "status": HELD if held else PENDING,
+            "attempts": 0,
+            "available_at": now,
+            "created_at": now,
+        },
     )
 
 

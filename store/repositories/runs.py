@@ -55,8 +55,12 @@ async def reserve_event_seqs(db: AsyncSession, run_id: str, count: int) -> int |
 
 
 async def insert_event(db: AsyncSession, values: dict[str, Any]) -> None:
-    """Insert one step; a step with the same client ID on the run is kept as it was."""
-    await db.execute(insert_ignoring_conflicts(db, Event).values(**values))
+    """Insert one step; a step with the same client ID on the run is kept as it was.
+
+    The values travel as parameters, not ``.values()``: the statement then stays the same
+    from call to call and SQLAlchemy's compiled cache serves it without walking the values.
+    """
+    await db.execute(insert_ignoring_conflicts(db, Event), values)
 
 
 async def list_events(db: AsyncSession, run_id: str) -> Sequence[Event]:
