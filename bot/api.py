@@ -25,6 +25,7 @@ from workflows.errors import InvalidInput
 from workflows.pausing import pause_state
 from workflows.policy import GateQuestion
 from workflows.schemas import EventBatch, GateBody, HandoffBody, RunFinish, RunStart
+from workflows.status import read_backlog, read_pending
 from workflows.story import read_run_story, story_to_json
 
 BodyT = TypeVar("BodyT", bound=BaseModel)
@@ -268,8 +269,16 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    workflows = list(services.config.workflows)
+    async with services.readers() as db:
+        pending = await read_pending(db, workflows)
+        backlog = await read_backlog(db)
+    services.metrics.observe_waiting(
+        workflows=workflows, pending=pending, backlog=backlog, now=services.clock()
+    )
     return web.Response(
-        body=request.app[SERVICES].metrics.render(),
+        body=services.metrics.render(),
         headers={"Content-Type": CONTENT_TYPE_LATEST},
     )
 

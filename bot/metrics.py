@@ -1,10 +1,19 @@
-"""Prometheus metrics, on a registry owned by the app (no process-wide globals)."""
+"""Prometheus metrics, on a registry owned by the app (no process-wide globals).
+
+Counters are this process's own. The waiting-work gauges are read from the database at
+each scrape, so every instance reports the same installation-wide figures, and they stay
+readable when Slack itself is down.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from workflows.status import BACKLOG_STATES, BacklogLine, PendingLine
 
 
 @dataclass
@@ -38,5 +47,62 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
         )
 
+        self.handoffs_pending = Gauge(
+            "handrail_handoffs_pending",
+            "Handoffs waiting for a reviewer's decision",
+            ["workflow"],
+            registry=self.registry,
+        )
+        self.handoffs_pending_oldest = Gauge(
+            "handrail_handoffs_pending_oldest_age_seconds",
+            "Age of the oldest handoff waiting for a decision (0 when none)",
+            ["workflow"],
+            registry=self.registry,
+        )
+        self.outbox_messages = Gauge(
+            "handrail_outbox_messages",
+            "Slack writes and webhooks not yet delivered, by outbox state",
+            ["status"],
+            registry=self.registry,
+        )
+        self.outbox_oldest = Gauge(
+            "handrail_outbox_oldest_age_seconds",
+            "Age of the oldest undelivered outbox row, by state (0 when none)",
+            ["status"],
+            registry=self.registry,
+        )
+
+    def observe_waiting(
+        self,
+        *,
+        workflows: Collection[str],
+        pending: Collection[PendingLine],
+        backlog: Collection[BacklogLine],
+        now: datetime,
+    ) -> None:
+        """Set the waiting-work gauges; a workflow or state with nothing waiting reads 0.
+
+        Earlier label sets are dropped first, so a workflow removed from workflows.yml
+        stops being reported rather than keeping its last value.
+        """
+        for gauge in (self.handoffs_pending, self.handoffs_pending_oldest):
+            gauge.clear()
+        for name in workflows:
+            self.handoffs_pending.labels(name).set(0)
+            self.handoffs_pending_oldest.labels(name).set(0)
+        for line in pending:
+            self.handoffs_pending.labels(line.workflow).set(line.count)
+            self.handoffs_pending_oldest.labels(line.workflow).set(_age(line.oldest_at, now))
+        for state in BACKLOG_STATES:
+            self.outbox_messages.labels(state).set(0)
+            self.outbox_oldest.labels(state).set(0)
+        for backlog_line in backlog:
+            self.outbox_messages.labels(backlog_line.status).set(backlog_line.count)
+            self.outbox_oldest.labels(backlog_line.status).set(_age(backlog_line.oldest_at, now))
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+def _age(since: datetime, now: datetime) -> float:
+    return max(0.0, (now - since).total_seconds())

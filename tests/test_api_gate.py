@@ -269,3 +269,32 @@ async def test_the_verdict_comes_before_the_handoff_it_opens(client: Client, tok
     story = await (await client.get(f"/api/v1/runs/{run_id}", headers=bearer(token))).json()
     steps = [(e["type"], e["output"]["handoff_id"]) for e in story["events"]]
     assert steps == [("gate", body["handoff_id"]), ("handoff", body["handoff_id"])]
+
+
+def gauge(metrics_text: str, name: str) -> dict[str, float]:
+    """``{label value: sample}`` for one single-label gauge in Prometheus text."""
+    samples = {}
+    for line in metrics_text.splitlines():
+        if line.startswith(name + "{"):
+            labels, value = line.rsplit(" ", 1)
+            samples[labels.split('"')[1]] = float(value)
+    return samples
+
+
+async def test_metrics_show_what_waits_for_people_and_for_slack(
+    client: Client, token: str, clock: ManualClock
+) -> None:
+    """/metrics reads pending handoffs and the undelivered outbox from the database."""
+    before = await (await client.get("/metrics")).text()
+    assert gauge(before, "handrail_handoffs_pending")["ticket-triage"] == 0
+    assert sum(gauge(before, "handrail_outbox_messages").values()) == 0
+
+    run_id = await new_run(client, token)
+    await gate(client, token, run_id, action="send_reply", draft="Hi.", confidence=0.9)
+    clock.advance(seconds=90)
+    after = await (await client.get("/metrics")).text()
+
+    assert gauge(after, "handrail_handoffs_pending")["ticket-triage"] == 1
+    assert gauge(after, "handrail_handoffs_pending_oldest_age_seconds")["ticket-triage"] == 90
+    assert sum(gauge(after, "handrail_outbox_messages").values()) == 1
+    assert max(gauge(after, "handrail_outbox_oldest_age_seconds").values()) == 90

@@ -18,6 +18,9 @@ from workflows.pausing import ALL_WORKFLOWS
 
 ALERTS_SHOWN = 10
 
+#: The outbox states ``read_backlog`` counts: everything not yet delivered.
+BACKLOG_STATES = rows.BACKLOG
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PausedLine:
@@ -75,10 +78,7 @@ async def read_status(db: AsyncSession, *, workflows: Collection[str], now: date
         for row in await workflow_rows.list_paused_workflows(db)
         if row.name in visible and row.paused_at is not None
     ]
-    pending = [
-        PendingLine(workflow=name, count=count, oldest_at=oldest)
-        for name, count, oldest in await rows.count_pending_handoffs(db, workflows)
-    ]
+    pending = await read_pending(db, workflows)
     alerts = [
         AlertLine(
             workflow=alert.workflow,
@@ -90,15 +90,33 @@ async def read_status(db: AsyncSession, *, workflows: Collection[str], now: date
         )
         for alert in await rows.list_firing_alerts(db, workflows, limit=ALERTS_SHOWN)
     ]
-    backlog = [
-        BacklogLine(status=status, count=count, oldest_at=oldest)
-        for status, count, oldest in await rows.count_outbox_backlog(db)
-    ]
+    backlog = await read_backlog(db)
     return StatusView(
         now=now,
         workflows=tuple(sorted(workflows)),
         paused=tuple(sorted(paused, key=lambda p: (p.target != ALL_WORKFLOWS, p.target))),
-        pending=tuple(pending),
+        pending=pending,
         alerts=tuple(alerts),
-        backlog=tuple(sorted(backlog, key=lambda b: b.status)),
+        backlog=backlog,
+    )
+
+
+async def read_pending(db: AsyncSession, workflows: Collection[str]) -> tuple[PendingLine, ...]:
+    """Handoffs waiting for a person, per workflow of ``workflows`` that has any."""
+    return tuple(
+        PendingLine(workflow=name, count=count, oldest_at=oldest)
+        for name, count, oldest in await rows.count_pending_handoffs(db, workflows)
+    )
+
+
+async def read_backlog(db: AsyncSession) -> tuple[BacklogLine, ...]:
+    """Outbox rows not yet delivered, per state that has any, in order of state."""
+    return tuple(
+        sorted(
+            (
+                BacklogLine(status=status, count=count, oldest_at=oldest)
+                for status, count, oldest in await rows.count_outbox_backlog(db)
+            ),
+            key=lambda line: line.status,
+        )
     )
