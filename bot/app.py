@@ -42,7 +42,7 @@ def build_services(
 async def prepare_database(services: Services, *, migrate: bool = True) -> None:
     """Apply migrations and make sure every configured workflow has its row."""
     if migrate:
-        await upgrade_database(services.engine)
+        await upgrade_database(services.engine, schema=services.settings.database_schema)
     async with services.sessions() as db, db.begin():
         await create_missing_workflows(db, services.config.workflows, services.clock())
 

@@ -6,8 +6,10 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.schema import CreateSchema
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -21,8 +23,16 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
-async def upgrade_database(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the schema of ``engine``'s database up to ``revision``."""
+async def upgrade_database(
+    engine: AsyncEngine, revision: str = "head", *, schema: str | None = None
+) -> None:
+    """Bring the schema of ``engine``'s database up to ``revision``.
+
+    ``schema`` (PostgreSQL) is the one the engine was created for; it is created first when
+    missing, so ``HANDRAIL_DATABASE_SCHEMA`` needs no manual step. An existing schema is
+    left alone, so a database user without ``CREATE`` on the database can still use one an
+    administrator made for it.
+    """
 
     def _upgrade(connection: Connection) -> None:
         config = alembic_config()
@@ -30,4 +40,14 @@ async def upgrade_database(engine: AsyncEngine, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
     async with engine.begin() as connection:
+        if schema is not None and connection.dialect.name == "postgresql":
+            await _create_missing_schema(connection, schema)
         await connection.run_sync(_upgrade)
+
+
+async def _create_missing_schema(connection: AsyncConnection, schema: str) -> None:
+    exists = await connection.scalar(
+        text("SELECT 1 FROM pg_namespace WHERE nspname = :schema"), {"schema": schema}
+    )
+    if not exists:
+        await connection.execute(CreateSchema(schema, if_not_exists=True))

@@ -104,16 +104,13 @@ def _postgres_unavailable(reason: str) -> None:
 
 
 async def _create_schema(schema: str) -> None:
-    engine = create_engine(POSTGRES_URL)
-    async with engine.begin() as connection:
-        await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    await engine.dispose()
+    """Migrating creates the missing schema, as ``handrail db upgrade`` does for a user."""
     engine = create_engine(POSTGRES_URL, schema=schema)
-    await upgrade_database(engine)
+    await upgrade_database(engine, schema=schema)
     await engine.dispose()
 
 
-async def _drop_schema(schema: str) -> None:
+async def drop_schema(schema: str) -> None:
     engine = create_engine(POSTGRES_URL)
     async with engine.begin() as connection:
         await connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
@@ -129,7 +126,7 @@ def postgres_schema() -> Iterator[str]:
     except (OSError, ConnectionError) as exc:
         _postgres_unavailable(str(exc))
     yield schema
-    run_blocking(lambda: _drop_schema(schema))
+    run_blocking(lambda: drop_schema(schema))
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import POSTGRES_URL, drop_schema, run_blocking
+
 ROOT = Path(__file__).parent.parent
 
 
@@ -123,3 +125,20 @@ def test_serve_with_two_workers_answers_on_one_port(env: dict[str, str]) -> None
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+@pytest.mark.postgres
+def test_db_upgrade_creates_a_missing_postgres_schema(
+    env: dict[str, str], postgres_schema: str
+) -> None:
+    """``HANDRAIL_DATABASE_SCHEMA`` naming a new schema: upgrade creates it and migrates it."""
+    schema = f"{postgres_schema}_new"
+    env = {**env, "HANDRAIL_DATABASE_URL": POSTGRES_URL, "HANDRAIL_DATABASE_SCHEMA": schema}
+    try:
+        result = handrail(env, "db", "upgrade")
+        assert result.returncode == 0, result.stderr
+        token = handrail(env, "token", "create", "ticket-triage")
+        assert token.returncode == 0, token.stderr
+        assert token.stdout.startswith("hr_")
+    finally:
+        run_blocking(lambda: drop_schema(schema))
