@@ -47,6 +47,22 @@ async def prepare_database(services: Services, *, migrate: bool = True) -> None:
         await create_missing_workflows(db, services.config.workflows, services.clock())
 
 
+def warn_about_slack(settings: Settings) -> None:
+    """Say once, at start, what a partial Slack set-up leaves out."""
+    if not settings.slack_configured:
+        log.warning(
+            "Slack delivery is off (SLACK_BOT_TOKEN is not set): the API and the ledger "
+            "work, and handoffs wait in the outbox until Slack is configured."
+        )
+    elif not settings.slack_reachable:
+        log.warning(
+            "Slack cannot reach Handrail (neither SLACK_SIGNING_SECRET nor SLACK_APP_TOKEN "
+            "is set): messages are posted, but button clicks, modals and slash commands "
+            "are not received, so nobody can decide a handoff. Set SLACK_SIGNING_SECRET "
+            "(HTTP mode, /slack/events) or SLACK_APP_TOKEN (Socket Mode)."
+        )
+
+
 def build_app(
     settings: Settings,
     *,
@@ -63,7 +79,7 @@ def build_app(
     api.add_routes(app)
     api_pause.add_routes(app)
     api_parked.add_routes(app)
-    if settings.slack_configured and (settings.slack_signing_secret or settings.slack_app_token):
+    if settings.slack_configured and settings.slack_reachable:
         mount_slack(app, services)
     outbox = OutboxRuntime(services, renderers=build_renderers(services))
 
@@ -71,11 +87,7 @@ def build_app(
         await prepare_database(services, migrate=migrate)
         if settings.outbox_worker_enabled:
             await outbox.start()
-        if not settings.slack_configured:
-            log.warning(
-                "Slack delivery is off (SLACK_BOT_TOKEN is not set): the API and the ledger "
-                "work, and handoffs wait in the outbox until Slack is configured."
-            )
+        warn_about_slack(settings)
 
     async def on_cleanup(_app: web.Application) -> None:
         if settings.outbox_worker_enabled:

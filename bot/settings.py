@@ -67,3 +67,8 @@ class Settings(BaseSettings):
     def slack_configured(self) -> bool:
         """Whether a bot token is set, so messages can actually reach Slack."""
         return self.slack_bot_token is not None
+
+    @property
+    def slack_reachable(self) -> bool:
+        """Whether Slack can send clicks and commands in: HTTP with signatures, or Socket Mode."""
+        return bool(self.slack_signing_secret or self.slack_app_token)  # an empty value is unset

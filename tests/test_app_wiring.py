@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 
-from bot.app import build_app
+from bot.app import build_app, warn_about_slack
 from bot.services import Services
 from bot.settings import Settings
 from sandbox.testing import running_emulator
@@ -48,3 +50,21 @@ async def test_the_apps_own_outbox_worker_posts_the_handoff(
     assert len(messages) == 1
     assert "<!channel>" not in str(messages[0].blocks)
     assert "&lt;!channel&gt;" in str(messages[0].blocks)
+
+
+def test_start_up_says_what_a_partial_slack_set_up_leaves_out(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No bot token: delivery is off. A token but no way in: nobody can click. Both: quiet."""
+    bot_only = settings.model_copy(update={"slack_bot_token": SecretStr("xoxb-1")})
+    complete = bot_only.model_copy(update={"slack_signing_secret": SecretStr("secret")})
+    said = []
+    for each in (settings, bot_only, complete):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="handrail"):
+            warn_about_slack(each)
+        said.append(caplog.text)
+    assert "Slack delivery is off" in said[0]
+    assert "nobody can decide a handoff" in said[1]
+    assert "SLACK_SIGNING_SECRET" in said[1]
+    assert said[2] == ""
