@@ -4,9 +4,10 @@ A batch is the write Handrail does most, so it skips two layers the rest of the 
 Through SQLAlchemy's async adapters every statement costs three or four hand-offs between
 the event loop and the driver (cursor, execute, fetch, close), each a thread switch on
 SQLite, plus the ORM's bookkeeping; on the driver connection a statement costs one. The SQL
-is the same as the repositories would send: dedupe by client event ID, reserve positions
-with one atomic ``UPDATE … RETURNING`` that also checks the run, insert with
-``executemany``. ``bench/ingest.py`` measures the difference.
+is the same as the repositories would send: hold the run (PostgreSQL; SQLite's write lock
+already serialises batches) when client IDs need checking, dedupe by client event ID,
+reserve positions with one atomic ``UPDATE … RETURNING`` that also checks the run, insert
+with ``executemany``. ``bench/ingest.py`` measures the difference.
 
 Everything else (reading runs, error paths) stays in ``store.repositories``.
 """
@@ -42,7 +43,10 @@ class StoredBatch:
 
 
 class _Statements(Protocol):
-    """The four statements of a batch, in one open transaction of one driver."""
+    """The statements of a batch, in one open transaction of one driver."""
+
+    async def lock(self, run_id: str) -> None:
+        """Hold the run until commit, so concurrent batches to it take turns."""
 
     async def seen(self, run_id: str, client_ids: list[str]) -> set[str]: ...
 
@@ -88,6 +92,10 @@ async def _store(
     rows: list[dict[str, Any]],
 ) -> StoredBatch | None:
     client_ids = [row["client_id"] for row in rows if row["client_id"] is not None]
+    if client_ids:
+        # Without the lock two retries of one batch could both find its IDs unseen, both
+        # reserve positions, and only one insert would land: a gap and a double count.
+        await statements.lock(run_id)
     seen = await statements.seen(run_id, client_ids) if client_ids else set()
     fresh = _without_seen(rows, seen)
     if not fresh:  # a retry of steps already stored: fine, even on a finished run
@@ -189,6 +197,9 @@ class _SqliteStatements:
     def __init__(self, driver: Any) -> None:
         self.driver = driver
 
+    async def lock(self, run_id: str) -> None:
+        """Nothing to do: ``BEGIN IMMEDIATE`` already holds the database's one write lock."""
+
     async def seen(self, run_id: str, client_ids: list[str]) -> set[str]:
         found = await self.driver.execute_fetchall(self._seen, (run_id, _json_text(client_ids)))
         return {client_id for (client_id,) in found}
@@ -229,10 +240,15 @@ class _PostgresStatements:
         "UPDATE runs SET event_count = event_count + $1 WHERE id = $2 AND workflow = $3 "
         "AND status = ANY($4::text[]) RETURNING event_count"
     )
+    _lock = "SELECT 1 FROM runs WHERE id = $1 FOR UPDATE"
     _insert = _insert_sql(lambda i: f"${i}")
 
     def __init__(self, driver: Any) -> None:
         self.driver = driver
+
+    async def lock(self, run_id: str) -> None:
+        """The run's row lock, which the position ``UPDATE`` would take later anyway."""
+        await self.driver.execute(self._lock, run_id)
 
     async def seen(self, run_id: str, client_ids: list[str]) -> set[str]:
         return {record[0] for record in await self.driver.fetch(self._seen, run_id, client_ids)}

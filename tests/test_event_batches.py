@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -157,3 +158,20 @@ async def test_a_dropped_connection_is_replaced_not_reused(
     result = await store(services, "r1", [row("kept", "e1", recorded_at=clock())])
     assert [written["seq"] for written in result.written] == [1]
     assert await stored(services, "r1") == (1, [(1, "kept")])
+
+
+async def test_concurrent_retries_of_one_batch_store_it_once(
+    services: Services, clock: ManualClock
+) -> None:
+    """The same batch sent eight times at once is stored once, numbered 1..n, counted once."""
+    await add_run(services, clock, "r1", "running")
+    now = clock()
+    batch = [row(f"step {i}", f"e{i}", recorded_at=now) for i in range(50)]
+    results = await asyncio.gather(
+        *(store(services, "r1", [dict(each) for each in batch]) for _ in range(8))
+    )
+    assert sum(len(result.written) for result in results) == 50
+    assert sum(result.duplicates for result in results) == 7 * 50
+    count, events = await stored(services, "r1")
+    assert count == 50
+    assert [seq for seq, _ in events] == list(range(1, 51))
