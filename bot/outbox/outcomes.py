@@ -10,6 +10,8 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from tenacity import RetryCallState, Retrying, wait_exponential
+
 
 @dataclass(frozen=True, slots=True)
 class Delivered:
@@ -52,16 +54,21 @@ Outcome = Delivered | Failed | Retry | Later
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Backoff:
-    """Exponential backoff with jitter, bounded, as tenacity's ``wait_exponential_jitter``.
+    """Exponential backoff with jitter, bounded: tenacity's schedule for a retried row.
 
-    Attempt ``n`` waits between half and all of ``min(maximum, initial * 2 ** (n - 1))``
-    seconds: the jitter spreads retries after an outage so they do not all land at once,
-    and the half floor keeps a retry from coming back at once.
+    The retry loop is the outbox row itself: its attempts and next time are stored, so a
+    crash or a restart keeps its place, and no worker slot is held while it waits.
+    tenacity's ``wait_exponential`` gives the ceiling for attempt ``n``, ``min(maximum,
+    initial * 2 ** (n - 1))``; the wait is between half and all of it. The jitter spreads
+    retries after an outage so they do not all land at once, and the half floor keeps a
+    retry from coming back at once.
     """
 
     initial: float = 1.0
     maximum: float = 600.0
 
     def delay(self, attempt: int, rng: random.Random) -> float:
-        ceiling = min(self.maximum, self.initial * 2.0 ** max(0, min(attempt - 1, 60)))
+        state = RetryCallState(Retrying(), fn=None, args=(), kwargs={})
+        state.attempt_number = max(1, attempt)
+        ceiling = wait_exponential(multiplier=self.initial, max=self.maximum)(state)
         return ceiling * (0.5 + 0.5 * rng.random())
