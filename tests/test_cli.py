@@ -82,6 +82,18 @@ def test_bad_config_stops_with_every_problem(env: dict[str, str]) -> None:
     assert "workflow 'triage', field 'confidence_threshold'" in result.stderr
 
 
+def test_bad_workflow_name_is_reported_beside_bad_fields(env: dict[str, str]) -> None:
+    """A bad workflow name is not hidden by another workflow's bad field: both are listed."""
+    Path(env["HANDRAIL_CONFIG"]).write_text(
+        "workflows:\n  bad name!: {}\n  triage:\n    mode: yolo\n"
+    )
+    result = handrail(env, "db", "upgrade")
+    assert result.returncode == 2
+    assert "2 problem(s)" in result.stderr
+    assert "workflow 'bad name!', its name: " in result.stderr
+    assert "workflow 'triage', field 'mode'" in result.stderr
+
+
 def test_trace_of_unknown_run_says_so(env: dict[str, str]) -> None:
     """Tracing an unknown run ID fails with the ID in the message."""
     result = handrail(env, "trace", "run_missing")

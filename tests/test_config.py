@@ -96,3 +96,17 @@ def test_approval_actions_must_be_allowed() -> None:
         {"workflows": {"triage": {"allowed_actions": ["tag"], "require_approval": ["refund"]}}}
     )
     assert "refund" in problems[0]
+
+
+def test_bad_names_are_reported_with_the_field_problems(tmp_path: Path) -> None:
+    """A bad workflow name is listed beside another workflow's bad fields, one line each."""
+    path = tmp_path / "workflows.yml"
+    path.write_text("workflows:\n  bad name!: {}\n  Triage: {}\n  invoices:\n    mode: yolo\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    problems = caught.value.problems
+    assert len(problems) == 3
+    assert problems[0].startswith(f"{path}: workflow 'bad name!', its name: ")
+    assert problems[1].startswith(f"{path}: workflow 'Triage', its name: ")
+    assert "lowercase letters" in problems[1]
+    assert f"{path}: workflow 'invoices', field 'mode'" in problems[2]

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
+    AfterValidator,
     AnyHttpUrl,
     BaseModel,
     BeforeValidator,
@@ -34,6 +35,20 @@ Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 SlackId = Annotated[str, Field(pattern=r"^[UWS][A-Z0-9]{2,}$")]
 ChannelId = Annotated[str, Field(pattern=r"^[CGD][A-Z0-9]{2,}$")]
 WORKFLOW_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def _check_workflow_name(name: str) -> str:
+    if not WORKFLOW_NAME.match(name):
+        raise ValueError(
+            "a workflow name must be 1 to 64 lowercase letters, digits, - or _, "
+            "starting with a letter or a digit"
+        )
+    return name
+
+
+WorkflowName = Annotated[str, AfterValidator(_check_workflow_name)]
+"""Checked as the key of the ``workflows:`` mapping, so a bad name is reported together with
+the problems in every workflow's fields rather than only once they are all fixed."""
 
 
 class _Strict(BaseModel):
@@ -194,17 +209,7 @@ class WorkflowConfig(_Strict):
 class HandrailConfig(_Strict):
     """The whole file: workflows by name."""
 
-    workflows: dict[str, WorkflowConfig]
-
-    @field_validator("workflows")
-    @classmethod
-    def _names_are_slugs(cls, value: dict[str, WorkflowConfig]) -> dict[str, WorkflowConfig]:
-        bad = [name for name in value if not WORKFLOW_NAME.match(name)]
-        if bad:
-            raise ValueError(
-                f"workflow names must be lowercase letters, digits, - or _: {', '.join(bad)}"
-            )
-        return value
+    workflows: dict[WorkflowName, WorkflowConfig]
 
     def workflow(self, name: str) -> WorkflowConfig | None:
         return self.workflows.get(name)
@@ -238,6 +243,8 @@ def load_config(path: Path) -> HandrailConfig:
 def _describe(error: Any, source: str) -> str:
     loc = [str(part) for part in error["loc"] if part not in ("builtin", "custom")]
     message = str(error["msg"]).removeprefix("Value error, ")
+    if len(loc) == 3 and loc[0] == "workflows" and loc[2] == "[key]":
+        return f"{source}: workflow '{loc[1]}', its name: {message}"
     if len(loc) >= 2 and loc[0] == "workflows":
         field = ".".join(loc[2:]) or "(the workflow itself)"
         return f"{source}: workflow '{loc[1]}', field '{field}': {message}"
