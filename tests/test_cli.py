@@ -94,6 +94,31 @@ def test_bad_workflow_name_is_reported_beside_bad_fields(env: dict[str, str]) ->
     assert "workflow 'triage', field 'mode'" in result.stderr
 
 
+def test_unset_callback_secret_stops_the_command(env: dict[str, str]) -> None:
+    """A callback whose secret variable is unset stops start-up, naming the variable only."""
+    config = Path(env["HANDRAIL_CONFIG"])
+    config.write_text(
+        config.read_text()
+        .replace(
+            "    # callback_url: https://automation.internal/handrail",
+            "    callback_url: https://automation.internal/handrail",
+        )
+        .replace(
+            "    # callback_secret_env: TICKET_TRIAGE_CALLBACK_SECRET",
+            "    callback_secret_env: TICKET_TRIAGE_CALLBACK_SECRET",
+        )
+    )
+    env.pop("TICKET_TRIAGE_CALLBACK_SECRET", None)
+    result = handrail(env, "db", "upgrade")
+    assert result.returncode == 2
+    assert "workflow 'ticket-triage', field 'callback_secret_env'" in result.stderr
+    assert "TICKET_TRIAGE_CALLBACK_SECRET is not set" in result.stderr
+
+    started = handrail({**env, "TICKET_TRIAGE_CALLBACK_SECRET": "whsec-cli"}, "db", "upgrade")
+    assert started.returncode == 0, started.stderr
+    assert "whsec-cli" not in started.stderr + started.stdout
+
+
 def test_trace_of_unknown_run_says_so(env: dict[str, str]) -> None:
     """Tracing an unknown run ID fails with the ID in the message."""
     result = handrail(env, "trace", "run_missing")

@@ -110,3 +110,60 @@ def test_bad_names_are_reported_with_the_field_problems(tmp_path: Path) -> None:
     assert problems[1].startswith(f"{path}: workflow 'Triage', its name: ")
     assert "lowercase letters" in problems[1]
     assert f"{path}: workflow 'invoices', field 'mode'" in problems[2]
+
+
+def callback_file(tmp_path: Path, invoices_secret_env: str | None) -> Path:
+    """Two workflows pushing decisions; ``invoices`` names its secret variable or not."""
+    path = tmp_path / "workflows.yml"
+    invoices_secret = (
+        f"    callback_secret_env: {invoices_secret_env}\n" if invoices_secret_env else ""
+    )
+    path.write_text(
+        "workflows:\n"
+        "  triage:\n"
+        "    callback_url: https://automation.internal/triage\n"
+        "    callback_secret_env: TRIAGE_CALLBACK_SECRET\n"
+        "  invoices:\n"
+        "    callback_url: https://automation.internal/invoices\n" + invoices_secret
+    )
+    return path
+
+
+def test_a_callback_needs_its_secret_variable(tmp_path: Path) -> None:
+    """callback_url without callback_secret_env stops start-up: nothing could be signed."""
+    with pytest.raises(ConfigError) as caught:
+        load_config(callback_file(tmp_path, None), environ={"TRIAGE_CALLBACK_SECRET": "whsec-1"})
+    [problem] = caught.value.problems
+    assert "workflow 'invoices', field 'callback_secret_env'" in problem
+    assert "required with callback_url" in problem
+
+
+def test_an_unset_callback_secret_stops_start_up(tmp_path: Path) -> None:
+    """The variable callback_secret_env names must be set at start; it is named, never shown."""
+    path = callback_file(tmp_path, "INVOICES_CALLBACK_SECRET")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={"TRIAGE_CALLBACK_SECRET": "whsec-1"})
+    [problem] = caught.value.problems
+    assert "workflow 'invoices', field 'callback_secret_env'" in problem
+    assert "INVOICES_CALLBACK_SECRET is not set" in problem
+    assert "whsec-1" not in caught.value.message
+
+
+def test_an_empty_callback_secret_counts_as_unset(tmp_path: Path) -> None:
+    """An empty variable signs nothing, so it is refused like a missing one."""
+    path = callback_file(tmp_path, "INVOICES_CALLBACK_SECRET")
+    with pytest.raises(ConfigError) as caught:
+        load_config(
+            path, environ={"TRIAGE_CALLBACK_SECRET": "", "INVOICES_CALLBACK_SECRET": "whsec-2"}
+        )
+    [problem] = caught.value.problems
+    assert "workflow 'triage', field 'callback_secret_env'" in problem
+
+
+def test_set_callback_secrets_load(tmp_path: Path) -> None:
+    """With every named variable set, callback workflows load."""
+    path = callback_file(tmp_path, "INVOICES_CALLBACK_SECRET")
+    config = load_config(
+        path, environ={"TRIAGE_CALLBACK_SECRET": "whsec-1", "INVOICES_CALLBACK_SECRET": "whsec-2"}
+    )
+    assert config.workflows["invoices"].callback_secret_env == "INVOICES_CALLBACK_SECRET"

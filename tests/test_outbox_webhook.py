@@ -9,6 +9,7 @@ import random
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -16,11 +17,13 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bot.outbox import OutboxWorker, WorkerSettings
+from bot.outbox.runtime import callback_secrets
 from bot.renderers import Renderers
 from bot.services import Services
 from store.repositories import outbox as repo
 from workflows import outbox
 from workflows.clock import ManualClock
+from workflows.config import load_config
 
 SECRET = "whsec-test-secret"
 
@@ -187,6 +190,43 @@ async def test_webhook_without_a_secret_is_not_sent(
         "failed",
         1,
         "no callback secret is configured for workflow 'invoice-extraction'; not sent",
+    )
+
+
+async def test_secret_variable_unset_after_start_fails_the_row(
+    services: Services, receiver: Receiver, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A secret variable that was set at start but is gone at delivery fails the row, unsent."""
+    path = tmp_path / "workflows.yml"
+    path.write_text(
+        "workflows:\n"
+        "  ticket-triage:\n"
+        f"    callback_url: {receiver.url}\n"
+        "    callback_secret_env: TRIAGE_CALLBACK_SECRET\n"
+    )
+    monkeypatch.setenv("TRIAGE_CALLBACK_SECRET", SECRET)
+    config = load_config(path)
+    monkeypatch.delenv("TRIAGE_CALLBACK_SECRET")
+    await queue_webhook(services, receiver.url)
+
+    async with aiohttp.ClientSession() as session:
+        worker = OutboxWorker(
+            sessions=services.sessions,
+            slack_client=None,
+            renderers=Renderers(),
+            clock=services.clock,
+            http_session=session,
+            webhook_secrets=callback_secrets(config),
+            settings=WorkerSettings(max_attempts=3),
+            rng=random.Random(3),
+        )
+        await worker.run_once()
+
+    assert receiver.received == []
+    assert await status_of(services) == (
+        "failed",
+        1,
+        "no callback secret is configured for workflow 'ticket-triage'; not sent",
     )
 
 

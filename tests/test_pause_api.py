@@ -35,6 +35,7 @@ def config() -> HandrailConfig:
     """The test workflows, with decisions of ticket-triage pushed to a callback URL."""
     raw = copy.deepcopy(TEST_WORKFLOWS)
     raw["workflows"]["ticket-triage"]["callback_url"] = "http://127.0.0.1:9/handrail"
+    raw["workflows"]["ticket-triage"]["callback_secret_env"] = "TRIAGE_CALLBACK_SECRET"
     return parse_config(raw)
 
 

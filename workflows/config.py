@@ -6,7 +6,9 @@ reason, so the person fixing it never has to guess which of twenty workflows is 
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -27,6 +29,7 @@ from pydantic import (
     model_validator,
 )
 
+from workflows.config_rules import raise_problems, workflow_problems
 from workflows.durations import format_duration, parse_duration
 from workflows.errors import ConfigError
 from workflows.redaction import PERSONAL_KINDS, validate_custom_pattern
@@ -186,12 +189,11 @@ class WorkflowConfig(_Strict):
     redact: list[RedactEntry] = ["secrets"]
 
     @model_validator(mode="after")
-    def _approval_actions_are_allowed(self) -> WorkflowConfig:
-        unknown = sorted(set(self.require_approval) - set(self.allowed_actions))
-        if unknown and self.allowed_actions:
-            raise ValueError(
-                f"require_approval names actions missing from allowed_actions: {', '.join(unknown)}"
-            )
+    def _fits_together(self, info: ValidationInfo) -> WorkflowConfig:
+        """Field combinations that load but could never work; with an ``environ`` in the
+        validation context (start-up), the environment the brief relies on too."""
+        context = info.context if isinstance(info.context, dict) else {}
+        raise_problems("WorkflowConfig", workflow_problems(self, environ=context.get("environ")))
         return self
 
     @property
@@ -215,18 +217,25 @@ class HandrailConfig(_Strict):
         return self.workflows.get(name)
 
 
-def parse_config(data: Any, *, source: str = "workflows.yml") -> HandrailConfig:
-    """Validate already-loaded YAML; raise ``ConfigError`` listing every problem."""
+def parse_config(
+    data: Any, *, source: str = "workflows.yml", environ: Mapping[str, str] | None = None
+) -> HandrailConfig:
+    """Validate already-loaded YAML; raise ``ConfigError`` listing every problem.
+
+    With ``environ``, the environment variables the file names (callback secrets) must be
+    set in it too; without, only the file itself is checked.
+    """
     if not isinstance(data, dict) or "workflows" not in data:
         raise ConfigError([f"{source}: the file must have a top-level 'workflows:' mapping"])
     try:
-        return HandrailConfig.model_validate(data)
+        return HandrailConfig.model_validate(data, context={"environ": environ})
     except ValidationError as exc:
         raise ConfigError([_describe(error, source) for error in exc.errors()]) from None
 
 
-def load_config(path: Path) -> HandrailConfig:
-    """Read and validate ``path``; a missing or unreadable file is a ``ConfigError`` too."""
+def load_config(path: Path, *, environ: Mapping[str, str] | None = None) -> HandrailConfig:
+    """Read and validate ``path`` at start-up, against ``environ`` (the process environment
+    unless given); a missing or unreadable file is a ``ConfigError`` too."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -237,7 +246,7 @@ def load_config(path: Path) -> HandrailConfig:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError([f"{path}: not valid YAML: {exc}"]) from None
-    return parse_config(data, source=str(path))
+    return parse_config(data, source=str(path), environ=os.environ if environ is None else environ)
 
 
 def _describe(error: Any, source: str) -> str:

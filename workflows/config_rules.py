@@ -1,0 +1,87 @@
+"""Rules across a workflow's fields: briefs that load but could never work as written.
+
+Each rule returns ``(field, reason)`` pairs; ``raise_problems`` turns them into one
+validation error per field, so every problem gets its own line at start-up instead of the
+first one hiding the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+if TYPE_CHECKING:
+    from workflows.config import WorkflowConfig
+
+Problem = tuple[str, str]
+"""The field at fault and why, written for the person editing workflows.yml."""
+
+
+def workflow_problems(
+    policy: WorkflowConfig, *, environ: Mapping[str, str] | None
+) -> list[Problem]:
+    """Every cross-field problem of one workflow; ``environ`` given, its callback secret too."""
+    return [
+        *approval_problems(policy),
+        *callback_problems(policy, environ=environ),
+    ]
+
+
+def approval_problems(policy: WorkflowConfig) -> list[Problem]:
+    unknown = sorted(set(policy.require_approval) - set(policy.allowed_actions))
+    if unknown and policy.allowed_actions:
+        return [
+            (
+                "require_approval",
+                f"names actions missing from allowed_actions: {', '.join(unknown)}",
+            )
+        ]
+    return []
+
+
+def callback_problems(
+    policy: WorkflowConfig, *, environ: Mapping[str, str] | None
+) -> list[Problem]:
+    """Decisions are only ever pushed signed: a callback without its secret fails every
+    delivery. Only the variable's name is ever shown, never its value."""
+    if policy.callback_url is None:
+        return []
+    variable = policy.callback_secret_env
+    if variable is None:
+        return [
+            (
+                "callback_secret_env",
+                "is required with callback_url: decisions are pushed signed, so name the "
+                "environment variable that holds the signing secret",
+            )
+        ]
+    if environ is not None and not environ.get(variable):
+        return [
+            (
+                "callback_secret_env",
+                f"environment variable {variable} is not set or is empty; decisions pushed "
+                "to callback_url are signed with it",
+            )
+        ]
+    return []
+
+
+def raise_problems(title: str, problems: list[Problem]) -> None:
+    """Raise one validation error per problem, each at its field (pydantic nests the
+    location under the workflow that raised it)."""
+    if not problems:
+        return
+    raise ValidationError.from_exception_data(
+        title,
+        [
+            InitErrorDetails(
+                type=PydanticCustomError("config_rule", "{reason}", {"reason": reason}),
+                loc=(field,),
+                input=None,
+            )
+            for field, reason in problems
+        ],
+    )
