@@ -167,3 +167,47 @@ def test_set_callback_secrets_load(tmp_path: Path) -> None:
         path, environ={"TRIAGE_CALLBACK_SECRET": "whsec-1", "INVOICES_CALLBACK_SECRET": "whsec-2"}
     )
     assert config.workflows["invoices"].callback_secret_env == "INVOICES_CALLBACK_SECRET"
+
+
+def test_review_mode_needs_reviewers_and_a_review_channel(tmp_path: Path) -> None:
+    """A brief that sends every allowed action to review, with nobody and nowhere to review it,
+    gives one line for each missing field."""
+    path = tmp_path / "workflows.yml"
+    path.write_text("workflows:\n  triage:\n    mode: review\n    allowed_actions: [tag]\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    reviewers, channel = caught.value.problems
+    assert "workflow 'triage', field 'reviewers'" in reviewers
+    assert "mode review opens a handoff for every allowed action" in reviewers
+    assert "workflow 'triage', field 'review_channel'" in channel
+
+
+def test_required_approval_needs_reviewers(tmp_path: Path) -> None:
+    """In auto mode, actions that require approval still need someone to approve them."""
+    path = tmp_path / "workflows.yml"
+    path.write_text(
+        "workflows:\n"
+        "  triage:\n"
+        "    mode: auto\n"
+        "    review_channel: C0REVIEW\n"
+        "    allowed_actions: [tag, refund]\n"
+        "    require_approval: [refund]\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    [problem] = caught.value.problems
+    assert "workflow 'triage', field 'reviewers'" in problem
+    assert "require_approval opens a handoff for refund" in problem
+
+
+def test_a_workflow_that_never_reviews_needs_no_reviewers() -> None:
+    """Auto mode without required approvals, or no allowed actions at all, loads without them."""
+    config = parse_config(
+        {
+            "workflows": {
+                "auto": {"mode": "auto", "allowed_actions": ["tag"]},
+                "ledger": {"mode": "review"},
+            }
+        }
+    )
+    assert set(config.workflows) == {"auto", "ledger"}

@@ -11,6 +11,8 @@ from workflows.policy import GateQuestion, PauseState, evaluate, find_stop_topic
 def policy(**overrides: Any) -> WorkflowConfig:
     base: dict[str, Any] = {
         "mode": "auto",
+        "reviewers": ["U0ALICE"],
+        "review_channel": "C0REVIEW",
         "allowed_actions": ["tag", "send_reply", "refund"],
         "require_approval": ["refund"],
         "confidence_threshold": 0.8,

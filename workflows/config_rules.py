@@ -26,6 +26,7 @@ def workflow_problems(
     """Every cross-field problem of one workflow; ``environ`` given, its callback secret too."""
     return [
         *approval_problems(policy),
+        *handoff_audience_problems(policy),
         *callback_problems(policy, environ=environ),
     ]
 
@@ -40,6 +41,33 @@ def approval_problems(policy: WorkflowConfig) -> list[Problem]:
             )
         ]
     return []
+
+
+def certain_handoffs(policy: WorkflowConfig) -> str | None:
+    """Why this brief is sure to open handoffs through the gate, or None if only some might."""
+    if not policy.allowed_actions:
+        return None  # the gate denies every action
+    if policy.mode in ("review", "shadow"):
+        return f"mode {policy.mode} opens a handoff for every allowed action"
+    if policy.require_approval:
+        return f"require_approval opens a handoff for {', '.join(policy.require_approval)}"
+    return None
+
+
+def handoff_audience_problems(policy: WorkflowConfig) -> list[Problem]:
+    """Handoffs are posted to the review channel and only reviewers may decide them; without
+    either, every one of them waits until it expires, and expiry is never an approval."""
+    why = certain_handoffs(policy)
+    if why is None:
+        return []
+    problems: list[Problem] = []
+    if not policy.reviewers:
+        problems.append(
+            ("reviewers", f"must list someone: {why}, and only reviewers may decide one")
+        )
+    if policy.review_channel is None:
+        problems.append(("review_channel", f"must be set: {why}, and handoffs are posted there"))
+    return problems
 
 
 def callback_problems(
