@@ -211,3 +211,10 @@ def test_a_workflow_that_never_reviews_needs_no_reviewers() -> None:
         }
     )
     assert set(config.workflows) == {"auto", "ledger"}
+
+
+def test_a_blank_stop_topic_is_refused() -> None:
+    """A blank stop topic would send every draft to review; it is refused at its place."""
+    [problem] = problems_of({"workflows": {"triage": {"stop_topics": ["refund", "  "]}}})
+    assert "workflow 'triage', field 'stop_topics.1'" in problem
+    assert "matches every draft" in problem

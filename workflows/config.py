@@ -37,6 +37,15 @@ from workflows.redaction import PERSONAL_KINDS, validate_custom_pattern
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 SlackId = Annotated[str, Field(pattern=r"^[UWS][A-Z0-9]{2,}$")]
 ChannelId = Annotated[str, Field(pattern=r"^[CGD][A-Z0-9]{2,}$")]
+
+
+def _check_stop_topic(topic: str) -> str:
+    if not topic.split():
+        raise ValueError("a stop topic needs at least one word; a blank one matches every draft")
+    return topic
+
+
+StopTopic = Annotated[str, AfterValidator(_check_stop_topic)]
 WORKFLOW_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
@@ -180,7 +189,7 @@ class WorkflowConfig(_Strict):
     allowed_actions: list[str] = []
     require_approval: list[str] = []
     confidence_threshold: float = Field(default=0.8, ge=0, le=1)
-    stop_topics: list[str] = []
+    stop_topics: list[StopTopic] = []
     review_timeout: Duration = timedelta(hours=2)
     callback_url: AnyHttpUrl | None = None
     callback_secret_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]*$")
