@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import build_services
+from bot.settings import Settings
 from workflows.config import load_config, parse_config
 from workflows.errors import ConfigError
 
@@ -218,3 +220,20 @@ def test_a_blank_stop_topic_is_refused() -> None:
     [problem] = problems_of({"workflows": {"triage": {"stop_topics": ["refund", "  "]}}})
     assert "workflow 'triage', field 'stop_topics.1'" in problem
     assert "matches every draft" in problem
+
+
+def test_custom_pattern_names_must_differ(tmp_path: Path) -> None:
+    """Two custom redaction patterns with one name stop start-up with a line, not a traceback."""
+    path = tmp_path / "workflows.yml"
+    path.write_text(
+        "workflows:\n"
+        "  invoices:\n"
+        "    redact:\n"
+        "      - {name: ref, pattern: 'INV-[0-9]{6}'}\n"
+        "      - {name: ref, pattern: 'PO-[0-9]{6}'}\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        build_services(Settings(HANDRAIL_CONFIG=path))
+    [problem] = caught.value.problems
+    assert "workflow 'invoices', field 'redact'" in problem
+    assert "custom pattern names repeat: ref" in problem

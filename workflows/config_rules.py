@@ -7,6 +7,7 @@ first one hiding the rest.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,7 @@ def workflow_problems(
         *approval_problems(policy),
         *handoff_audience_problems(policy),
         *callback_problems(policy, environ=environ),
+        *redaction_problems(policy),
     ]
 
 
@@ -92,6 +94,20 @@ def callback_problems(
                 "callback_secret_env",
                 f"environment variable {variable} is not set or is empty; decisions pushed "
                 "to callback_url are signed with it",
+            )
+        ]
+    return []
+
+
+def redaction_problems(policy: WorkflowConfig) -> list[Problem]:
+    """Redaction counts are kept per pattern name, so two patterns may not share one."""
+    names = Counter(name for name, _ in policy.custom_patterns)
+    repeated = sorted(name for name, count in names.items() if count > 1)
+    if repeated:
+        return [
+            (
+                "redact",
+                f"custom pattern names repeat: {', '.join(repeated)}; give each its own name",
             )
         ]
     return []
