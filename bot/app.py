@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Mapping
 
 from aiohttp import web
 
@@ -25,10 +27,19 @@ log = logging.getLogger("handrail")
 
 
 def build_services(
-    settings: Settings, *, config: HandrailConfig | None = None, clock: Clock = system_clock
+    settings: Settings,
+    *,
+    config: HandrailConfig | None = None,
+    clock: Clock = system_clock,
+    environ: Mapping[str, str] | None = None,
 ) -> Services:
-    """Load the config (failing loudly on a bad file) and open the engine."""
-    config = config if config is not None else load_config(settings.config_path)
+    """Load the config (failing loudly on a bad file) and open the engine.
+
+    ``environ`` given, the variables workflows.yml names must be set in it (see
+    ``load_config``).
+    """
+    if config is None:
+        config = load_config(settings.config_path, environ=environ)
     engine = create_engine(settings.database_url, schema=settings.database_schema)
     return Services(
         settings=settings,
@@ -70,7 +81,7 @@ def build_app(
     migrate: bool = True,
 ) -> web.Application:
     """The aiohttp application with the API mounted; start-up migrates the database."""
-    services = services or build_services(settings)
+    services = services or build_services(settings, environ=os.environ)
     app = web.Application(
         middlewares=[error_middleware, api.timing_middleware],
         client_max_size=settings.max_body_bytes,

@@ -6,7 +6,6 @@ reason, so the person fixing it never has to guess which of twenty workflows is 
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from datetime import timedelta
@@ -243,8 +242,12 @@ def parse_config(
 
 
 def load_config(path: Path, *, environ: Mapping[str, str] | None = None) -> HandrailConfig:
-    """Read and validate ``path`` at start-up, against ``environ`` (the process environment
-    unless given); a missing or unreadable file is a ``ConfigError`` too."""
+    """Read and validate ``path``; a missing or unreadable file is a ``ConfigError`` too.
+
+    ``environ`` (the server passes its process environment) also checks the variables the
+    file names. Other commands leave it out: ``handrail pause all`` must work from any
+    shell, even one without the callback secrets.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -255,7 +258,7 @@ def load_config(path: Path, *, environ: Mapping[str, str] | None = None) -> Hand
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError([f"{path}: not valid YAML: {exc}"]) from None
-    return parse_config(data, source=str(path), environ=os.environ if environ is None else environ)
+    return parse_config(data, source=str(path), environ=environ)
 
 
 def _describe(error: Any, source: str) -> str:
