@@ -7,64 +7,33 @@ import hmac
 import json
 import random
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import aiohttp
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestServer
 
 from bot.outbox import OutboxWorker, WorkerSettings
 from bot.outbox.runtime import callback_secrets
 from bot.renderers import Renderers
 from bot.services import Services
 from store.repositories import outbox as repo
+from tests.callback_receiver import SECRET, Receiver, receiving_callbacks, webhook_worker
 from workflows import outbox
 from workflows.clock import ManualClock
 from workflows.config import load_config
 
-SECRET = "whsec-test-secret"
-
-
-@dataclass
-class Receiver:
-    """An automation's callback endpoint: answers from a script, records what it got."""
-
-    url: str = ""
-    answers: list[tuple[int, str]] = field(default_factory=list)
-    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-
-    async def handle(self, request: web.Request) -> web.Response:
-        self.received.append((dict(request.headers), await request.read()))
-        status, text = self.answers.pop(0) if self.answers else (200, "ok")
-        return web.Response(status=status, text=text)
-
 
 @pytest.fixture
 async def receiver() -> AsyncIterator[Receiver]:
-    receiver = Receiver()
-    app = web.Application()
-    app.router.add_post("/hook", receiver.handle)
-    async with TestServer(app) as server:
-        receiver.url = str(server.make_url("/hook"))
+    async with receiving_callbacks() as receiver:
         yield receiver
 
 
 @pytest.fixture
 async def worker(services: Services) -> AsyncIterator[OutboxWorker]:
-    async with aiohttp.ClientSession() as session:
-        yield OutboxWorker(
-            sessions=services.sessions,
-            slack_client=None,
-            renderers=Renderers(),
-            clock=services.clock,
-            http_session=session,
-            webhook_secrets={"ticket-triage": SECRET}.get,
-            settings=WorkerSettings(max_attempts=3),
-            rng=random.Random(3),
-        )
+    async with webhook_worker(services.sessions, services.clock) as worker:
+        yield worker
 
 
 async def queue_webhook(services: Services, url: str, *, workflow: str = "ticket-triage") -> None:
@@ -204,9 +173,8 @@ async def test_secret_variable_unset_after_start_fails_the_row(
         f"    callback_url: {receiver.url}\n"
         "    callback_secret_env: TRIAGE_CALLBACK_SECRET\n"
     )
-    monkeypatch.setenv("TRIAGE_CALLBACK_SECRET", SECRET)
-    config = load_config(path)
-    monkeypatch.delenv("TRIAGE_CALLBACK_SECRET")
+    config = load_config(path, environ={"TRIAGE_CALLBACK_SECRET": SECRET})  # set at start
+    monkeypatch.delenv("TRIAGE_CALLBACK_SECRET", raising=False)  # gone at delivery
     await queue_webhook(services, receiver.url)
 
     async with aiohttp.ClientSession() as session:

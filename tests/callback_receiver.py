@@ -1,0 +1,80 @@
+"""An automation's callback endpoint on a real port, for the webhook tests.
+
+``receiving_callbacks`` starts it (a plain context manager, so each module builds its own
+fixture); ``webhook_worker`` is the real outbox worker with only webhooks to deliver.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from bot.outbox import OutboxWorker, WorkerSettings
+from bot.renderers import Renderers
+from store.engine import Sessions
+from workflows.clock import Clock
+
+SECRET = "whsec-test-secret"
+
+
+@dataclass
+class Receiver:
+    """Answers from a script (200 when it runs out) and records every request it got."""
+
+    url: str = ""
+    answers: list[tuple[int, str]] = field(default_factory=list)
+    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.received.append((dict(request.headers), await request.read()))
+        status, text = self.answers.pop(0) if self.answers else (200, "ok")
+        return web.Response(status=status, text=text)
+
+    def bodies(self) -> list[Any]:
+        """Each body received, checked against its signature as an automation would."""
+        found = []
+        for headers, body in self.received:
+            timestamp = headers["X-Handrail-Timestamp"]
+            mac = hmac.new(SECRET.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+            assert hmac.compare_digest(headers["X-Handrail-Signature"], f"v1={mac.hexdigest()}")
+            found.append(json.loads(body))
+        return found
+
+
+@asynccontextmanager
+async def receiving_callbacks() -> AsyncIterator[Receiver]:
+    receiver = Receiver()
+    app = web.Application()
+    app.router.add_post("/hook", receiver.handle)
+    async with TestServer(app) as server:
+        receiver.url = str(server.make_url("/hook"))
+        yield receiver
+
+
+@asynccontextmanager
+async def webhook_worker(
+    sessions: Sessions, clock: Clock, *, readers: Sessions | None = None
+) -> AsyncIterator[OutboxWorker]:
+    """The outbox worker with an HTTP session and ticket-triage's secret, and no Slack."""
+    async with aiohttp.ClientSession() as session:
+        yield OutboxWorker(
+            sessions=sessions,
+            readers=readers,
+            slack_client=None,
+            renderers=Renderers(),
+            clock=clock,
+            http_session=session,
+            webhook_secrets={"ticket-triage": SECRET}.get,
+            settings=WorkerSettings(max_attempts=3),
+            rng=random.Random(3),
+        )
