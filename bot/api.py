@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from bot.api_errors import Handler
 from bot.services import SERVICES
 from store.repositories import handoffs as handoff_rows
-from workflows import credentials, decisions, gate, handoffs, runs
+from workflows import callbacks, credentials, gate, handoffs, runs
 from workflows.alerts.tokens import record_rejected_token
 from workflows.credentials import Principal
 from workflows.errors import InvalidInput
@@ -231,7 +231,7 @@ async def get_handoff(request: web.Request) -> web.Response:
             handoff = await handoffs.get_handoff_of(
                 db, handoff_id=handoff_id, workflow=principal.workflow
             )
-            body = decisions.delivery_json(handoff, await handoff_rows.get_decision(db, handoff_id))
+            body = callbacks.delivery_json(handoff, await handoff_rows.get_decision(db, handoff_id))
         if (
             handoff.status == "pending"
             and handoff.expires_at

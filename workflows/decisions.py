@@ -12,13 +12,13 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import Decision, Handoff
 from store.repositories import handoffs as repo
 from workflows import outbox
+from workflows.callbacks import queue_outcome_webhook
 from workflows.config import WorkflowConfig
 from workflows.errors import Conflict, InvalidInput
 from workflows.handoffs import (
@@ -122,22 +122,7 @@ async def record_decision(
             workflow=handoff.workflow,
             now=now,
         )
-    if policy.callback_url is not None:
-        key = f"handoff:{handoff_id}:webhook"
-        await outbox.enqueue(
-            db,
-            kind=outbox.WEBHOOK,
-            dedupe_key=key,
-            payload={
-                "url": str(policy.callback_url),
-                "workflow": handoff.workflow,
-                "body": delivery_json(handoff, row),
-                "idempotency_key": key,
-            },
-            workflow=handoff.workflow,
-            held=paused,
-            now=now,
-        )
+    await queue_outcome_webhook(db, handoff=handoff, policy=policy, held=paused, now=now)
     return row
 
 
@@ -175,17 +160,3 @@ async def _mark_run_handed_over(db: AsyncSession, handoff: Handoff) -> None:
     run = await get_run_of(db, workflow=handoff.workflow, run_id=handoff.run_id)
     if run.status == "running":
         run.status = "handed_over"
-
-
-def delivery_json(handoff: Handoff, decision: Decision | None) -> dict[str, Any]:
-    """What the automation receives, by long-poll or webhook: the outcome and what to use."""
-    released = decision is not None and decision.released_at is not None
-    status = handoff.status if released or decision is None else "held"
-    return {
-        "handoff_id": handoff.id,
-        "run_id": handoff.run_id,
-        "workflow": handoff.workflow,
-        "kind": handoff.kind,
-        "status": status,
-        "decision": decision_json(decision) if decision is not None and released else None,
-    }

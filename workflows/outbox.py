@@ -16,7 +16,10 @@ Row kinds and payloads:
     ``{"message_key", "render", "ref"}`` — re-render the message posted by the row whose
     dedupe key is ``message_key``, in place.
 ``webhook``
-    ``{"url", "workflow", "body", "idempotency_key"}`` — a signed POST to the automation.
+    ``{"url", "workflow", "handoff_id", "idempotency_key"}`` — a signed POST to the
+    automation of how the handoff ended, its body built when it is sent
+    (``workflows.callbacks``); or ``{"url", "workflow", "body", "idempotency_key"}`` to
+    send ``body`` as it is.
 
 Rows with the same ``ordering_key`` are delivered strictly in ``id`` order. A row added
 with ``held=True`` (its workflow is paused) waits until it is released.

@@ -21,7 +21,7 @@ from handlers.blocks import Message
 from store.engine import Sessions
 from store.models import OutboxMessage
 from store.repositories import outbox as repo
-from workflows import outbox
+from workflows import callbacks, outbox
 from workflows.clock import Clock
 from workflows.errors import HandrailError
 
@@ -177,10 +177,33 @@ class Deliverer:
         if self.webhooks is None:
             return Later(self.now() + self.settings.poll_interval)
         payload = row.payload
+        body = await self._webhook_body(payload)
+        if isinstance(body, Failed | Later):
+            return body
         return await self.webhooks.send(
             url=str(payload.get("url")),
             workflow=str(payload.get("workflow") or row.workflow),
-            body=payload.get("body"),
+            body=body,
             idempotency_key=str(payload.get("idempotency_key") or row.dedupe_key),
             now=self.now(),
         )
+
+    async def _webhook_body(self, payload: dict[str, Any]) -> Any:
+        """The body to send: a handoff's outcome as it stands now, or the body queued.
+
+        A row queued before bodies were built at send time may carry the "held" body of a
+        decision made while paused; its handoff is read again so the decision goes out.
+        """
+        handoff_id = payload.get("handoff_id")
+        queued = payload.get("body")
+        if handoff_id is None and isinstance(queued, dict) and queued.get("status") == "held":
+            handoff_id = queued.get("handoff_id")
+        if handoff_id is None:
+            return queued
+        async with self.readers() as db:
+            body = await callbacks.load_delivery(db, str(handoff_id))
+        if body is None:
+            return Failed(f"handoff {handoff_id} no longer exists (removed with its run); not sent")
+        if body["status"] in callbacks.WAITING:
+            return Later(self.now() + self.settings.poll_interval)
+        return body

@@ -1,0 +1,83 @@
+"""What an automation is told about a handoff's outcome, by long-poll or by webhook.
+
+The webhook to a workflow's ``callback_url`` is queued in the transaction that records the
+decision, under one key per handoff, so the automation is told once. The row names the
+handoff, not a body: the outbox worker builds the body when it sends it, from the handoff
+and decision as they stand. A decision held while its workflow was paused is therefore
+pushed as the decision itself once the pause is lifted, never as the "held" it was when
+queued.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.models import Decision, Handoff
+from store.repositories import handoffs as repo
+from workflows import outbox
+from workflows.config import WorkflowConfig
+from workflows.story import decision_json
+
+#: Statuses the automation must not act on yet: nothing is pushed while a handoff has one.
+WAITING = frozenset({"pending", "held"})
+
+
+def webhook_key(handoff_id: str) -> str:
+    """The outbox key and the idempotency key of a handoff's outcome webhook."""
+    return f"handoff:{handoff_id}:webhook"
+
+
+def delivery_json(handoff: Handoff, decision: Decision | None) -> dict[str, Any]:
+    """What the automation receives, by long-poll or webhook: the outcome and what to use."""
+    released = decision is not None and decision.released_at is not None
+    status = handoff.status if released or decision is None else "held"
+    return {
+        "handoff_id": handoff.id,
+        "run_id": handoff.run_id,
+        "workflow": handoff.workflow,
+        "kind": handoff.kind,
+        "status": status,
+        "decision": decision_json(decision) if decision is not None and released else None,
+    }
+
+
+async def load_delivery(db: AsyncSession, handoff_id: str) -> dict[str, Any] | None:
+    """The body of the handoff's webhook now; None when the handoff no longer exists."""
+    handoff = await repo.get_handoff(db, handoff_id)
+    if handoff is None:
+        return None
+    return delivery_json(handoff, await repo.get_decision(db, handoff_id))
+
+
+async def queue_outcome_webhook(
+    db: AsyncSession,
+    *,
+    handoff: Handoff,
+    policy: WorkflowConfig | None,
+    held: bool,
+    now: datetime,
+) -> None:
+    """Queue the webhook telling the automation how ``handoff`` ended, if it has a callback.
+
+    ``held`` (the workflow is paused) keeps it in the outbox until the workflow resumes.
+    """
+    if policy is None or policy.callback_url is None:
+        return
+    key = webhook_key(handoff.id)
+    await outbox.enqueue(
+        db,
+        kind=outbox.WEBHOOK,
+        dedupe_key=key,
+        payload={
+            "url": str(policy.callback_url),
+            "workflow": handoff.workflow,
+            "handoff_id": handoff.id,
+            "idempotency_key": key,
+        },
+        workflow=handoff.workflow,
+        held=held,
+        now=now,
+    )
