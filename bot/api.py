@@ -238,7 +238,7 @@ async def get_handoff(request: web.Request) -> web.Response:
             and handoff.expires_at <= services.clock()
         ):
             async with services.sessions() as db, db.begin():
-                await handoffs.expire_overdue(db, now=services.clock())
+                await handoffs.expire_overdue(db, config=services.config, now=services.clock())
             services.wake_outbox()
             continue
         remaining = deadline - time.monotonic()

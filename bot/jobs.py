@@ -40,7 +40,7 @@ async def handoff_check(services: Services) -> tuple[int, int]:
     """Expire overdue handoffs and remind reviewers of stale ones: (expired, reminded)."""
     now = services.clock()
     async with services.sessions() as db, db.begin():
-        expired = await expire_overdue(db, now=now)
+        expired = await expire_overdue(db, config=services.config, now=now)
         reminded = await remind_stale_handoffs(db, config=services.config, now=now)
     if expired or reminded:
         log.info("handoffs: %d expired, %d reminded", len(expired), reminded)

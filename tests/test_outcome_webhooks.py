@@ -1,4 +1,4 @@
-"""How a handoff ended, pushed to the workflow's callback, decisions held by a pause too."""
+"""How a handoff ended, pushed to the workflow's callback: decisions held by a pause, expiry."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
+from bot import jobs
 from bot.outbox import OutboxWorker
 from bot.services import Services
 from store.models import OutboxMessage
@@ -21,6 +22,8 @@ from workflows.config import HandrailConfig, parse_config
 from workflows.decisions import DecisionInput, record_decision
 
 Client = TestClient[Any, Any]
+#: The test workflows' review timeout is two hours: this is just past it.
+PAST_THE_TIMEOUT = {"hours": 2, "seconds": 5}
 
 
 @pytest.fixture
@@ -129,6 +132,63 @@ async def test_a_held_body_queued_by_an_earlier_version_is_sent_as_the_decision(
     await worker.run_once()
     [body] = receiver.bodies()
     assert (body["status"], body["decision"]["outcome"]) == ("approved", "approved")
+
+
+async def test_expiry_is_pushed_to_the_callback_once(
+    client: Client,
+    token: str,
+    services: Services,
+    worker: OutboxWorker,
+    receiver: Receiver,
+    clock: ManualClock,
+) -> None:
+    """The expiry job tells the automation the handoff expired, once, with no decision."""
+    handoff_id = await open_review(client, token)
+    clock.advance(**PAST_THE_TIMEOUT)
+    assert (await jobs.handoff_check(services))[0] == 1
+    await jobs.handoff_check(services)
+    await deliver_twice(worker, clock)
+    [body] = receiver.bodies()
+    assert (body["handoff_id"], body["status"], body["decision"]) == (handoff_id, "expired", None)
+
+
+async def test_expiry_seen_by_the_long_poll_is_pushed_too(
+    client: Client,
+    token: str,
+    worker: OutboxWorker,
+    receiver: Receiver,
+    clock: ManualClock,
+) -> None:
+    """A long-poll that expires the handoff itself also queues the expiry webhook."""
+    handoff_id = await open_review(client, token)
+    clock.advance(**PAST_THE_TIMEOUT)
+    response = await client.get(f"/api/v1/handoffs/{handoff_id}", headers=bearer(token))
+    assert (await response.json())["status"] == "expired"
+    await worker.run_once()
+    [body] = receiver.bodies()
+    assert (body["handoff_id"], body["status"]) == (handoff_id, "expired")
+
+
+async def test_an_expiry_while_paused_is_pushed_on_resume(
+    client: Client,
+    token: str,
+    admin: str,
+    services: Services,
+    worker: OutboxWorker,
+    receiver: Receiver,
+    clock: ManualClock,
+) -> None:
+    """Like a decision, the expiry webhook of a paused workflow waits for the resume."""
+    handoff_id = await open_review(client, token)
+    await switch(client, admin, "pause")
+    clock.advance(**PAST_THE_TIMEOUT)
+    await jobs.handoff_check(services)
+    await worker.run_once()
+    assert receiver.received == []
+    await switch(client, admin, "resume")
+    await worker.run_once()
+    [body] = receiver.bodies()
+    assert (body["handoff_id"], body["status"]) == (handoff_id, "expired")
 
 
 async def test_a_webhook_of_a_removed_handoff_fails_and_says_why(

@@ -1,11 +1,11 @@
 """What an automation is told about a handoff's outcome, by long-poll or by webhook.
 
-The webhook to a workflow's ``callback_url`` is queued in the transaction that records the
-decision, under one key per handoff, so the automation is told once. The row names the
-handoff, not a body: the outbox worker builds the body when it sends it, from the handoff
-and decision as they stand. A decision held while its workflow was paused is therefore
-pushed as the decision itself once the pause is lifted, never as the "held" it was when
-queued.
+The webhook to a workflow's ``callback_url`` is queued in the transaction that ends the
+handoff (a decision or its expiry), under one key per handoff, so the automation is told
+once whichever way it ended. The row names the handoff, not a body: the outbox worker
+builds the body when it sends it, from the handoff and decision as they stand. A decision
+held while its workflow was paused is therefore pushed as the decision itself once the
+pause is lifted, never as the "held" it was when queued.
 """
 
 from __future__ import annotations

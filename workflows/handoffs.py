@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from store.models import Decision, Handoff
 from store.repositories import handoffs as repo
 from workflows import outbox
-from workflows.config import WorkflowConfig
+from workflows.callbacks import queue_outcome_webhook
+from workflows.config import HandrailConfig, WorkflowConfig
 from workflows.errors import NotFound
 from workflows.identifiers import new_id
 from workflows.pausing import pause_banner, pause_state, refuse_if_paused
@@ -205,19 +206,37 @@ async def refresh_message(
     )
 
 
-async def expire_overdue(db: AsyncSession, *, now: datetime) -> Sequence[Handoff]:
+async def expire_overdue(
+    db: AsyncSession, *, config: HandrailConfig, now: datetime
+) -> Sequence[Handoff]:
     """Expire handoffs past their review timeout. Expiry is never approval."""
     expired = await repo.expire_overdue_handoffs(db, now)
     for handoff in expired:
-        await record_step(
-            db,
-            run_id=handoff.run_id,
-            workflow=handoff.workflow,
-            type="handoff",
-            name="expired",
-            status="expired",
-            output={"handoff_id": handoff.id, "note": "no decision in time; not approved"},
-            now=now,
+        await _note_expiry(
+            db, handoff=handoff, policy=config.workflows.get(handoff.workflow), now=now
         )
-        await refresh_message(db, handoff=handoff, reason="expired", now=now)
     return expired
+
+
+async def _note_expiry(
+    db: AsyncSession, *, handoff: Handoff, policy: WorkflowConfig | None, now: datetime
+) -> None:
+    """Everything an expiry causes: its trace step, the updated message, the webhook."""
+    await record_step(
+        db,
+        run_id=handoff.run_id,
+        workflow=handoff.workflow,
+        type="handoff",
+        name="expired",
+        status="expired",
+        output={"handoff_id": handoff.id, "note": "no decision in time; not approved"},
+        now=now,
+    )
+    await refresh_message(db, handoff=handoff, reason="expired", now=now)
+    await queue_outcome_webhook(
+        db,
+        handoff=handoff,
+        policy=policy,
+        held=await pause_state(db, handoff.workflow) is not None,
+        now=now,
+    )
