@@ -17,7 +17,7 @@ from store.engine import Sessions
 from store.models import Decision
 from workflows.clock import Clock
 from workflows.config import WorkflowConfig
-from workflows.decisions import DecisionInput, record_decision
+from workflows.decisions import DecidedTooLate, DecisionInput, record_decision
 from workflows.errors import Conflict, NotFound
 from workflows.handoffs import get_handoff_of, load_handoff_view
 from workflows.roles import MemberDirectory, ensure_role
@@ -104,20 +104,27 @@ async def decide(context: dict[str, Any], *, handoff_id: str, decision: Decision
     """Check the reviewer, record the decision in one unit of work, then wake who waits.
 
     The message update and the thread reply are outbox rows written by ``record_decision``
-    in the same transaction; waking the worker after commit sends them.
+    in the same transaction; waking the worker after commit sends them. A decision that
+    came too late is refused only after its transaction, which expired the handoff, commits.
     """
     reviewing = await check_reviewer(context, handoff_id=handoff_id, user=decision.reviewer)
     deps = deps_of(context)
+    too_late: DecidedTooLate | None = None
     async with deps.sessions() as db, db.begin():
-        row = await record_decision(
-            db,
-            handoff_id=handoff_id,
-            policy=reviewing.policy,
-            decision=decision,
-            now=deps.clock(),
-        )
+        try:
+            row = await record_decision(
+                db,
+                handoff_id=handoff_id,
+                policy=reviewing.policy,
+                decision=decision,
+                now=deps.clock(),
+            )
+        except DecidedTooLate as refused:
+            too_late = refused  # commit the expiry it wrote, then tell the person
     deps.signals.notify(handoff_id)
     deps.wake_outbox()
+    if too_late is not None:
+        raise too_late
     return row
 
 

@@ -1,7 +1,9 @@
 """Decisions: a reviewer approves, edits, rejects, takes over or asks for a retry.
 
 The first decision wins, decided by a conditional UPDATE in the database; the loser is told
-who decided and when. The decision, its trace step, the in-place message update, the thread
+who decided and when. A decision after the review timeout is never recorded: the same
+UPDATE refuses it, and the handoff is expired then and there if the expiry job has not
+got to it yet. The decision, its trace step, the in-place message update, the thread
 reply and the webhook to the automation are written in one transaction. While the workflow
 is paused the decision is recorded but held: not released to the automation and its webhook
 not sent until an admin resumes.
@@ -23,6 +25,7 @@ from workflows.config import WorkflowConfig
 from workflows.errors import Conflict, InvalidInput
 from workflows.handoffs import (
     DECISION_REPLY_RENDER,
+    expire_if_overdue,
     get_handoff_of,
     post_key,
     refresh_message,
@@ -75,7 +78,7 @@ async def record_decision(
         # Saved without a change: that is an approval, and the digest should count it so.
         decision = replace(decision, outcome="approved")
     if not await repo.claim_pending_handoff(db, handoff_id, OUTCOME_STATUS[decision.outcome], now):
-        raise await _already_decided(db, handoff)
+        raise await _not_claimed(db, handoff=handoff, policy=policy, now=now)
     paused = await pause_state(db, handoff.workflow) is not None
     final_text = decision.final_text if decision.outcome == "edited" else None
     if decision.outcome == "approved":
@@ -141,8 +144,26 @@ def _check_outcome(handoff: Handoff, decision: DecisionInput) -> None:
         raise InvalidInput("a rejection needs a reason", details=[{"loc": "reason"}])
 
 
-async def _already_decided(db: AsyncSession, handoff: Handoff) -> Conflict:
+class DecidedTooLate(Conflict):
+    """A decision that came after the review timeout: nothing was recorded.
+
+    The handoff is expired by then, possibly by the very transaction that refused the
+    decision (its message update and webhook with it), so the caller commits that
+    transaction and raises this afterwards.
+    """
+
+
+async def _not_claimed(
+    db: AsyncSession, *, handoff: Handoff, policy: WorkflowConfig, now: datetime
+) -> Conflict:
+    """Why the claim failed: the handoff expired (now, if still pending) or was decided."""
+    await expire_if_overdue(db, handoff_id=handoff.id, policy=policy, now=now)
     await db.refresh(handoff)
+    if handoff.status == "expired" and handoff.expires_at is not None:
+        return DecidedTooLate(
+            f"this handoff expired at {handoff.expires_at:%H:%M} UTC; nothing was recorded",
+            details=[{"loc": "handoff_id", "status": "expired"}],
+        )
     existing = await repo.get_decision(db, handoff.id)
     if existing is None:
         return Conflict(

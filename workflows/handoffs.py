@@ -218,6 +218,20 @@ async def expire_overdue(
     return expired
 
 
+async def expire_if_overdue(
+    db: AsyncSession, *, handoff_id: str, policy: WorkflowConfig, now: datetime
+) -> Handoff | None:
+    """Expire this one handoff if it is still pending past its timeout; None if it is not.
+
+    For a click that came after the timeout but before the expiry job: the handoff ends
+    as expired there and then, with its message updated and the automation told.
+    """
+    handoff = await repo.expire_overdue_handoff(db, handoff_id, now)
+    if handoff is not None:
+        await _note_expiry(db, handoff=handoff, policy=policy, now=now)
+    return handoff
+
+
 async def _note_expiry(
     db: AsyncSession, *, handoff: Handoff, policy: WorkflowConfig | None, now: datetime
 ) -> None:

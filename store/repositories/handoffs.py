@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import Decision, Handoff
@@ -30,11 +30,16 @@ async def claim_pending_handoff(
     """Move a pending handoff to ``status``; False when someone else got there first.
 
     The ``WHERE status = 'pending'`` makes the database, not the application, decide
-    which of two simultaneous clicks wins.
+    which of two simultaneous clicks wins; ``expires_at > now`` makes it refuse a click
+    that came after the review timeout, even before the expiry job has run.
     """
     result = await db.execute(
         update(Handoff)
-        .where(Handoff.id == handoff_id, Handoff.status == "pending")
+        .where(
+            Handoff.id == handoff_id,
+            Handoff.status == "pending",
+            or_(Handoff.expires_at.is_(None), Handoff.expires_at > now),
+        )
         .values(status=status, decided_at=now)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -53,6 +58,19 @@ async def expire_overdue_handoffs(db: AsyncSession, now: datetime) -> Sequence[H
         .returning(Handoff)
     )
     return result.scalars().all()
+
+
+async def expire_overdue_handoff(
+    db: AsyncSession, handoff_id: str, now: datetime
+) -> Handoff | None:
+    """Expire one handoff if it is still pending and past its expiry; None otherwise."""
+    result = await db.execute(
+        update(Handoff)
+        .where(Handoff.id == handoff_id, Handoff.status == "pending", Handoff.expires_at <= now)
+        .values(status="expired", decided_at=now)
+        .returning(Handoff)
+    )
+    return result.scalar_one_or_none()
 
 
 async def release_held_decisions(db: AsyncSession, workflow: str, now: datetime) -> int:
