@@ -33,6 +33,7 @@ def config(receiver: Receiver) -> HandrailConfig:
     """The test workflows, with ticket-triage's outcomes pushed to the receiver."""
     raw = copy.deepcopy(TEST_WORKFLOWS)
     raw["workflows"]["ticket-triage"]["callback_url"] = receiver.url
+    raw["workflows"]["ticket-triage"]["callback_secret_env"] = "TRIAGE_CALLBACK_SECRET"
     return parse_config(raw)
 
 
