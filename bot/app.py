@@ -82,8 +82,9 @@ def build_app(
 ) -> web.Application:
     """The aiohttp application with the API mounted; start-up migrates the database."""
     services = services or build_services(settings, environ=os.environ)
+    # The timer is outermost: errors become responses inside it, so it sees every status.
     app = web.Application(
-        middlewares=[error_middleware, api.timing_middleware],
+        middlewares=[api.timing_middleware, error_middleware],
         client_max_size=settings.max_body_bytes,
     )
     app[SERVICES] = services

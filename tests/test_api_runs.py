@@ -202,6 +202,34 @@ async def test_metrics_count_runs_and_events(client: Client, token: str) -> None
     assert "handrail_http_request_duration_seconds_bucket" in text
 
 
+async def test_request_latency_is_recorded_for_error_answers(client: Client, token: str) -> None:
+    """Requests answered with an error are timed under their real status, like successes."""
+    run_id = (await start(client, token))["run_id"]
+    answers = [
+        await client.get(f"/api/v1/runs/{run_id}"),
+        await client.get("/api/v1/runs/run_missing", headers=bearer(token)),
+        await client.post(
+            f"/api/v1/runs/{run_id}/events", json={"events": "no"}, headers=bearer(token)
+        ),
+        await client.post(
+            f"/api/v1/runs/{run_id}/events", data=b"x" * 300_000, headers=bearer(token)
+        ),
+    ]
+    assert [answer.status for answer in answers] == [401, 404, 422, 413]
+    text = await (await client.get("/metrics")).text()
+    for method, route, status in [
+        ("GET", "/api/v1/runs/{run_id}", 401),
+        ("GET", "/api/v1/runs/{run_id}", 404),
+        ("POST", "/api/v1/runs/{run_id}/events", 422),
+        ("POST", "/api/v1/runs/{run_id}/events", 413),
+    ]:
+        series = (
+            "handrail_http_request_duration_seconds_count"
+            f'{{method="{method}",route="{route}",status="{status}"}} 1.0'
+        )
+        assert series in text
+
+
 async def test_healthz_answers(client: Client) -> None:
     """The liveness probe answers without a token."""
     response = await client.get("/healthz")
