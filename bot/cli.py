@@ -10,12 +10,14 @@ import logging
 import multiprocessing
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+from typing import NoReturn
 
 from aiohttp import web
 
 from bot.app import build_app, build_services, prepare_database
 from bot.services import Services
-from bot.settings import Settings
+from bot.settings import Settings, read_settings
 from bot.trace_text import render_trace
 from store.repositories import credentials as credential_rows
 from workflows import credentials
@@ -27,6 +29,16 @@ from workflows.story import read_run_story
 
 Command = Callable[[Services, argparse.Namespace], Awaitable[int]]
 
+#: The longest token expiry; a token meant to outlive that is created with ``never``.
+LONGEST_EXPIRY = timedelta(days=36_500)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a bad argument on one line (and exit status 2), without usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see: {self.prog} --help)\n")
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
@@ -37,8 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Their INFO lines narrate every job registration and migration check; keep warnings.
     for chatty in ("apscheduler", "alembic"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
-    settings = Settings()
     try:
+        settings = read_settings()
         if args.command == "serve":
             return serve(settings, args.workers)
         return asyncio.run(_run(settings, args.handler, args))
@@ -82,7 +94,7 @@ def serve(settings: Settings, workers: int = 1) -> int:
 
 def _serve_instance(*, migrate: bool, shared_port: bool) -> None:
     """One server process; settings are read again from the environment it inherited."""
-    settings = Settings()
+    settings = read_settings()
     app = build_app(settings, migrate=migrate)
     app.on_startup.append(_freeze_start_up_heap)
     web.run_app(
@@ -126,13 +138,12 @@ async def db_upgrade(services: Services, args: argparse.Namespace) -> int:
 
 async def token_create(services: Services, args: argparse.Namespace) -> int:
     services.workflow(args.workflow)
-    expires_in = parse_duration(args.expires_in) if args.expires_in != "never" else None
     async with services.sessions() as db, db.begin():
         token, credential = await credentials.create_token(
             db,
             workflow=args.workflow,
             scopes=tuple(args.scope or DEFAULT_SCOPES),
-            expires_in=expires_in,
+            expires_in=args.expires_in,
             label=args.label,
             now=services.clock(),
         )
@@ -234,8 +245,26 @@ async def trace(services: Services, args: argparse.Namespace) -> int:
     return 0
 
 
+def expiry(value: str) -> timedelta | None:
+    """``--expires-in``: a duration up to ``LONGEST_EXPIRY``, or ``never`` (None)."""
+    if value == "never":
+        return None
+    try:
+        expires_in: timedelta | None = parse_duration(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    except OverflowError:  # more days than a timedelta holds
+        expires_in = None
+    if expires_in is None or expires_in > LONGEST_EXPIRY:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is longer than {LONGEST_EXPIRY.days} days; "
+            "for a token that does not expire write 'never'"
+        )
+    return expires_in
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="handrail", description=__doc__)
+    parser = Parser(prog="handrail", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     serve_parser = commands.add_parser("serve", help="run the API and the Slack app")
     serve_parser.add_argument(
@@ -251,7 +280,9 @@ def _parser() -> argparse.ArgumentParser:
     create = token_commands.add_parser("create", help="create a token; prints it once")
     create.add_argument("workflow")
     create.add_argument("--scope", action="append", choices=SCOPES, help="repeat for several")
-    create.add_argument("--expires-in", default="90d", help="e.g. 30d, 12h, or 'never'")
+    create.add_argument(
+        "--expires-in", type=expiry, default="90d", help="e.g. 30d, 12h, or 'never'"
+    )
     create.add_argument("--label", help="what uses this token")
     create.set_defaults(handler=token_create)
     listing = token_commands.add_parser("list", help="list tokens (never their secrets)")

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from workflows.errors import ConfigError
 
 _DIGEST_SCHEDULE = re.compile(r"(mon|tue|wed|thu|fri|sat|sun) ([01][0-9]|2[0-3]):[0-5][0-9]")
 
@@ -25,7 +28,7 @@ class Settings(BaseSettings):
     )
     config_path: Path = Field(default=Path("./workflows.yml"), alias="HANDRAIL_CONFIG")
     host: str = Field(default="127.0.0.1", alias="HANDRAIL_HOST")
-    port: int = Field(default=8080, alias="HANDRAIL_PORT")
+    port: int = Field(default=8080, ge=1, le=65535, alias="HANDRAIL_PORT")
     public_url: str = Field(default="http://127.0.0.1:8080", alias="HANDRAIL_PUBLIC_URL")
     max_body_bytes: int = Field(default=1024 * 1024, alias="HANDRAIL_MAX_BODY_BYTES")
     slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
@@ -72,3 +75,22 @@ class Settings(BaseSettings):
     def slack_reachable(self) -> bool:
         """Whether Slack can send clicks and commands in: HTTP with signatures, or Socket Mode."""
         return bool(self.slack_signing_secret or self.slack_app_token)  # an empty value is unset
+
+
+def read_settings() -> Settings:
+    """The settings from the environment; a bad value is a ``ConfigError`` naming its variable.
+
+    Each problem is one line with the variable, what is wrong and the value read, so a
+    typo in the environment stops the command without a traceback.
+    """
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigError([_describe(error) for error in exc.errors(include_url=False)]) from None
+
+
+def _describe(error: Any) -> str:
+    name = ".".join(str(part) for part in error["loc"]) or "the environment"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    value = repr(error.get("input"))
+    return f"{name}: {message}" + ("" if value in message else f" (got {value})")

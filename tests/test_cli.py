@@ -122,6 +122,41 @@ def test_unset_callback_secret_stops_serve_but_not_the_other_commands(
     assert paused.returncode == 0, paused.stderr
 
 
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("abc", "'abc' is not a duration"),
+        ("0s", "'0s' must be longer than zero"),
+        ("100000000d", "'100000000d' is longer than 36500 days"),
+        ("9" * 30 + "d", "is longer than 36500 days"),
+    ],
+)
+def test_bad_expiry_is_one_line_naming_the_option(
+    env: dict[str, str], value: str, problem: str
+) -> None:
+    """A bad ``--expires-in`` is refused on one line naming the option, with status 2."""
+    result = handrail(env, "token", "create", "ticket-triage", "--expires-in", value)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("handrail token create: argument --expires-in: ")
+    assert problem in line
+
+
+def test_bad_environment_variable_is_named_without_a_traceback(env: dict[str, str]) -> None:
+    """A bad HANDRAIL_PORT stops ``serve`` with status 2 and a line naming the variable."""
+    result = handrail({**env, "HANDRAIL_PORT": "abc", "HANDRAIL_TIMEZONE": "Mars/Base"}, "serve")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    problems = [line for line in result.stderr.splitlines() if line.startswith("  - ")]
+    assert problems == [
+        "  - HANDRAIL_PORT: Input should be a valid integer, unable to parse string as an "
+        "integer (got 'abc')",
+        "  - HANDRAIL_TIMEZONE: unknown time zone 'Mars/Base'; use an IANA name such as "
+        "Europe/Berlin or UTC",
+    ]
+
+
 def test_trace_of_unknown_run_says_so(env: dict[str, str]) -> None:
     """Tracing an unknown run ID fails with the ID in the message."""
     result = handrail(env, "trace", "run_missing")
