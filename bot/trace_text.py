@@ -1,7 +1,16 @@
-"""``handrail trace``: a run's story as a timeline a person can read in a terminal."""
+"""``handrail trace``: a run's story as a timeline a person can read in a terminal.
+
+Everything shown came from an automation or a person, so nothing reaches the terminal
+raw: control characters (a newline in a step name, an ANSI or OSC escape) are printed
+escaped, as ``\\n`` or ``\\x1b``, and can neither forge a line nor drive the terminal.
+Multi-line texts (errors, reasons, edit diffs) keep their line breaks, each line indented
+under its step.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -13,11 +22,32 @@ from workflows.story import RunStory
 
 SHORT = 160
 
+#: What a terminal acts on instead of showing: C0 and C1 controls, DEL, the line and
+#: paragraph separators, and the bidirectional controls that reorder the text after them.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(match: re.Match[str]) -> str:
+    char = match.group()
+    code = ord(char)
+    return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def one_line(value: object) -> str:
+    """``value`` as one line shown as written: every control character escaped."""
+    return _CONTROL.sub(_escaped, str(value))
+
+
+def text_lines(text: str) -> list[str]:
+    """Multi-line text as its lines; other control characters (``\\r`` too) are escaped."""
+    return [one_line(line) for line in text.replace("\r\n", "\n").rstrip("\n").split("\n")]
+
 
 def abbreviate(value: Any, limit: int = SHORT) -> str:
     """One line of at most ``limit`` characters; JSON for structures."""
     text = value if isinstance(value, str) else orjson.dumps(value).decode()
-    text = " ".join(text.split())
+    text = one_line(" ".join(text.split()))
     return text if len(text) <= limit else f"{text[: limit - 1]}…"
 
 
@@ -25,27 +55,31 @@ def _ms(value: float | None) -> str:
     return format_duration(timedelta(milliseconds=value)) if value is not None else "—"
 
 
+def _counts(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{one_line(kind)}: {n}" for kind, n in sorted(counts.items()))
+
+
 def render_trace(story: RunStory) -> str:
     run = story.run
     lines = [
-        f"Run {run.id}",
-        f"  workflow        {run.workflow}",
-        f"  status          {run.status}",
+        f"Run {one_line(run.id)}",
+        f"  workflow        {one_line(run.workflow)}",
+        f"  status          {one_line(run.status)}",
         f"  started         {run.started_at:%Y-%m-%d %H:%M:%S} UTC",
         f"  ended           {f'{run.ended_at:%Y-%m-%d %H:%M:%S} UTC' if run.ended_at else '—'}",
         f"  duration        {_ms(story.duration_ms())}",
-        f"  prompt version  {run.prompt_version or '—'}",
-        f"  model           {run.model or '—'}",
-        f"  input source    {run.input_source or '—'}",
+        f"  prompt version  {one_line(run.prompt_version or '—')}",
+        f"  model           {one_line(run.model or '—')}",
+        f"  input source    {one_line(run.input_source or '—')}",
     ]
     totals = story.redaction_totals()
     if totals:
-        lines.append(
-            "  redacted        " + ", ".join(f"{kind}: {n}" for kind, n in sorted(totals.items()))
-        )
+        lines.append(f"  redacted        {_counts(totals)}")
     lines.append("")
     lines.append(f"Steps ({len(story.events)})" if story.events else "Steps: none recorded")
-    width = len(str(len(story.events)))
+    # The widest step number sets the column, so every step's details stay under it.
+    last = max((event.seq for event in story.events), default=0)
+    width = len(str(max(last, len(story.events))))
     for event in story.events:
         lines.extend(_render_event(event, width))
     decisions = {decision.handoff_id: decision for decision in story.decisions}
@@ -58,15 +92,18 @@ def render_trace(story: RunStory) -> str:
 
 
 def _render_event(event: Event, width: int) -> list[str]:
-    status = f" [{event.status}]" if event.status else ""
-    head = f"{event.seq:>{width}}. {event.type:<7} {event.name}{status}  {_ms(event.duration_ms)}"
+    status = f" [{one_line(event.status)}]" if event.status else ""
+    head = (
+        f"{event.seq:>{width}}. {one_line(event.type):<7} {one_line(event.name)}{status}"
+        f"  {_ms(event.duration_ms)}"
+    )
     lines = [head]
     indent = " " * (width + 4)
     details = []
     if event.model:
-        details.append(f"model {event.model}")
+        details.append(f"model {one_line(event.model)}")
     if event.prompt_version:
-        details.append(f"prompt {event.prompt_version}")
+        details.append(f"prompt {one_line(event.prompt_version)}")
     if event.tokens_in is not None or event.tokens_out is not None:
         details.append(f"tokens {event.tokens_in or 0} in / {event.tokens_out or 0} out")
     if event.settings:
@@ -79,25 +116,29 @@ def _render_event(event: Event, width: int) -> list[str]:
         lines.append(f"{indent}out: {abbreviate(event.output)}")
     if event.error:
         lines.append(f"{indent}error:")
-        lines.extend(f"{indent}  {line}" for line in event.error.splitlines())
+        lines.extend(f"{indent}  {line}" for line in text_lines(event.error))
     if event.redactions:
-        counts = ", ".join(f"{kind}: {n}" for kind, n in sorted(event.redactions.items()))
-        lines.append(f"{indent}redacted: {counts}")
+        lines.append(f"{indent}redacted: {_counts(event.redactions)}")
     return lines
 
 
 def _render_handoff(handoff: Handoff, decision: Decision | None) -> list[str]:
-    lines = [f"  {handoff.id}  {handoff.kind}  {handoff.status}  {abbreviate(handoff.summary, 80)}"]
+    lines = [
+        f"  {one_line(handoff.id)}  {one_line(handoff.kind)}  {one_line(handoff.status)}  "
+        f"{abbreviate(handoff.summary, 80)}"
+    ]
     if decision is not None:
         lines.append(
-            f"    {decision.outcome} by {decision.reviewer} at "
+            f"    {one_line(decision.outcome)} by {one_line(decision.reviewer)} at "
             f"{decision.decided_at:%Y-%m-%d %H:%M:%S} UTC "
             f"(review took {format_duration(timedelta(milliseconds=decision.latency_ms))})"
         )
         if decision.reason:
-            category = f" [{decision.category}]" if decision.category else ""
-            lines.append(f"    reason{category}: {decision.reason}")
+            category = f" [{one_line(decision.category)}]" if decision.category else ""
+            first, *more = text_lines(decision.reason)
+            lines.append(f"    reason{category}: {first}")
+            lines.extend(f"      {line}" for line in more)
         if decision.diff:
             lines.append("    edit:")
-            lines.extend(f"      {line}" for line in decision.diff.splitlines())
+            lines.extend(f"      {line}" for line in text_lines(decision.diff))
     return lines
