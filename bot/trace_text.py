@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from store.models import Decision, Event, Handoff
+from workflows.deliveries import FailedDelivery
 from workflows.durations import format_duration
 from workflows.story import RunStory
 
@@ -88,6 +89,11 @@ def render_trace(story: RunStory) -> str:
         lines.append(f"Handoffs ({len(story.handoffs)})")
         for handoff in story.handoffs:
             lines.extend(_render_handoff(handoff, decisions.get(handoff.id)))
+    if story.failed_deliveries:
+        lines.append("")
+        lines.append(f"Failed deliveries ({len(story.failed_deliveries)})")
+        for delivery in story.failed_deliveries:
+            lines.extend(_render_failed_delivery(delivery))
     return "\n".join(lines) + "\n"
 
 
@@ -142,3 +148,15 @@ def _render_handoff(handoff: Handoff, decision: Decision | None) -> list[str]:
             lines.append("    edit:")
             lines.extend(f"      {line}" for line in text_lines(decision.diff))
     return lines
+
+
+def _render_failed_delivery(delivery: FailedDelivery) -> list[str]:
+    what = f" {one_line(delivery.message)}" if delivery.message else ""
+    tries = f"{delivery.attempts} attempt{'s' if delivery.attempts != 1 else ''}"
+    return [
+        f"  {one_line(delivery.kind)}{what} to {one_line(delivery.target)}"
+        f"  (handoff {one_line(delivery.handoff_id)})",
+        f"    failed {delivery.failed_at:%Y-%m-%d %H:%M:%S} UTC after {tries}; "
+        f"queued {delivery.queued_at:%Y-%m-%d %H:%M:%S} UTC",
+        *(f"    {line}" for line in text_lines(delivery.error)),
+    ]

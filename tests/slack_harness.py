@@ -35,7 +35,7 @@ from tests.conftest import Database, bearer
 from workflows import credentials
 from workflows.clock import ManualClock
 from workflows.config import HandrailConfig
-from workflows.handoffs import post_key
+from workflows.handoff_keys import post_key
 
 SIGNING_SECRET = "test-signing-secret"
 REVIEW_CHANNEL = "C0REVIEW"

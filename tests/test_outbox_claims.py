@@ -131,7 +131,7 @@ async def test_settling_a_claim_that_was_taken_over_changes_nothing(
 
     async with services.sessions() as db, db.begin():
         late = await repo.mark_done(db, first, result={"ts": "late"}, now=clock())
-        kept = await repo.mark_failed(db, second, error="channel_not_found")
+        kept = await repo.mark_failed(db, second, error="channel_not_found", now=clock())
 
     assert (late, kept) == (False, True)
     async with services.sessions() as db:

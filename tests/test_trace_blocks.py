@@ -10,6 +10,7 @@ import pytest
 from handlers.blocks.trace import trace_message, trace_page_message
 from handlers.ids import ActionId
 from sandbox.blockkit_limits import check_blocks
+from workflows.deliveries import FailedDelivery
 from workflows.trace import HandoffStory, StepView, TracePage, TraceView
 from workflows.views import DecisionView
 
@@ -172,6 +173,45 @@ def test_many_handoffs_stay_within_the_block_limit() -> None:
     message = trace_message(view([step(n) for n in range(1, 200)], handoffs=handoffs))
     assert check_blocks(message.blocks) == []
     assert "more handoffs" in text(message.blocks)
+
+
+def test_many_failed_deliveries_take_one_section_within_the_limits() -> None:
+    """Sixty failed deliveries with long errors fit one section that says how many are left."""
+    handoffs = tuple(
+        HandoffStory(
+            id=f"hof_{n}",
+            kind="draft",
+            status="pending",
+            summary="x",
+            action=None,
+            created_at=START,
+            decision=None,
+        )
+        for n in range(40)
+    )
+    failed = tuple(
+        FailedDelivery(
+            handoff_id=f"hof_{n % 40}",
+            kind="slack.post",
+            message="handoff",
+            target="C0REVIEW",
+            error="channel_not_found <!channel> " + "e" * 3000,
+            attempts=1,
+            queued_at=START,
+            failed_at=START,
+        )
+        for n in range(60)
+    )
+    plain = trace_message(view([step(n) for n in range(1, 200)], handoffs=handoffs))
+    message = trace_message(
+        view([step(n) for n in range(1, 200)], handoffs=handoffs, failed_deliveries=failed)
+    )
+    assert check_blocks(message.blocks) == []
+    assert len(message.blocks) <= len(plain.blocks) + 1
+    body = text(message.blocks)
+    assert "*60 failed deliveries*" in body
+    assert "more: `handrail trace` lists them all" in body
+    assert "<!channel>" not in body
 
 
 def test_a_page_continues_where_the_last_one_stopped() -> None:

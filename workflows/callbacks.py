@@ -19,15 +19,11 @@ from store.models import Decision, Handoff
 from store.repositories import handoffs as repo
 from workflows import outbox
 from workflows.config import WorkflowConfig
+from workflows.handoff_keys import webhook_key
 from workflows.story import decision_json
 
 #: Statuses the automation must not act on yet: nothing is pushed while a handoff has one.
 WAITING = frozenset({"pending", "held"})
-
-
-def webhook_key(handoff_id: str) -> str:
-    """The outbox key and the idempotency key of a handoff's outcome webhook."""
-    return f"handoff:{handoff_id}:webhook"
 
 
 def delivery_json(handoff: Handoff, decision: Decision | None) -> dict[str, Any]:

@@ -23,11 +23,11 @@ from workflows import outbox
 from workflows.callbacks import queue_outcome_webhook
 from workflows.config import WorkflowConfig
 from workflows.errors import Conflict, InvalidInput
+from workflows.handoff_keys import post_key
 from workflows.handoffs import (
     DECISION_REPLY_RENDER,
     expire_if_overdue,
     get_handoff_of,
-    post_key,
     refresh_message,
 )
 from workflows.pausing import pause_state

@@ -20,6 +20,7 @@ from workflows import outbox
 from workflows.callbacks import queue_outcome_webhook
 from workflows.config import HandrailConfig, WorkflowConfig
 from workflows.errors import NotFound
+from workflows.handoff_keys import post_key
 from workflows.identifiers import new_id
 from workflows.pausing import pause_banner, pause_state, refuse_if_paused
 from workflows.runs import find_step_output, get_run_of, record_step
@@ -27,11 +28,6 @@ from workflows.views import DecisionView, HandoffView
 
 HANDOFF_RENDER = "handoff"
 DECISION_REPLY_RENDER = "decision_reply"
-
-
-def post_key(handoff_id: str) -> str:
-    """The outbox key of a handoff's Slack message; updates and replies refer to it."""
-    return f"handoff:{handoff_id}:post"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

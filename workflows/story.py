@@ -1,4 +1,4 @@
-"""A run's whole story: the run, its steps in order, its handoffs and decisions.
+"""A run's whole story: the run, its steps in order, its handoffs, decisions and failed deliveries.
 
 One read model feeds ``GET /api/v1/runs/{id}``, ``handrail trace`` and ``/trace``, so the
 three never disagree about what happened.
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import Decision, Event, Handoff, Run
 from store.repositories import runs as repo
+from workflows.deliveries import FailedDelivery, failed_delivery_json, read_failed_deliveries
 from workflows.errors import NotFound
 
 
@@ -24,6 +25,8 @@ class RunStory:
     events: Sequence[Event]
     handoffs: Sequence[Handoff]
     decisions: Sequence[Decision]
+    failed_deliveries: Sequence[FailedDelivery] = ()
+    """Messages and webhooks about the run's handoffs that will never be delivered."""
 
     def redaction_totals(self) -> dict[str, int]:
         """How many values of each kind were removed across the run and its steps."""
@@ -45,11 +48,13 @@ async def read_run_story(db: AsyncSession, *, run_id: str, workflow: str | None 
     if run is None or (workflow is not None and run.workflow != workflow):
         scope = f" in workflow '{workflow}'" if workflow else ""
         raise NotFound(f"no run '{run_id}'{scope}", details=[{"loc": "run_id"}])
+    handoffs = await repo.list_handoffs_for_run(db, run_id)
     return RunStory(
         run=run,
         events=await repo.list_events(db, run_id),
-        handoffs=await repo.list_handoffs_for_run(db, run_id),
+        handoffs=handoffs,
         decisions=await repo.list_decisions_for_run(db, run_id),
+        failed_deliveries=await read_failed_deliveries(db, [h.id for h in handoffs]),
     )
 
 
@@ -77,6 +82,7 @@ def story_to_json(story: RunStory) -> dict[str, Any]:
         "redactions": story.redaction_totals(),
         "events": [_event_json(event) for event in story.events],
         "handoffs": [_handoff_json(h, decisions.get(h.id)) for h in story.handoffs],
+        "failed_deliveries": [failed_delivery_json(d) for d in story.failed_deliveries],
     }
 
 

@@ -2,7 +2,8 @@
 
 A run can have thousands of steps and a Slack message holds fifty blocks, so the trace
 reads the first and the last steps (a fixed number, by index), every gate verdict in
-between, and all handoffs with their decisions; "Show more" reads the middle a page at a
+between, all handoffs with their decisions, and the deliveries about them that failed;
+"Show more" reads the middle a page at a
 time. The cost of a trace therefore depends on what is shown, never on the size of the
 store. The views are plain frozen dataclasses of raw text: ``handlers/blocks/trace.py``
 escapes and cuts them; nothing here knows Block Kit.
@@ -24,6 +25,7 @@ from store.models import Decision, Handoff, Run
 from store.repositories import runs as run_rows
 from store.repositories import traces as rows
 from workflows.config import HandrailConfig
+from workflows.deliveries import FailedDelivery, read_failed_deliveries
 from workflows.errors import NotFound
 from workflows.handoffs import decision_view
 from workflows.roles import MemberDirectory, Role, ensure_role, has_any_role
@@ -95,6 +97,8 @@ class TraceView:
     hidden_gates: tuple[StepView, ...] = ()
     """Gate verdicts between ``head`` and ``tail``, so no verdict is ever out of sight."""
     handoffs: tuple[HandoffStory, ...] = ()
+    failed_deliveries: tuple[FailedDelivery, ...] = ()
+    """Messages and webhooks about the handoffs that will never be delivered."""
     redactions: dict[str, int] = field(default_factory=dict)
     redactions_complete: bool = True
     """False when ``redactions`` counts only the run and the steps read (a long run)."""
@@ -191,6 +195,7 @@ async def read_trace(db: AsyncSession, *, run: Run) -> TraceView:
         tail=tuple(step_view(row) for row in tail),
         hidden_gates=tuple(step_view(row) for row in gates),
         handoffs=tuple(_handoff_story(h, decisions.get(h.id)) for h in handoffs),
+        failed_deliveries=await read_failed_deliveries(db, [h.id for h in handoffs]),
         redactions=totals,
         redactions_complete=not tail,
     )

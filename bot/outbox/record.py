@@ -50,7 +50,7 @@ class Recorder:
                 kept = await repo.mark_done(db, row, result=outcome.result, now=now)
                 self._count("done", kept)
             elif isinstance(outcome, Failed):
-                kept = await repo.mark_failed(db, row, error=outcome.error)
+                kept = await repo.mark_failed(db, row, error=outcome.error, now=now)
                 self._count("failed", kept)
                 if kept:
                     self._log_failure(row, outcome.error)
@@ -80,7 +80,7 @@ class Recorder:
     ) -> bool:
         if outcome.counts and row.attempts >= self.settings.max_attempts:
             error = f"{outcome.error} (gave up after {row.attempts} attempts)"
-            kept = await repo.mark_failed(db, row, error=error)
+            kept = await repo.mark_failed(db, row, error=error, now=now)
             self._count("failed", kept)
             if kept:
                 self._log_failure(row, error)

@@ -4,7 +4,8 @@ Steps are packed several to a section (each section under Slack's 3,000 characte
 message under its 50 blocks and a character budget that keeps it readable). A run that does
 not fit shows its first and last steps, says which are hidden, lists every gate verdict
 among them, and offers "Show more", which pages through the middle. Handoffs and decisions
-(who, when, outcome, reason, edit diff) always come last. Pure: views in, Block Kit out.
+(who, when, outcome, reason, edit diff) always come last, then any delivery about them that
+failed. Pure: views in, Block Kit out.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from handlers.blocks._parts import (
     plain,
     section,
 )
-from handlers.blocks.trace_handoffs import handoff_blocks
+from handlers.blocks.trace_handoffs import failed_delivery_blocks, handoff_blocks
 from handlers.escape import cut_escaped
 from handlers.ids import ActionId
 from workflows.trace import StepView, TracePage, TraceView
@@ -55,7 +56,7 @@ def trace_message(view: TraceView) -> Message:
         top.append(context(note))
     if view.error and view.error.strip():
         top.extend(code_section("Run error", view.error, what="error", whole_note=_where(view)))
-    bottom = handoff_blocks(view.handoffs)
+    bottom = [*handoff_blocks(view.handoffs), *failed_delivery_blocks(view.failed_deliveries)]
     steps = [*view.head, *view.tail]
     texts = [_step_text(step, view.run_id) for step in steps]
     room = MESSAGE_BLOCKS_MAX - len(top) - len(bottom) - 2  # two dividers

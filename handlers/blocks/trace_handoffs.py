@@ -1,7 +1,9 @@
 """The handoffs-and-decisions part of a trace: who decided what, when, why, and the edit.
 
 Every handoff gets a section (and its edit diff, if any) up to a block budget; the rest are
-listed one line each, so a run with many handoffs still makes a valid message. Pure.
+listed one line each, so a run with many handoffs still makes a valid message. Deliveries
+about them that failed (a post Slack refused, a webhook that gave up) follow in one
+section, each with the error as recorded. Pure.
 """
 
 from __future__ import annotations
@@ -22,9 +24,12 @@ from handlers.blocks._parts import (
     mention,
     section,
 )
+from workflows.deliveries import FailedDelivery
 from workflows.trace import HandoffStory
 
 HANDOFF_BLOCKS = 12
+#: Characters of one failed delivery's error; the whole text is in ``handrail trace``.
+DELIVERY_ERROR_CHARS = 500
 
 
 def handoff_blocks(handoffs: Sequence[HandoffStory]) -> list[Block]:
@@ -75,3 +80,28 @@ def _state(handoff: HandoffStory) -> str:
     line = f"*{decision.outcome.replace('_', ' ')}* by {mention(decision.reviewer)} at "
     line += clock(decision.decided_at, since=handoff.created_at)
     return line + f" (review took {duration(decision.latency_ms)})"
+
+
+def failed_delivery_blocks(deliveries: Sequence[FailedDelivery]) -> list[Block]:
+    """One section of what never reached Slack or the automation, and why; none if all did."""
+    if not deliveries:
+        return []
+    count = len(deliveries)
+    text = f"*{count} failed deliver{'y' if count == 1 else 'ies'}* (given up, not retried)"
+    for shown, delivery in enumerate(deliveries):
+        item = _delivery_text(delivery)
+        if len(text) + len(item) + 100 > PACK_ROOM:
+            text += f"\n… and {count - shown} more: `handrail trace` lists them all"
+            break
+        text += "\n" + item
+    return [section(text)]
+
+
+def _delivery_text(delivery: FailedDelivery) -> str:
+    what = f" {inline(delivery.message, 40)}" if delivery.message else ""
+    tries = f"{delivery.attempts} attempt{'s' if delivery.attempts != 1 else ''}"
+    return (
+        f"• `{inline(delivery.kind, 20)}`{what} to `{inline(delivery.target, 200)}` "
+        f"for `{inline(delivery.handoff_id, 40)}` · failed {clock(delivery.failed_at)} "
+        f"after {tries}\n      {inline(delivery.error, DELIVERY_ERROR_CHARS)}"
+    )

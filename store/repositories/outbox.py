@@ -202,12 +202,15 @@ async def mark_done(
     return bool(outcome.rowcount)  # type: ignore[attr-defined]
 
 
-async def mark_failed(db: AsyncSession, row: OutboxMessage, *, error: str) -> bool:
-    """Give up on a delivery, keeping the full error; False when the claim was lost."""
+async def mark_failed(db: AsyncSession, row: OutboxMessage, *, error: str, now: datetime) -> bool:
+    """Give up on a delivery, keeping the full error; False when the claim was lost.
+
+    A failed row is never due again, so its ``available_at`` keeps when it failed.
+    """
     outcome = await db.execute(
         update(OutboxMessage)
         .where(_claimed(row))
-        .values(status=FAILED, last_error=error, claimed_until=None)
+        .values(status=FAILED, last_error=error, claimed_until=None, available_at=now)
     )
     return bool(outcome.rowcount)  # type: ignore[attr-defined]
 
@@ -246,6 +249,31 @@ async def get_outbox_message(db: AsyncSession, dedupe_key: str) -> OutboxMessage
     """The row enqueued under ``dedupe_key``, if any."""
     result = await db.execute(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key))
     return result.scalar_one_or_none()
+
+
+async def list_failed_by_keys(
+    db: AsyncSession, *, ordering_keys: Collection[str], dedupe_keys: Collection[str]
+) -> Sequence[OutboxMessage]:
+    """Failed rows queued with one of ``ordering_keys`` or under one of ``dedupe_keys``.
+
+    One read that is two index lookups (``ix_outbox_ordering_key_id`` and the unique
+    ``dedupe_key``). The status is checked here, not in SQL: a condition on it lets the
+    planner pick the status index and walk every failed row, while the few rows the keys
+    name are cheap to read whatever their state.
+    """
+    if not ordering_keys and not dedupe_keys:
+        return []
+    result = await db.execute(
+        select(OutboxMessage)
+        .where(
+            or_(
+                OutboxMessage.ordering_key.in_(list(ordering_keys)),
+                OutboxMessage.dedupe_key.in_(list(dedupe_keys)),
+            )
+        )
+        .order_by(OutboxMessage.id)
+    )
+    return [row for row in result.scalars() if row.status == FAILED]
 
 
 async def next_due_at(

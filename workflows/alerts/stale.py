@@ -23,7 +23,7 @@ from workflows.alerts.findings import STALE_HANDOFF, Finding
 from workflows.alerts.notify import HANDOFF_REMINDER_RENDER
 from workflows.config import HandrailConfig, WorkflowConfig
 from workflows.durations import format_duration
-from workflows.handoffs import post_key
+from workflows.handoff_keys import post_key
 
 REMINDER_SUFFIX = ":reminder"
 #: Handoffs read per workflow and tick; a backlog larger than this is reminded over ticks.
