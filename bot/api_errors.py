@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -43,12 +44,28 @@ def _location(loc: tuple[int | str, ...]) -> str:
     return text or "body"
 
 
+_JSON_POSITION = re.compile(r"at line (\d+) column (\d+)")
+
+
+def _json_error_detail(message: str) -> dict[str, Any]:
+    """Where the parser gave up, as numbers a client can point at."""
+    detail: dict[str, Any] = {"loc": "body", "message": message, "type": "json_invalid"}
+    position = _JSON_POSITION.search(message)
+    if position:
+        detail["line"], detail["column"] = int(position[1]), int(position[2])
+    return detail
+
+
 def validation_response(exc: ValidationError) -> web.Response:
     errors = exc.errors(include_url=False, include_context=False, include_input=False)
-    if any(error["type"] == "json_invalid" for error in errors):
-        return error_response(
-            400, "malformed_json", f"the body is not valid JSON: {errors[0]['msg']}"
-        )
+    for error in errors:
+        if error["type"] == "json_invalid":
+            return error_response(
+                400,
+                "malformed_json",
+                f"the body is not valid JSON: {error['msg']}",
+                [_json_error_detail(error["msg"])],
+            )
     details = [
         {"loc": _location(error["loc"]), "message": error["msg"], "type": error["type"]}
         for error in errors

@@ -284,3 +284,18 @@ async def test_event_numbers_are_not_coerced(
     body = await response.json()
     assert response.status == 422
     assert locations(body) == [f"events[0].{field}"]
+
+
+async def test_malformed_json_reports_where(client: Client, token: str) -> None:
+    """A body that is not JSON gets one detail at the body with the parser's line and column."""
+    status, body = await post_raw(client, token, "/api/v1/runs", '{\n  "run_id": ')
+    assert status == 400
+    assert body["error"]["details"] == [
+        {
+            "loc": "body",
+            "message": body["error"]["details"][0]["message"],
+            "type": "json_invalid",
+            "line": 2,
+            "column": 12,
+        }
+    ]
