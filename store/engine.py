@@ -24,6 +24,17 @@ def _json_dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+def _json_loads(stored: str | bytes | int | float) -> Any:
+    """Parse a JSON column; on SQLite a document that is a bare number comes back as one.
+
+    SQLite gives a column declared ``JSON`` numeric affinity, so the text ``5`` written
+    for ``"input": 5`` is kept as the integer 5, and ``0.5`` as a real.
+    """
+    if isinstance(stored, int | float):
+        return stored
+    return orjson.loads(stored)
+
+
 def create_engine(url: str, *, schema: str | None = None, **kwargs: Any) -> AsyncEngine:
     """Create the async engine for ``url``, tuned for the database behind it.
 
@@ -40,7 +51,7 @@ def create_engine(url: str, *, schema: str | None = None, **kwargs: Any) -> Asyn
     engine = create_async_engine(
         url,
         json_serializer=_json_dumps,
-        json_deserializer=orjson.loads,
+        json_deserializer=_json_loads,
         **({} if is_sqlite else {"pool_size": 10, "max_overflow": 10}),
         **kwargs,
     )

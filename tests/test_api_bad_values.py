@@ -299,3 +299,22 @@ async def test_malformed_json_reports_where(client: Client, token: str) -> None:
             "column": 12,
         }
     ]
+
+
+async def test_bare_numbers_as_json_values_read_back(client: Client, token: str) -> None:
+    """An input, output or result that is a bare number reads back as that number."""
+    run_id = await new_run(client, token)
+    await client.post(
+        f"/api/v1/runs/{run_id}/events",
+        json={"events": [{"type": "note", "name": "x", "input": 5, "output": 0.5}]},
+        headers=bearer(token),
+    )
+    await client.post(
+        f"/api/v1/runs/{run_id}/finish",
+        json={"status": "succeeded", "result": 7},
+        headers=bearer(token),
+    )
+    response = await client.get(f"/api/v1/runs/{run_id}", headers=bearer(token))
+    run = await response.json()
+    assert response.status == 200
+    assert (run["events"][0]["input"], run["events"][0]["output"], run["result"]) == (5, 0.5, 7)
