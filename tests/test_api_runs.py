@@ -118,6 +118,62 @@ async def test_secrets_are_redacted_before_storage(client: Client, token: str) -
     assert sum(event["redactions"].values()) >= 3
 
 
+async def test_names_models_and_prompt_versions_are_redacted_too(
+    client: Client, token: str
+) -> None:
+    """A secret pasted into an event's name, model or prompt version is not stored either."""
+    github = "gh" + "p_FAKEfake0123456789abcdefABCDEF012345"
+    openai = "sk" + "-proj-Fake_0123456789-abcdefGHIJKLmnopQRSTuvwx"
+    run_id = (
+        await start(client, token, model=openai, prompt_version="triage v3 password=hunter22")
+    )["run_id"]
+    event = {
+        "id": "curl-1",
+        "type": "tool",
+        "name": f"curl -H 'Authorization: Bearer {github}' https://api.github.com",
+        "status": "ok",
+        "model": openai,
+        "prompt_version": "v3 token=Fake0Token9Value",
+    }
+    await client.post(
+        f"/api/v1/runs/{run_id}/events", json={"events": [event]}, headers=bearer(token)
+    )
+    response = await client.get(f"/api/v1/runs/{run_id}", headers=bearer(token))
+    raw = await response.text()
+    story = await response.json()
+    for secret in (github, openai, "hunter22", "Fake0Token9Value"):
+        assert secret not in raw
+    stored = story["events"][0]
+    assert stored["name"].startswith("curl -H 'Authorization: Bearer [REDACTED:")
+    assert stored["model"] == "[REDACTED:openai_key]"
+    assert stored["prompt_version"] == "v3 token=[REDACTED:secret_field]"
+    assert (stored["id"], stored["status"]) == ("curl-1", "ok")
+    assert stored["redactions"] == {"github_token": 1, "openai_key": 1, "secret_field": 1}
+    assert story["model"] == "[REDACTED:openai_key]"
+    assert story["prompt_version"] == "triage v3 password=[REDACTED:secret_field]"
+    assert story["redactions"] == {"github_token": 1, "openai_key": 2, "secret_field": 2}
+
+
+async def test_a_name_lengthened_by_redaction_still_fits_its_column(
+    client: Client, token: str
+) -> None:
+    """A placeholder longer than the secret it replaced cannot push a name past 200 chars."""
+    run_id = (await start(client, token))["run_id"]
+    name = "x" * 180 + " token=ab12cd34"
+    response = await client.post(
+        f"/api/v1/runs/{run_id}/events",
+        json={"events": [{"type": "tool", "name": name, "model": name}]},
+        headers=bearer(token),
+    )
+    assert response.status == 202, await response.text()
+    story = await (await client.get(f"/api/v1/runs/{run_id}", headers=bearer(token))).json()
+    stored = story["events"][0]
+    assert len(stored["name"]) == 200
+    assert stored["name"].startswith("x" * 180 + " token=[REDACTED:")
+    assert stored["name"].endswith("…")
+    assert "ab12cd34" not in stored["name"] + stored["model"]
+
+
 async def test_finish_run_records_status_and_full_error(client: Client, token: str) -> None:
     """Finishing as failed keeps the whole error text and the end time."""
     run_id = (await start(client, token))["run_id"]

@@ -19,10 +19,12 @@ from store.models import Run
 from store.repositories import runs as repo
 from workflows.errors import Conflict, NotFound
 from workflows.identifiers import new_id
-from workflows.redaction import Redactor
+from workflows.redaction import Redactor, fit
 from workflows.schemas import EventIn, RunFinish, RunStart
 
 OPEN_STATUSES = frozenset({"running", "handed_over", "parked"})
+SHORT_TEXT = 200
+"""The length of the short text columns: names, models, prompt versions, a handoff's tool."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +39,14 @@ async def start_run(
 ) -> tuple[Run, bool]:
     """Start a run, or return the one already started under the same client ``run_id``."""
     run_id = request.run_id or new_id("run")
-    redacted = redactor.redact({"input_source": request.input_source, "metadata": request.metadata})
+    redacted = redactor.redact(
+        {
+            "input_source": request.input_source,
+            "prompt_version": request.prompt_version,
+            "model": request.model,
+            "metadata": request.metadata,
+        }
+    )
     created = await repo.create_run_if_absent(
         db,
         {
@@ -45,8 +54,8 @@ async def start_run(
             "workflow": workflow,
             "status": "running",
             "input_source": redacted.fields["input_source"],
-            "prompt_version": request.prompt_version,
-            "model": request.model,
+            "prompt_version": _short(redacted.fields["prompt_version"]),
+            "model": _short(redacted.fields["model"]),
             "metadata": redacted.fields["metadata"],
             "started_at": now,
             "event_count": 0,
@@ -161,8 +170,17 @@ async def find_step_output(
 
 
 def _event_row(event: EventIn, workflow: str, redactor: Redactor, now: datetime) -> dict[str, Any]:
+    """Redact every free text of the event; its client ``id`` and ``status`` stay as sent.
+
+    The ID is what a retried batch is de-duplicated by, and the status a short word errors
+    are counted by, so neither is searched; a name or a model string is as likely as an
+    input to carry a pasted command line or a key.
+    """
     redacted = redactor.redact(
         {
+            "name": event.name,
+            "model": event.model,
+            "prompt_version": event.prompt_version,
             "input": event.input,
             "output": event.output,
             "error": event.error,
@@ -176,7 +194,7 @@ def _event_row(event: EventIn, workflow: str, redactor: Redactor, now: datetime)
         "seq": None,
         "client_id": event.id,
         "type": event.type,
-        "name": event.name,
+        "name": _short(content["name"]),
         "status": event.status,
         "started_at": event.started_at,
         "ended_at": event.ended_at,
@@ -184,14 +202,19 @@ def _event_row(event: EventIn, workflow: str, redactor: Redactor, now: datetime)
         "input": content["input"],
         "output": content["output"],
         "error": content["error"],
-        "model": event.model,
+        "model": _short(content["model"]),
         "settings": content["settings"],
-        "prompt_version": event.prompt_version,
+        "prompt_version": _short(content["prompt_version"]),
         "tokens_in": event.tokens_in,
         "tokens_out": event.tokens_out,
         "redactions": redacted.counts or None,
         "recorded_at": now,
     }
+
+
+def _short(value: Any) -> Any:
+    """Keep a redacted short text within its column, as a placeholder may have lengthened it."""
+    return fit(value, SHORT_TEXT) if isinstance(value, str) else value
 
 
 async def finish_run(

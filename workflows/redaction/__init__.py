@@ -47,7 +47,7 @@ from workflows.redaction.checks import Check, Span
 from workflows.redaction.detectors import SECRET_FIELD
 from workflows.redaction.keys import is_secret_key
 from workflows.redaction.policy import PERSONAL_KINDS, RedactionPolicy, validate_custom_pattern
-from workflows.redaction.redactor import Groups, Ranked, Redacted, Redactor, placeholder
+from workflows.redaction.redactor import Groups, Ranked, Redacted, Redactor, fit, placeholder
 
 __all__ = [
     "PERSONAL_KINDS",
@@ -59,6 +59,7 @@ __all__ = [
     "RedactionPolicy",
     "Redactor",
     "Span",
+    "fit",
     "is_secret_key",
     "placeholder",
     "validate_custom_pattern",

@@ -22,6 +22,15 @@ def placeholder(kind: str) -> str:
     return f"[REDACTED:{kind}]"
 
 
+def fit(text: str, limit: int) -> str:
+    """Cut redacted text back to ``limit`` characters, ending in "…" when it was cut.
+
+    A placeholder can be longer than what it replaced (``pwd=abcd`` becomes
+    ``pwd=[REDACTED:secret_field]``), so text that fitted a bounded column may no longer.
+    """
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 @dataclass(frozen=True, slots=True)
 class Redacted:
     """A redacted copy of a value, and how many of each kind were removed from it.
