@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
 from bot.services import Services
-from store.models import OutboxMessage, Workflow
+from store.models import Handoff, OutboxMessage, Workflow
 from tests.conftest import bearer
 from workflows.clock import ManualClock
 from workflows.decisions import DecisionInput, record_decision
@@ -125,6 +125,26 @@ async def test_tool_failure_handoff_keeps_the_full_error(client: Client, token: 
     story = await (await client.get(f"/api/v1/runs/{run_id}", headers=bearer(token))).json()
     assert story["handoffs"][0]["kind"] == "tool_failure"
     assert story["events"][-1]["type"] == "handoff"
+
+
+async def test_a_tool_name_lengthened_by_redaction_still_fits_its_column(
+    client: Client, token: str, services: Services
+) -> None:
+    """A tool name whose secret became a longer placeholder is cut to fit, not refused."""
+    run_id = await new_run(client, token)
+    tool = "x" * 180 + " token=ab12cd34"
+    response = await client.post(
+        f"/api/v1/runs/{run_id}/handoffs",
+        json={"kind": "tool_failure", "summary": "lookup failed", "tool": tool},
+        headers=bearer(token),
+    )
+    assert response.status == 201, await response.text()
+    async with services.sessions() as db:
+        stored = await db.get(Handoff, (await response.json())["handoff_id"])
+    assert stored is not None
+    assert stored.tool is not None
+    assert len(stored.tool) == 200
+    assert stored.tool.startswith("x" * 180 + " token=[REDACTED:")
 
 
 async def test_long_poll_returns_the_decision_when_it_is_made(

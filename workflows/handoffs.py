@@ -23,7 +23,8 @@ from workflows.errors import NotFound
 from workflows.handoff_keys import post_key
 from workflows.identifiers import new_id
 from workflows.pausing import pause_banner, pause_state, refuse_if_paused
-from workflows.runs import find_step_output, get_run_of, record_step
+from workflows.redaction import fit
+from workflows.runs import SHORT_TEXT, find_step_output, get_run_of, record_step
 from workflows.views import DecisionView, HandoffView
 
 HANDOFF_RENDER = "handoff"
@@ -78,7 +79,8 @@ async def open_handoff(
         confidence=request.confidence,
         threshold=policy.confidence_threshold,
         stop_topic=request.stop_topic,
-        tool=request.tool,
+        # Redacted by the caller, so a placeholder may have made it longer than its column.
+        tool=fit(request.tool, SHORT_TEXT) if request.tool is not None else None,
         error=request.error,
         last_step=request.last_step,
         context=request.context,
