@@ -83,6 +83,37 @@ def test_url_password_keeps_the_user_and_the_host() -> None:
     assert result.value == "redis://app:[REDACTED:url_password]@cache.internal:6379/0"
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("password: correct horse battery staple", "password: [REDACTED:secret_field]"),
+        ('password="hunter two" ok', 'password="[REDACTED:secret_field]" ok'),
+        ("password='hunter two'", "password='[REDACTED:secret_field]'"),
+        ('{"password": "a b \\" c"}', '{"password": "[REDACTED:secret_field]"}'),
+        (
+            '{\\"password\\": \\"hunter two\\"}',
+            '{\\"password\\": \\"[REDACTED:secret_field]\\"}',
+        ),
+        ("password=hunter two user=bob", "password=[REDACTED:secret_field] user=bob"),
+        ("password=hunter two&user=bob", "password=[REDACTED:secret_field]&user=bob"),
+        ("password: hunter two, user: bob", "password: [REDACTED:secret_field], user: bob"),
+        ("db_password: Tr0ub4dor&3", "db_password: [REDACTED:secret_field]"),
+        ("password: a,b c, please", "password: [REDACTED:secret_field]"),
+        ("password: don't tell\nnext line", "password: [REDACTED:secret_field]\nnext line"),
+        ("Password=pa ss;User Id=sa", "Password=[REDACTED:secret_field];User Id=sa"),
+        ("-d 'password=hunter two' https://x", "-d 'password=[REDACTED:secret_field]' https://x"),
+        ("token: abc123 def456", "token: [REDACTED:secret_field] def456"),
+    ],
+)
+def test_a_labelled_secret_is_redacted_whole(text: str, expected: str) -> None:
+    """A quoted value goes to its closing quote; a bare password to the end of its phrase.
+
+    A passphrase has spaces and a password may hold "&" or ",": redacting up to the first
+    of those would leak the rest. The next label, a ";" or the end of the line ends it.
+    """
+    assert SECRETS_ONLY.redact(text) == Redacted(expected, {"secret_field": 1})
+
+
 def test_a_jwt_in_an_authorization_header_counts_once_as_a_jwt() -> None:
     """A JWT after ``Bearer`` is one secret, counted under the more specific kind."""
     jwt = EXAMPLES["jwt"][0]
@@ -340,10 +371,10 @@ def test_the_false_positive_check_fails_when_too_much_is_redacted() -> None:
 
 def test_non_ascii_text_keeps_every_other_character_in_place() -> None:
     """Letters that grow when lowercased (like "İ") do not shift what gets replaced."""
-    text = "İİ Authorization: BEARER abc123def456ghi789 — İ password=hunter22 ✓"
+    text = "İİ Authorization: BEARER abc123def456ghi789 — İ password=hunter22; ✓"
     result = SECRETS_ONLY.redact(text)
     assert result.value == (
-        "İİ Authorization: BEARER [REDACTED:authorization] — İ password=[REDACTED:secret_field] ✓"
+        "İİ Authorization: BEARER [REDACTED:authorization] — İ password=[REDACTED:secret_field]; ✓"
     )
 
 

@@ -20,7 +20,8 @@ match that overlaps one of higher precedence is dropped:
    ``aws_access_key``, ``aws_secret_key``;
 4. secrets known by their context: ``authorization`` (after ``Bearer``/``Basic``),
    ``url_password`` (``scheme://user:password@host``) and ``secret_field`` (after a label
-   such as ``password=``), so ``Bearer eyJ...`` counts as one ``jwt``;
+   such as ``password=``: a quoted value to its closing quote, a bare password to the end
+   of its phrase), so ``Bearer eyJ...`` counts as one ``jwt``;
 5. personal data, when on: ``iban`` and ``card_number`` (checksums verified), ``email``,
    ``phone``;
 6. custom patterns, in the order configured.

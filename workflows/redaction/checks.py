@@ -66,16 +66,37 @@ def auth(text: str, match: re.Match[str]) -> Span | None:
 
 
 _NOT_SECRET_VALUES: Final = frozenset({"null", "none", "true", "false", "undefined", "nil"})
+_PASSWORD_LABELS: Final = ("pass",)
+_QUOTED: Final = ("escaped", "double", "single")
+# Where a bare password ends: at the end of the line, a ";" (connection strings), a double
+# quote or backquote, a single quote that closes a phrase, or before the next label
+# ("&user=", ", user:", " user="). Not at "&" or "," alone: passwords hold those.
+_PASSWORD_END: Final = re.compile(
+    r"[ \t]*(?:[\r\n;\"`]|'(?![A-Za-z0-9])|\Z"
+    r"|(?:[&,][ \t]*|[ \t]+)[A-Za-z_][\w.-]*[\"']?[ \t]*(?:[:=]|=>))"
+)
 
 
 def labelled(text: str, match: re.Match[str]) -> Span | None:
-    """Accept the value after ``password=``, but not prose such as "token: noun"."""
-    value = match["secret"]
+    """Accept the value after ``password=``, but not prose such as "token: noun".
+
+    A quoted value runs to its closing quote. A bare password or passphrase runs on past
+    spaces, since "correct horse battery staple" is one secret and redacting its first
+    word would leak the rest; other bare values (tokens, keys) are one token.
+    """
+    label = match["label"].lower()
+    password = label.startswith(_PASSWORD_LABELS)
+    quoted = next((group for group in _QUOTED if match[group] is not None), None)
+    start, end = match.span(quoted or "bare")
+    if quoted is None and password:
+        found = _PASSWORD_END.search(text, end)
+        end = found.start() if found is not None else len(text)
+    value = text[start:end]
     if len(value) < 4 or value.lower() in _NOT_SECRET_VALUES:
         return None
-    if value.isalpha() and value.islower() and not match["label"].lower().startswith("pass"):
+    if not password and value.replace(" ", "").isalpha() and value.islower():
         return None
-    return match.span("secret")
+    return start, end
 
 
 _EMAIL_LOCAL: Final = re.compile(r"[A-Za-z0-9._%+-]{1,64}\Z")

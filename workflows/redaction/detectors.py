@@ -75,11 +75,16 @@ _AWS_SECRET: Final = re.compile(
 )
 _AUTH: Final = re.compile(r"(?i:bearer|basic)[ \t]+(?P<secret>[A-Za-z0-9._~+/-]+=*)")
 _URL_PASSWORD: Final = re.compile(r"://[^\s:/?#@\[\]\"'<>]*:(?P<secret>[^\s/?#\[\]\"'<>]+)@")
+# A quoted value runs to its closing quote (escaped ones too, as in JSON logged inside a
+# JSON string); a bare one is a token here, and checks.labelled runs a password on.
 _LABELLED: Final = re.compile(
     r"(?P<label>(?i:password|passwd|passphrase|secret|token|api[_-]?key|"
     r"access[_-]?key|private[_-]?key|secret[_-]?key|credentials?))"
-    + _LABEL
-    + r"(?P<secret>[^\s\"'`,;&<>(){}\[\]]+)"
+    r"(?:\\?[\"'])?[ \t]*(?:[:=]|=>)[ \t]*"
+    r"(?:\\\"(?P<escaped>(?:[^\"\\\r\n]|\\[^\"\r\n])*)"
+    r"|\"(?P<double>(?:[^\"\\\r\n]|\\.)*)"
+    r"|'(?P<single>(?:[^'\\\r\n]|\\.)*)"
+    r"|(?P<bare>[^\s\"'`,;&<>(){}\[\]]+))"
 )
 _IBAN: Final = re.compile(r"[A-Z][A-Z][0-9][0-9](?: ?[A-Z0-9]){11,34}")
 _CARD_NUMBER: Final = re.compile(r"[2-6][0-9](?:[ -]?[0-9]){11,17}(?![ -]?[0-9])")
