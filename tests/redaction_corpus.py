@@ -145,6 +145,9 @@ POSITIVES: Final[list[Positive]] = [
     ("POST /login user=alice&password=hunter two&remember=1", {"secret_field": 1}),
     ('body: "{\\"password\\": \\"hunter two\\"}"', {"secret_field": 1}),
     ("password: Tr0ub4dor&3, user: alice", {"secret_field": 1}),
+    ("pwd=hunter2", {"secret_field": 1}),
+    ("login user=alice pwd=hunter two", {"secret_field": 1}),
+    ('{"user": "alice", "pwd": "Fake pass 9"}', {"secret_field": 1}),
     # secret_field, by dict key
     ({"password": "hunter2"}, {"secret_field": 1}),
     ({"api_key": "abc"}, {"secret_field": 1}),
@@ -156,6 +159,13 @@ POSITIVES: Final[list[Positive]] = [
     ({"credentials": {"user": "svc", "pass": "x", "port": 22}}, {"secret_field": 3}),
     ({"ssh": {"private_key": "opaque"}}, {"secret_field": 1}),
     ({"secrets": ["one", "two"]}, {"secret_field": 2}),
+    ({"user": "alice", "pwd": "hunter2"}, {"secret_field": 1}),
+    ({"user": "alice", "pass": "hunter2"}, {"secret_field": 1}),
+    ({"DB_PWD": "x", "smtpPwd": "y"}, {"secret_field": 2}),
+    (
+        {"client_secret": "s", "access_key": "a", "private_key": "p", "credentials": "c"},
+        {"secret_field": 4},
+    ),
     # email
     ("alice.smith@example.com", {"email": 1}),
     ("Reply to <bob+billing@mail.example.co.uk> today", {"email": 1}),
@@ -290,6 +300,9 @@ NEGATIVES: Final[list[object]] = [
     "password: null, user: alice",
     '{"token": "end of text", "secret": "none"}',
     "passwords rotated: 3, tokens issued: 12",
+    "PWD=/home/alice/project OLDPWD=/home/alice",
+    "pwd=~/src/app",
+    "cd /srv/app && pwd",
     "task-list, risk-free, desk-booking",
     "kiosk-mode-enabled-for-all-terminals",
     "sk-learn is not a package name",
@@ -348,6 +361,8 @@ NEGATIVES: Final[list[object]] = [
     # dicts whose key names are not secrets
     {"token_count": 42, "max_tokens": 512, "prompt_tokens": 812},
     {"password_reset": True, "token_type": "Bearer", "secret_name": "prod/db"},
+    {"password_reset_url": "https://example.com/reset", "password_changed_at": "2024-05-01"},
+    {"bypass": "cache", "first_pass": "done", "compass": "north", "passenger": "Ann"},
     {"key": "ticket-123", "keyboard": "qwerty", "api_version": "v2", "monkey": "business"},
     {"password": "", "token": None, "api_key": False},
     {"order_id": "ORD-2024-001234", "amount": 1234.56, "items": [1, 2, 3]},

@@ -190,6 +190,11 @@ def test_other_scalars_pass_through_untouched(scalar: object) -> None:
         "password",
         "DB_PASSWORD",
         "passwd",
+        "pwd",
+        "DB_PWD",
+        "userPwd",
+        "pass",
+        "PASS",
         "secret",
         "client_secret",
         "clientSecret",
@@ -203,6 +208,7 @@ def test_other_scalars_pass_through_untouched(scalar: object) -> None:
         "apikey",
         "aws_secret_access_key",
         "private_key",
+        "access_key",
         "Authorization",
         "credentials",
     ],
@@ -216,7 +222,10 @@ def test_a_key_named_like_a_secret_hides_its_whole_value(key: str) -> None:
 
 @pytest.mark.parametrize(
     "key",
-    ["token_count", "max_tokens", "prompt_tokens", "password_reset", "token_type", "key"],
+    [
+        *("token_count", "max_tokens", "prompt_tokens", "password_reset", "token_type", "key"),
+        *("password_reset_url", "bypass", "first_pass", "compass", "passenger"),
+    ],
 )
 def test_a_key_that_only_mentions_a_secret_word_is_left_alone(key: str) -> None:
     """Counters and flags such as ``max_tokens`` are not secrets."""

@@ -66,7 +66,7 @@ def auth(text: str, match: re.Match[str]) -> Span | None:
 
 
 _NOT_SECRET_VALUES: Final = frozenset({"null", "none", "true", "false", "undefined", "nil"})
-_PASSWORD_LABELS: Final = ("pass",)
+_PASSWORD_LABELS: Final = ("pass", "pwd")
 _QUOTED: Final = ("escaped", "double", "single")
 # Where a bare password ends: at the end of the line, a ";" (connection strings), a double
 # quote or backquote, a single quote that closes a phrase, or before the next label
@@ -96,6 +96,8 @@ def labelled(text: str, match: re.Match[str]) -> Span | None:
         return None
     if not password and value.replace(" ", "").isalpha() and value.islower():
         return None
+    if label == "pwd" and value.startswith(("/", "~")):
+        return None  # PWD=/home/alice is the shell's working directory, not a password
     return start, end
 
 

@@ -78,7 +78,7 @@ _URL_PASSWORD: Final = re.compile(r"://[^\s:/?#@\[\]\"'<>]*:(?P<secret>[^\s/?#\[
 # A quoted value runs to its closing quote (escaped ones too, as in JSON logged inside a
 # JSON string); a bare one is a token here, and checks.labelled runs a password on.
 _LABELLED: Final = re.compile(
-    r"(?P<label>(?i:password|passwd|passphrase|secret|token|api[_-]?key|"
+    r"(?P<label>(?i:password|passwd|passphrase|pwd|secret|token|api[_-]?key|"
     r"access[_-]?key|private[_-]?key|secret[_-]?key|credentials?))"
     r"(?:\\?[\"'])?[ \t]*(?:[:=]|=>)[ \t]*"
     r"(?:\\\"(?P<escaped>(?:[^\"\\\r\n]|\\[^\"\r\n])*)"
@@ -103,7 +103,7 @@ _PHONE: Final = re.compile(
     r"|0[1-9][0-9]{0,3}[ -][0-9]{3,8}(?:[ -][0-9]{3,4})?"  # 020 7946 0958
     r")(?![0-9A-Za-z_]|[.-][0-9])"
 )
-_LABELS: Final = ("pass", "secret", "token", "api", "access", "private", "credential")
+_LABELS: Final = ("pass", "pwd", "secret", "token", "api", "access", "private", "credential")
 _SCHEMES: Final = ("bearer", "basic")
 _GITHUB_PREFIXES: Final = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_")
 _STRIPE_PREFIXES: Final = ("sk_live_", "sk_test_", "rk_live_", "rk_test_", "whsec_")

@@ -12,10 +12,12 @@ from typing import Final
 
 _KEY_WORDS: Final = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
 _SECRET_KEY_ENDINGS: Final = (
-    *("password", "passwords", "passwd", "passphrase", "secret", "secrets", "token"),
+    *("password", "passwords", "passwd", "pwd", "passphrase", "secret", "secrets", "token"),
     *("apikey", "accesskey", "privatekey", "secretkey", "authorization", "cookie"),
     *("credential", "credentials"),
 )
+# Secrets only as the whole key: "pass" also ends "bypass" and "first_pass".
+_SECRET_KEYS: Final = frozenset({"pass"})
 _KEY_QUALIFIERS: Final = frozenset({"api", "access", "private", "secret", "signing", "ssh"})
 
 
@@ -24,9 +26,11 @@ def is_secret_key(name: str) -> bool:
     """Tell whether a dict key names a secret, judging by its last word.
 
     The last word decides so that ``access_token`` and ``DB_PASSWORD`` are secrets while
-    ``token_count``, ``max_tokens`` and ``password_reset``, numbers and flags that runs
-    report all the time, are not.
+    ``token_count``, ``max_tokens``, ``password_reset`` and ``password_reset_url``, numbers,
+    flags and links that runs report all the time, are not.
     """
+    if name.lower() in _SECRET_KEYS:
+        return True
     words = _KEY_WORDS.findall(name)
     if not words:
         return False
