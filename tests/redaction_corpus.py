@@ -125,6 +125,15 @@ POSITIVES: Final[list[Positive]] = [
     ("authorization: bearer 0a1b2c3d4e5f6a7b8c9d", {"authorization": 1}),
     ("proxy sent BASIC dXNlcjpwYXNzd29yZA==", {"authorization": 1}),
     ("retry with Bearer Fake.Opaque-Token_42 after refresh", {"authorization": 1}),
+    ("Authorization: Token 0123abcdFake", {"authorization": 1}),
+    ("Authorization: Bearer qwertyuiopasdfgh", {"authorization": 1}),
+    ("retry with Bearer qwertyuiopasdfghjk after refresh", {"authorization": 1}),
+    ('{"Authorization": "token fakeopaquevalue"}', {"authorization": 1}),
+    ("Proxy-Authorization: Fake0Opaque9Value", {"authorization": 1}),
+    (
+        'Authorization: Digest username="bob", response="6629fae49393a05397450978507c4ef1"',
+        {"authorization": 1},
+    ),
     # url_password
     ("postgres://app:S3cretPassw0rd@db.internal:5432/orders", {"url_password": 1}),
     ("redis://:hunter2hunter2@cache.internal:6379/0", {"url_password": 1}),
@@ -159,6 +168,22 @@ POSITIVES: Final[list[Positive]] = [
     ({"credentials": {"user": "svc", "pass": "x", "port": 22}}, {"secret_field": 3}),
     ({"ssh": {"private_key": "opaque"}}, {"secret_field": 1}),
     ({"secrets": ["one", "two"]}, {"secret_field": 2}),
+    # secret_field, a name/value pair naming a secret (logged headers, environment, tags)
+    (
+        {
+            "headers": [
+                {"name": "Authorization", "value": "Token Fake0abc"},
+                {"name": "Accept", "value": "application/json"},
+            ]
+        },
+        {"secret_field": 1},
+    ),
+    (
+        [{"Key": "DB_PASSWORD", "Value": "hunter2"}, {"Key": "stage", "Value": "prod"}],
+        {"secret_field": 1},
+    ),
+    ({"env": [{"name": "API_KEY", "value": "opaque"}]}, {"secret_field": 1}),
+    ({"name": "Set-Cookie", "value": ["sid=abc; HttpOnly", "theme=dark"]}, {"secret_field": 2}),
     ({"user": "alice", "pwd": "hunter2"}, {"secret_field": 1}),
     ({"user": "alice", "pass": "hunter2"}, {"secret_field": 1}),
     ({"DB_PWD": "x", "smtpPwd": "y"}, {"secret_field": 2}),
@@ -314,6 +339,9 @@ NEGATIVES: Final[list[object]] = [
     "AKIA prefix identifies long-term keys",
     "ASIA-PACIFIC region",
     "Basic authentication is deprecated",
+    "authorization: approved",
+    "Authorization: declined by issuer",
+    "basic responsibilities apply to every role",
     "the bearer of this note",
     "Bearer token required",
     "choose the basic plan",
@@ -366,6 +394,8 @@ NEGATIVES: Final[list[object]] = [
     {"key": "ticket-123", "keyboard": "qwerty", "api_version": "v2", "monkey": "business"},
     {"password": "", "token": None, "api_key": False},
     {"order_id": "ORD-2024-001234", "amount": 1234.56, "items": [1, 2, 3]},
+    [{"name": "token_count", "value": 812}, {"name": "Accept", "value": "application/json"}],
+    [{"Key": "stage", "Value": "prod"}, {"key": "password_reset_url", "value": "https://x.io"}],
 ]
 
 

@@ -77,6 +77,53 @@ def test_authorization_keeps_the_scheme_word() -> None:
     assert result.value == "Authorization: Bearer [REDACTED:authorization]"
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Authorization: Token abc123def456", "Authorization: Token [REDACTED:authorization]"),
+        (
+            "Authorization: Bearer qwertyuiopasdfgh",
+            "Authorization: Bearer [REDACTED:authorization]",
+        ),
+        (
+            "curl -H 'authorization: token abcdefgh' https://api.example.com",
+            "curl -H 'authorization: token [REDACTED:authorization]' https://api.example.com",
+        ),
+        (
+            '{"Authorization": "Key opaque-key"}',
+            '{"Authorization": "Key [REDACTED:authorization]"}',
+        ),
+        (
+            'Authorization: Digest username="bob", nc=1\nok',
+            "Authorization: Digest [REDACTED:authorization]\nok",
+        ),
+    ],
+)
+def test_an_authorization_header_loses_its_credential_whatever_the_scheme(
+    text: str, expected: str
+) -> None:
+    """After ``Authorization:`` and a scheme word, the credential goes however plain it looks."""
+    assert SECRETS_ONLY.redact(text) == Redacted(expected, {"authorization": 1})
+
+
+def test_a_header_logged_as_a_name_value_pair_hides_its_value() -> None:
+    """``{"name": "Authorization", "value": ...}`` hides the value as if it were keyed by name."""
+    headers = [
+        {"name": "Authorization", "value": "Token abc"},
+        {"name": "Accept", "value": "application/json"},
+    ]
+    result = SECRETS_ONLY.redact({"request": {"headers": headers}})
+    assert result.value == {
+        "request": {
+            "headers": [
+                {"name": "Authorization", "value": "[REDACTED:secret_field]"},
+                {"name": "Accept", "value": "application/json"},
+            ]
+        }
+    }
+    assert result.counts == {"secret_field": 1}
+
+
 def test_url_password_keeps_the_user_and_the_host() -> None:
     """Only the password of ``scheme://user:password@host`` goes."""
     result = SECRETS_ONLY.redact("redis://app:hunter2hunter2@cache.internal:6379/0")

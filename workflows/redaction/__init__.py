@@ -18,7 +18,8 @@ match that overlaps one of higher precedence is dropped:
 3. formats that name themselves: ``slack_webhook``, ``jwt``, ``github_token``,
    ``slack_token``, ``openai_key``, ``stripe_key``, ``google_api_key``,
    ``aws_access_key``, ``aws_secret_key``;
-4. secrets known by their context: ``authorization`` (after ``Bearer``/``Basic``),
+4. secrets known by their context: ``authorization`` (after ``Bearer``/``Basic``, or in
+   an ``Authorization:`` header whatever its scheme),
    ``url_password`` (``scheme://user:password@host``) and ``secret_field`` (after a label
    such as ``password=``: a quoted value to its closing quote, a bare password to the end
    of its phrase), so ``Bearer eyJ...`` counts as one ``jwt``;
@@ -27,7 +28,9 @@ match that overlaps one of higher precedence is dropped:
 6. custom patterns, in the order configured.
 
 Dict values under a key named like a secret (``password``, ``api_key``, ``clientSecret``,
-``Authorization``...) are replaced whole, as ``secret_field``, whatever they look like.
+``Authorization``...) are replaced whole, as ``secret_field``, whatever they look like; so
+is the ``value`` of a name/value pair whose name is such a key (``{"name": "Authorization",
+"value": ...}``, the shape of logged headers and environment variables).
 
 This runs on the hot ingestion path, so a :class:`Redactor` compiles everything once per
 workflow and a regex runs only after cheap checks pass: a minimum length, a character the

@@ -54,18 +54,57 @@ def openai_key(text: str, match: re.Match[str]) -> Span | None:
     return token(text, match) if _mixed(match["body"]) else None
 
 
-def auth(text: str, match: re.Match[str]) -> Span | None:
-    """Accept a credential, not an English word after "basic" or "bearer"."""
-    value = match["secret"]
-    if len(value) < 8 or not _starts_word(text, match.start()):
-        return None
+_NOT_SECRET_VALUES: Final = frozenset({"null", "none", "true", "false", "undefined", "nil"})
+
+
+def _credential(value: str) -> bool:
+    """Tell a credential from a word: long enough, with a digit, a symbol or mixed case."""
+    if len(value) < 8:
+        return False
     upper, lower = sum(c.isupper() for c in value), sum(c.islower() for c in value)
-    if any(c.isdigit() or c in "+/=_~" for c in value) or (upper >= 2 and lower >= 2):
+    return any(c.isdigit() or c in "+/=_~" for c in value) or (upper >= 2 and lower >= 2)
+
+
+def auth(text: str, match: re.Match[str]) -> Span | None:
+    """Accept a credential, not an English word after "basic" or "bearer".
+
+    Sixteen or more lowercase letters after "bearer" are a random token too: no word that
+    long follows "bearer" in prose, while "basic responsibilities" can.
+    """
+    value = match["secret"]
+    if not _starts_word(text, match.start()):
+        return None
+    if _credential(value) or (len(value) >= 16 and match[0][:6].lower() == "bearer"):
         return match.span("secret")
     return None
 
 
-_NOT_SECRET_VALUES: Final = frozenset({"null", "none", "true", "false", "undefined", "nil"})
+# Schemes whose credentials are lists of parameters (username="...", response="...") run to
+# the end of the line; the others carry one token.
+_LINE_END: Final = re.compile(r"[ \t]*(?:[\r\n]|\Z)")
+_PARAMETER_SCHEMES: Final = frozenset({"digest", "oauth", "aws4-hmac-sha256"})
+
+
+def auth_header(text: str, match: re.Match[str]) -> Span | None:
+    """Accept what an ``Authorization:`` header carries, whatever its scheme.
+
+    After a scheme word (``Token``, ``Bearer``, ``Digest``...) the credential is taken
+    whatever it looks like. Without one, only a token that looks like a credential is:
+    "authorization: approved" is a payment's status.
+    """
+    start, end = match.span("secret")
+    scheme = match["scheme"]
+    if scheme is None:
+        return (start, end) if _credential(match["secret"]) else None
+    if scheme.lower() in _PARAMETER_SCHEMES:
+        found = _LINE_END.search(text, end)
+        end = found.start() if found is not None else len(text)
+    value = text[start:end]
+    if len(value) < 4 or value.lower() in _NOT_SECRET_VALUES:
+        return None
+    return start, end
+
+
 _PASSWORD_LABELS: Final = ("pass", "pwd")
 _QUOTED: Final = ("escaped", "double", "single")
 # Where a bare password ends: at the end of the line, a ";" (connection strings), a double

@@ -73,6 +73,12 @@ _AWS_SECRET: Final = re.compile(
     + _LABEL
     + r"(?P<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"
 )
+_AUTH_HEADER: Final = re.compile(
+    r"(?i:authorization)"
+    + _LABEL
+    + r"(?:(?P<scheme>(?i:bearer|basic|token|digest|negotiate|ntlm|bot|apikey|key|ssws|oauth|"
+    r"aws4-hmac-sha256))[ \t]+)?(?P<secret>[^\s\"'`]+)"
+)
 _AUTH: Final = re.compile(r"(?i:bearer|basic)[ \t]+(?P<secret>[A-Za-z0-9._~+/-]+=*)")
 _URL_PASSWORD: Final = re.compile(r"://[^\s:/?#@\[\]\"'<>]*:(?P<secret>[^\s/?#\[\]\"'<>]+)@")
 # A quoted value runs to its closing quote (escaped ones too, as in JSON logged inside a
@@ -105,6 +111,7 @@ _PHONE: Final = re.compile(
 )
 _LABELS: Final = ("pass", "pwd", "secret", "token", "api", "access", "private", "credential")
 _SCHEMES: Final = ("bearer", "basic")
+_HEADER: Final = ("authorization",)
 _GITHUB_PREFIXES: Final = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_")
 _STRIPE_PREFIXES: Final = ("sk_live_", "sk_test_", "rk_live_", "rk_test_", "whsec_")
 _IBAN_SHAPE: Final = _shape("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ")
@@ -123,6 +130,7 @@ BUILTIN: Final = (
     Detector("google_api_key", _GOOGLE, checks.token, "A", ("AIza",), min_len=39),
     Detector("aws_access_key", _AWS_ACCESS, checks.token, "A", ("AKIA", "ASIA"), min_len=20),
     Detector("aws_secret_key", _AWS_SECRET, checks.secret, ":=", anchors=("secret",), min_len=50),
+    Detector("authorization", _AUTH_HEADER, checks.auth_header, ":=", anchors=_HEADER, min_len=20),
     Detector("authorization", _AUTH, checks.auth, " \t", anchors=_SCHEMES, min_len=14),
     Detector("url_password", _URL_PASSWORD, checks.secret, "@", ("://",), min_len=10),
     Detector(SECRET_FIELD, _LABELLED, checks.labelled, ":=", anchors=_LABELS, min_len=8),

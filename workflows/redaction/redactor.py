@@ -132,11 +132,12 @@ class Redactor:
         # The hot loop of the walk: scalars and remembered strings never leave it.
         out: dict[object, object] = {}
         known, clean = self._keys, self._clean
+        pair = ("value" in value or "Value" in value) and _names_a_secret(value)
         for key, item in value.items():
             secret = known.get(key)
             if secret is None:
                 key, secret = self._key(key, counts, out)
-            if secret or conceal:
+            if secret or conceal or (pair and key in _VALUE_FIELDS):
                 item = self._conceal(item, counts)
             elif type(item) is str:
                 if item not in clean:
@@ -270,6 +271,21 @@ class Redactor:
             cursor = end
         pieces.append(text[cursor:])
         return "".join(pieces)
+
+
+# Headers, environment variables and tags are often logged as a list of name/value pairs:
+# {"name": "Authorization", "value": "Token ..."}, {"Key": "DB_PASSWORD", "Value": ...}.
+_NAME_FIELDS: Final = ("name", "Name", "key", "Key", "header", "field")
+_VALUE_FIELDS: Final = frozenset({"value", "Value"})
+
+
+def _names_a_secret(pair: dict[object, object]) -> bool:
+    """Tell whether a name/value pair names a secret, so its value is hidden like a key's."""
+    for field in _NAME_FIELDS:
+        name = pair.get(field)
+        if isinstance(name, str):
+            return is_secret_key(name)
+    return False
 
 
 def _fold(text: str) -> str:
