@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -24,16 +24,29 @@ from ulid import ULID
 
 from workflows.client import parking as parking_calls
 from workflows.client import review as review_calls
-from workflows.client.errors import InvalidRequest
+from workflows.client.errors import HandrailUnavailable, InvalidRequest
 from workflows.client.parking import ParkedJob, WorkflowInfo
+from workflows.client.payloads import (
+    BATCH_ENVELOPE,
+    EncodedEvent,
+    batch_body,
+    batch_length,
+    encode_event,
+    fit_document,
+    json_safe,
+)
 from workflows.client.review import Decision, GateResult
 from workflows.client.runs import FinishStatus, Run
-from workflows.client.steps import Timer, new_event_id
+from workflows.client.steps import Timer, clip, new_event_id
 from workflows.client.transport import Sleep, Transport, Wait
-from workflows.schemas import EventBatch, EventIn, RunFinish, RunStart
+from workflows.schemas import EventIn, RunFinish, RunStart
 
 #: The server takes at most this many events in one request (``EventBatch``).
 MAX_BATCH = 1000
+#: The server's default ``HANDRAIL_MAX_BODY_BYTES``.
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+#: The smallest body cap the client can work with (a step's fixed fields must fit).
+MIN_MAX_BODY_BYTES = 16 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +79,8 @@ class HandrailClient:
     ``timeout`` bounds each attempt, ``max_attempts`` and ``deadline`` (seconds, all
     attempts and waits together) bound each call. ``wait`` is the backoff strategy (a
     tenacity wait; tests pass ``tenacity.wait_none()``), ``sleep`` how waiting is done and
-    ``timer`` the monotonic clock that times steps.
+    ``timer`` the monotonic clock that times steps. ``max_body_bytes`` is the server's
+    ``HANDRAIL_MAX_BODY_BYTES``: requests are kept a tenth under it.
     """
 
     def __init__(
@@ -81,9 +95,14 @@ class HandrailClient:
         wait: Wait | None = None,
         sleep: Sleep = asyncio.sleep,
         timer: Timer = time.perf_counter,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     ) -> None:
         if not 1 <= batch_size <= MAX_BATCH:
             raise ValueError(f"batch_size must be between 1 and {MAX_BATCH}, not {batch_size}")
+        if max_body_bytes < MIN_MAX_BODY_BYTES:
+            raise ValueError(
+                f"max_body_bytes must be at least {MIN_MAX_BODY_BYTES}, not {max_body_bytes}"
+            )
         self.transport = Transport(
             base_url,
             token,
@@ -95,6 +114,8 @@ class HandrailClient:
         )
         self.batch_size = batch_size
         self.timer = timer
+        # A margin under the server's cap, for proxies that count differently.
+        self.request_bytes = max_body_bytes - max_body_bytes // 10
 
     async def __aenter__(self) -> HandrailClient:
         return self
@@ -151,32 +172,56 @@ class HandrailClient:
         )
         return StartedRun(answer["run_id"], answer["status"], bool(answer.get("created")))
 
+    def encode_event(self, event: EventIn | Mapping[str, Any]) -> EncodedEvent:
+        """The step made JSON-safe, given an ID, and clipped to fit a request on its own."""
+        return encode_event(_with_id(event), max_bytes=self.request_bytes - BATCH_ENVELOPE)
+
     async def log_events(
         self, run_id: str, events: Iterable[EventIn | Mapping[str, Any]]
     ) -> LoggedEvents:
-        """Append steps in order, ``batch_size`` per request; events without an ID get one."""
-        prepared = [_with_id(event) for event in events]
+        """Append steps in order, in requests of at most ``batch_size`` events that fit
+        the body cap; events without an ID get one (see ``workflows.client.payloads``)."""
+        return await self.deliver(run_id, [self.encode_event(event) for event in events])
+
+    async def deliver(
+        self,
+        run_id: str,
+        pending: list[EncodedEvent],
+        *,
+        refused: Callable[[int], None] | None = None,
+    ) -> LoggedEvents:
+        """Send ``pending`` in order, removing each batch from it once the server has it.
+
+        A batch the server refuses as too large (413) is sent again in halves. A batch it
+        refuses otherwise is removed too (resending cannot help), ``refused`` is told how
+        many steps that lost, and the refusal is raised. When the server cannot be reached,
+        ``HandrailUnavailable`` is raised and the batch stays in ``pending``.
+        """
         accepted = duplicates = 0
-        for start in range(0, len(prepared), self.batch_size):
-            result = await self._send_events(run_id, prepared[start : start + self.batch_size])
+        limit = self.batch_size
+        while pending:
+            size = batch_length(pending, max_count=limit, max_bytes=self.request_bytes)
+            try:
+                result = await self.send_events(run_id, pending[:size])
+            except HandrailUnavailable:
+                raise
+            except Exception as exc:
+                if isinstance(exc, InvalidRequest) and exc.status == 413 and size > 1:
+                    limit = size // 2  # the server's cap is lower than we were told
+                    continue
+                del pending[:size]
+                if refused is not None:
+                    refused(size)
+                raise
+            del pending[:size]
             accepted += result.accepted
             duplicates += result.duplicates
         return LoggedEvents(accepted, duplicates)
 
-    async def _send_events(self, run_id: str, batch: list[EventIn]) -> LoggedEvents:
+    async def send_events(self, run_id: str, batch: list[EncodedEvent]) -> LoggedEvents:
+        """Send encoded events in one request, as they are."""
         url = self.transport.url("api", "v1", "runs", run_id, "events")
-        try:
-            answer = await self.transport.request("POST", url, _dump(EventBatch(events=batch)))
-        except InvalidRequest as exc:
-            if exc.status != 413 or len(batch) == 1:
-                raise
-            # Larger than the server's body limit: halve the batch; order is kept.
-            half = len(batch) // 2
-            first = await self._send_events(run_id, batch[:half])
-            second = await self._send_events(run_id, batch[half:])
-            return LoggedEvents(
-                first.accepted + second.accepted, first.duplicates + second.duplicates
-            )
+        answer = await self.transport.request("POST", url, batch_body(batch))
         return LoggedEvents(int(answer["accepted"]), int(answer["duplicates"]))
 
     async def finish_run(
@@ -187,10 +232,18 @@ class HandrailClient:
         result: JsonValue = None,
         error: str | None = None,
     ) -> FinishedRun:
-        """Close a run as succeeded, failed or cancelled, with its result or full error."""
-        body = RunFinish(status=status, result=result, error=error)
+        """Close a run as succeeded, failed or cancelled, with its result or full error.
+
+        The result is made JSON-safe and, like the error, clipped if the body would not fit.
+        """
+        body = RunFinish(
+            status=status,
+            result=json_safe(result),
+            error=clip(error) if error is not None else None,
+        )
+        raw, _ = fit_document(_dump(body), max_bytes=self.request_bytes)
         url = self.transport.url("api", "v1", "runs", run_id, "finish")
-        answer = await self.transport.request("POST", url, _dump(body))
+        answer = await self.transport.request("POST", url, raw)
         return FinishedRun(answer["run_id"], answer["status"])
 
     async def gate(self, run_id: str, *, action: str, **question: Any) -> GateResult:
@@ -238,5 +291,5 @@ def _with_id(event: EventIn | Mapping[str, Any]) -> EventIn:
     return parsed
 
 
-def _dump(body: RunStart | RunFinish | EventBatch) -> dict[str, Any]:
+def _dump(body: RunStart | RunFinish) -> dict[str, Any]:
     return body.model_dump(mode="json", exclude_none=True)

@@ -2,10 +2,12 @@
 
 Steps are buffered and sent in batches (when the buffer is full, and always before the run
 finishes), each with an ID chosen here, so a batch resent after a lost answer is stored
-once. A step that fails only joins the buffer: the exception the user's code raised is never
-replaced by a network error at that point. Events the server could not be reached for stay
-in ``pending`` for the next flush; events it refused (409, 422) are dropped from it as the
-refusal is raised. Nothing is dropped without an exception saying so.
+once. Each step is made JSON-safe and sized as it is recorded (``workflows.client.payloads``),
+so one odd value cannot spoil a batch. A step that fails only joins the buffer: the
+exception the user's code raised is never replaced by a network error at that point. Events
+the server could not be reached for stay in ``pending`` for the next flush; events it
+refused (409, 422) are dropped from it as the refusal is raised. Nothing is dropped without
+an exception saying so.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import JsonValue
 
-from workflows.client.errors import HandrailAPIError
+from workflows.client.errors import HandrailUnavailable
 from workflows.client.parking import ParkedJob
+from workflows.client.payloads import EncodedEvent
 from workflows.client.review import Decision
-from workflows.client.steps import Step, Timer, format_error, new_event_id
+from workflows.client.steps import Step, Timer, clip, describe_error, format_error
 from workflows.schemas import EventIn
 
 if TYPE_CHECKING:
@@ -56,10 +59,15 @@ class Run:
     """A run of one workflow; use ``async with client.run(...) as run``.
 
     On a normal exit the run is finished as succeeded (with ``run.result``) unless the body
-    finished it itself; if the body raises, the run is finished as failed (cancelled, for a
-    cancelled task) with the full traceback, and the exception propagates. If Handrail
-    cannot be reached to record that, ``HandrailUnavailable`` is raised instead, with the
-    body's exception as its ``__context__``: losing the record is never silent.
+    finished it itself; a step that cannot be sent then raises, as anywhere else.
+
+    If the body raises, the run is finished as failed (cancelled, for a cancelled task) with
+    the full traceback, and the body's exception propagates. Steps that cannot be sent do
+    not stop that: the run is still finished, its error text ends with a note saying how
+    many steps are missing and why, and the same note is added to the body's exception
+    (``add_note``). Only if Handrail cannot be reached to finish the run is
+    ``HandrailUnavailable`` raised instead, with the body's exception as its
+    ``__context__``: losing the record is never silent.
     """
 
     def __init__(
@@ -75,21 +83,22 @@ class Run:
         self.client = client
         self.run_id = run_id
         self.timer: Timer = client.timer
-        self.result: JsonValue = None
+        self.result: Any = None  # made JSON-safe when sent (``payloads.json_safe``)
         self.status: str | None = None
         self._input_source = input_source
         self._prompt_version = prompt_version
         self._model = model
         self._metadata = metadata
-        self._pending: list[EventIn] = []
+        self._pending: list[EncodedEvent] = []
         self._send_lock = asyncio.Lock()
+        self._refused = 0  # steps the server refused, for the note on a failed run
         self._finished = False
         self._parked = False
 
     @property
     def pending(self) -> tuple[EventIn, ...]:
         """Steps recorded but not yet accepted by the server."""
-        return tuple(self._pending)
+        return tuple(encoded.event for encoded in self._pending)
 
     @property
     def finished(self) -> bool:
@@ -116,20 +125,28 @@ class Run:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if exc is None:
+            if self._finished or self._parked:
+                await self.flush()
+            else:
+                await self.finish("succeeded", result=self.result)
+            return
+        unsent = await self._flush_what_can_be_sent()
+        if unsent:
+            exc.add_note(f"handrail: {unsent}")
         if self._finished or self._parked:
-            await self.flush()
-        elif exc is None:
-            await self.finish("succeeded", result=self.result)
-        elif isinstance(exc, asyncio.CancelledError):
-            await self.finish("cancelled", error=format_error(exc))
-        else:
-            await self.finish("failed", error=format_error(exc))
+            return
+        status: FinishStatus = "cancelled" if isinstance(exc, asyncio.CancelledError) else "failed"
+        # Formatted after add_note, so the run's error text carries the note as well.
+        await self._close(status, result=None, error=format_error(exc))
 
     def buffer(self, event: EventIn) -> None:
-        """Queue a step without sending; it goes out with the next batch or at finish."""
-        if event.id is None:
-            event = event.model_copy(update={"id": new_event_id()})
-        self._pending.append(event)
+        """Queue a step without sending; it goes out with the next batch or at finish.
+
+        The step is made JSON-safe and sized now, so later changes to its values do not
+        reach the trace and one odd value cannot spoil the batch it travels in.
+        """
+        self._pending.append(self.client.encode_event(event))
 
     async def record(self, event: EventIn) -> None:
         """Queue a step and send the buffer once it holds a full batch."""
@@ -141,16 +158,34 @@ class Run:
     async def flush(self) -> None:
         """Send every pending step, a batch at a time, in the order they were recorded."""
         async with self._send_lock:
-            while self._pending:
-                batch = self._pending[: self.client.batch_size]
-                try:
-                    await self.client.log_events(self.run_id, batch)
-                except HandrailAPIError:
-                    # Refused (409, 422, ...): resending cannot help, and the exception
-                    # tells the caller. HandrailUnavailable keeps the batch for a later flush.
-                    del self._pending[: len(batch)]
-                    raise
-                del self._pending[: len(batch)]
+            await self.client.deliver(self.run_id, self._pending, refused=self._count_refused)
+
+    def _count_refused(self, steps: int) -> None:
+        self._refused += steps
+
+    async def _flush_what_can_be_sent(self) -> str | None:
+        """Send what the server takes, past refused batches; say what could not be sent.
+
+        For the exit of a body that raised: the run must still be finished, so a send
+        failure becomes a sentence for the run's error and the body's exception.
+        """
+        failures: list[Exception] = []
+        refused_before = self._refused
+        unreachable = 0
+        while self._pending:
+            try:
+                await self.flush()
+            except HandrailUnavailable as unavailable:
+                failures.append(unavailable)
+                unreachable = len(self._pending)
+                break
+            except Exception as refused:
+                failures.append(refused)
+        if not failures:
+            return None
+        lost = self._refused - refused_before + unreachable
+        reasons = "; ".join(dict.fromkeys(describe_error(failure) for failure in failures))
+        return f"{lost} step(s) of this run could not be sent to Handrail: {reasons}"
 
     async def finish(
         self,
@@ -161,6 +196,9 @@ class Run:
     ) -> None:
         """Send pending steps, then close the run; the context manager then leaves it be."""
         await self.flush()
+        await self._close(status, result=result, error=error)
+
+    async def _close(self, status: FinishStatus, *, result: JsonValue, error: str | None) -> None:
         finished = await self.client.finish_run(self.run_id, status, result=result, error=error)
         self.status = finished.status
         self._finished = True
@@ -205,7 +243,7 @@ class Run:
 
     async def error(self, name: str, text: str) -> None:
         """An error the automation handled itself; keep the full text, not a summary."""
-        await self.record(EventIn(type="error", name=name, status="error", error=text))
+        await self.record(EventIn(type="error", name=name, status="error", error=clip(text)))
 
     def model(
         self,

@@ -12,6 +12,7 @@ import traceback
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from pydantic import JsonValue
 
@@ -38,9 +39,20 @@ def clip(text: str, limit: int = MAX_TEXT) -> str:
     return text[:_HEAD] + marker.format(cut) + text[_HEAD + cut :]
 
 
+def full_traceback(exc: BaseException) -> str:
+    """The text of an exception as Python prints it, unclipped: type, message, traceback."""
+    return "".join(traceback.format_exception(exc))
+
+
 def format_error(exc: BaseException) -> str:
-    """The full text of an exception: type, message and traceback, as Python prints it."""
-    return clip("".join(traceback.format_exception(exc)))
+    """The full text of an exception, clipped to what the server keeps."""
+    return clip(full_traceback(exc))
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line naming an exception: ``ValueError: bad input``."""
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 class Step:
@@ -60,7 +72,7 @@ class Step:
         self.type: EventType = type
         self.name = name
         self.input = input
-        self.output: JsonValue = None
+        self.output: Any = None  # made JSON-safe when recorded (``payloads.json_safe``)
         self.model = model
         self.settings = settings
         self.prompt_version = prompt_version

@@ -16,7 +16,13 @@ from typing import Any, TypeVar
 
 from pydantic import JsonValue
 
-from workflows.client.client import FinishedRun, HandrailClient, LoggedEvents, StartedRun
+from workflows.client.client import (
+    DEFAULT_MAX_BODY_BYTES,
+    FinishedRun,
+    HandrailClient,
+    LoggedEvents,
+    StartedRun,
+)
 from workflows.client.parking import ParkedJob, WorkflowInfo
 from workflows.client.review import Decision, GateResult
 from workflows.client.runs import FinishStatus, Run, StepBlock
@@ -91,11 +97,11 @@ class SyncRun:
         return self.async_run.status
 
     @property
-    def result(self) -> JsonValue:
+    def result(self) -> Any:
         return self.async_run.result
 
     @result.setter
-    def result(self, value: JsonValue) -> None:
+    def result(self, value: Any) -> None:
         self.async_run.result = value
 
     @property
@@ -181,6 +187,7 @@ class HandrailSyncClient:
         wait: Wait | None = None,
         sleep: Sleep = asyncio.sleep,
         timer: Timer = time.perf_counter,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     ) -> None:
         self._loop = _LoopThread()
 
@@ -196,6 +203,7 @@ class HandrailSyncClient:
                 wait=wait,
                 sleep=sleep,
                 timer=timer,
+                max_body_bytes=max_body_bytes,
             )
 
         try:

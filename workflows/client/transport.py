@@ -131,8 +131,11 @@ class Transport:
     async def request(
         self, method: str, url: URL, body: Any = None, *, attempt_timeout: float | None = None
     ) -> Any:
-        """Send one call with retries; return the decoded JSON answer (or ``None``)."""
-        payload = orjson.dumps(body) if body is not None else None
+        """Send one call with retries; return the decoded JSON answer (or ``None``).
+
+        ``body`` is encoded as JSON, unless it is ``bytes``: JSON encoded already.
+        """
+        payload = body if isinstance(body, bytes) or body is None else orjson.dumps(body)
         per_attempt = attempt_timeout if attempt_timeout is not None else self.timeout
         started = time.monotonic()
         retrying = AsyncRetrying(
