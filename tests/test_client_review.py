@@ -13,7 +13,7 @@ from tenacity import wait_none
 
 from bot.services import Services
 from store.models import Handoff, Workflow
-from workflows.client import HandrailClient, WorkflowPaused
+from workflows.client import Decision, HandrailClient, WorkflowPaused
 from workflows.clock import ManualClock
 from workflows.decisions import DecisionInput, record_decision
 
@@ -102,3 +102,69 @@ async def test_review_on_a_paused_workflow_raises(
     await run.start()
     with pytest.raises(WorkflowPaused, match="bad drafts"):
         await run.review(action="send_reply", draft="Hi", confidence=0.9)
+
+
+DRAFT = "call us on +44 20 7946 0958 or write to help@shop.example"
+
+
+async def decide(handrail: HandrailClient, services: Services, **decision: Any) -> Decision:
+    """Send DRAFT for review, decide on it as a reviewer, and return what the client sees."""
+    async with handrail.run() as run:
+        waiting = asyncio.create_task(
+            run.review(action="send_reply", draft=DRAFT, confidence=0.9, max_wait=30)
+        )
+        await approve(services, await first_pending_handoff(services), **decision)
+        return await asyncio.wait_for(waiting, 10)
+
+
+async def test_approved_text_is_the_draft_as_sent(
+    handrail: HandrailClient, services: Services
+) -> None:
+    """An approval gives back the automation's own draft, not the redacted copy stored."""
+    decision = await decide(handrail, services, outcome="approved")
+    assert decision.status == "approved"
+    assert decision.text == DRAFT
+    assert decision.unresolved_redactions == ()
+
+
+async def test_edited_text_gets_the_redacted_values_back(
+    handrail: HandrailClient, services: Services
+) -> None:
+    """Placeholders a reviewer kept in an edit are filled with the draft's own values."""
+    edit = "Hello! Call us on [REDACTED:phone], or write to [REDACTED:email] any time."
+    decision = await decide(handrail, services, outcome="edited", final_text=edit)
+    assert decision.text == (
+        "Hello! Call us on +44 20 7946 0958, or write to help@shop.example any time."
+    )
+    assert decision.unresolved_redactions == ()
+
+
+async def test_an_edit_that_cannot_be_tied_to_a_value_is_flagged(
+    handrail: HandrailClient, services: Services
+) -> None:
+    """A placeholder that could stand for either of two values is left and flagged."""
+    draft = "Call +44 20 7946 0958 today, or +44 20 7946 0000 on weekends."
+    async with handrail.run() as run:
+        waiting = asyncio.create_task(
+            run.review(action="send_reply", draft=draft, confidence=0.9, max_wait=30)
+        )
+        edit = "Weekends: [REDACTED:phone]. Else: [REDACTED:phone] today."
+        await approve(
+            services, await first_pending_handoff(services), outcome="edited", final_text=edit
+        )
+        decision = await asyncio.wait_for(waiting, 10)
+    assert decision.text == "Weekends: [REDACTED:phone]. Else: +44 20 7946 0958 today."
+    assert decision.unresolved_redactions == ("phone",)
+
+
+async def test_a_handoff_opened_directly_gets_its_draft_back(
+    handrail: HandrailClient, services: Services
+) -> None:
+    """open_handoff() then wait_for_decision() also returns the draft as the automation wrote it."""
+    async with handrail.run() as run:
+        handoff_id = await handrail.open_handoff(
+            run.run_id, kind="draft", summary="reply to ticket 4812", draft=DRAFT
+        )
+        await approve(services, handoff_id, outcome="approved")
+        decision = await handrail.wait_for_decision(handoff_id, max_wait=5)
+    assert decision.text == DRAFT

@@ -114,6 +114,7 @@ class HandrailClient:
         )
         self.batch_size = batch_size
         self.timer = timer
+        self.drafts = review_calls.SentDrafts()
         # A margin under the server's cap, for proxies that count differently.
         self.request_bytes = max_body_bytes - max_body_bytes // 10
 
@@ -258,9 +259,14 @@ class HandrailClient:
         """Hand a case to a person; returns the handoff ID."""
         return await review_calls.open_handoff(self, run_id, kind=kind, summary=summary, **fields)
 
-    async def wait_for_decision(self, handoff_id: str, *, max_wait: float) -> Decision:
-        """Wait for a person's decision on ``handoff_id``."""
-        return await review_calls.wait_for_decision(self, handoff_id, max_wait=max_wait)
+    async def wait_for_decision(
+        self, handoff_id: str, *, max_wait: float, draft: str | None = None
+    ) -> Decision:
+        """Wait for a person's decision on ``handoff_id`` (``draft``: the one sent, if this
+        client did not open the handoff itself)."""
+        return await review_calls.wait_for_decision(
+            self, handoff_id, max_wait=max_wait, draft=draft
+        )
 
     async def park(self, run_id: str, *, last_step: str, **context: Any) -> ParkedJob:
         """Park the run's job with its context (see ``workflows.client.parking.park``)."""

@@ -4,6 +4,10 @@
 if it wants a person, wait (long-polling, in slices the server allows) until a reviewer
 approves, edits or rejects; if it denies because the workflow is paused, raise
 :class:`WorkflowPaused` so the automation stops instead of acting.
+
+Handrail keeps drafts redacted, so a decision's text comes back with ``[REDACTED:kind]``
+where a value was cut. The client remembers the draft it sent for each handoff it opened
+and gives the decision back in the automation's own words (``workflows.client.unredact``).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from workflows.client.errors import HandrailClientError, WorkflowPaused
+from workflows.client.unredact import placeholder_kinds, restore
 
 if TYPE_CHECKING:
     from workflows.client.client import HandrailClient
@@ -33,7 +38,14 @@ class GateResult:
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """A handoff's outcome as the automation sees it."""
+    """A handoff's outcome as the automation sees it.
+
+    ``text`` is what to send: for ``approved``, the draft exactly as the automation wrote
+    it; for ``edited``, the reviewer's text with each ``[REDACTED:kind]`` it kept replaced
+    by the original value, when that value is certain. ``unresolved_redactions`` lists the
+    kinds of the placeholders still in ``text`` (in order); when it is not empty, ``text``
+    must not go out as it is.
+    """
 
     handoff_id: str
     status: str
@@ -42,6 +54,7 @@ class Decision:
     text: str | None
     reason: str | None
     category: str | None
+    unresolved_redactions: tuple[str, ...] = ()
 
     @property
     def approved(self) -> bool:
@@ -49,17 +62,58 @@ class Decision:
         return self.status in ("approved", "edited")
 
     @classmethod
-    def from_json(cls, body: dict[str, Any]) -> Decision:
+    def from_json(cls, body: dict[str, Any], *, draft: str | None = None) -> Decision:
+        """The decision from the server's JSON; ``draft`` is the one the automation sent."""
         decision = body.get("decision") or {}
+        text, unresolved = _own_words(
+            body["status"], decision.get("final_text"), draft=draft, redacted=body.get("draft")
+        )
         return cls(
             handoff_id=body["handoff_id"],
             status=body["status"],
             outcome=decision.get("outcome"),
             reviewer=decision.get("reviewer"),
-            text=decision.get("final_text"),
+            text=text,
             reason=decision.get("reason"),
             category=decision.get("category"),
+            unresolved_redactions=unresolved,
         )
+
+
+def _own_words(
+    status: str, text: str | None, *, draft: str | None, redacted: str | None
+) -> tuple[str | None, tuple[str, ...]]:
+    """The decided text with redactions undone where certain, and the kinds left over."""
+    if text is None:
+        return None, ()
+    if status == "approved" and draft is not None:
+        return draft, ()
+    if draft is not None and redacted is not None:
+        return restore(text, original=draft, redacted=redacted)
+    return text, placeholder_kinds(text)
+
+
+class SentDrafts:
+    """The drafts this client sent, by handoff, until their decision is read.
+
+    Bounded: a handoff opened and never waited for is forgotten after ``limit`` newer ones.
+    """
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self.limit = limit
+        self._drafts: dict[str, str] = {}
+
+    def remember(self, handoff_id: str, draft: str) -> None:
+        self._drafts.pop(handoff_id, None)
+        self._drafts[handoff_id] = draft
+        while len(self._drafts) > self.limit:
+            del self._drafts[next(iter(self._drafts))]
+
+    def get(self, handoff_id: str) -> str | None:
+        return self._drafts.get(handoff_id)
+
+    def forget(self, handoff_id: str) -> None:
+        self._drafts.pop(handoff_id, None)
 
 
 class ReviewTimeout(HandrailClientError):
@@ -89,6 +143,8 @@ async def gate(
     answer = await client.transport.request(
         "POST", url, {k: v for k, v in body.items() if v is not None}
     )
+    if answer.get("handoff_id") and draft is not None:
+        client.drafts.remember(answer["handoff_id"], draft)
     return GateResult(
         verdict=answer["verdict"],
         reason=answer["reason"],
@@ -106,13 +162,20 @@ async def open_handoff(
     answer = await client.transport.request(
         "POST", url, {k: v for k, v in body.items() if v is not None}
     )
-    return str(answer["handoff_id"])
+    handoff_id = str(answer["handoff_id"])
+    if isinstance(fields.get("draft"), str):
+        client.drafts.remember(handoff_id, fields["draft"])
+    return handoff_id
 
 
 async def wait_for_decision(
-    client: HandrailClient, handoff_id: str, *, max_wait: float
+    client: HandrailClient, handoff_id: str, *, max_wait: float, draft: str | None = None
 ) -> Decision:
-    """Long-poll until the handoff is decided or expired; ``ReviewTimeout`` past ``max_wait`` s."""
+    """Long-poll until the handoff is decided or expired; ``ReviewTimeout`` past ``max_wait`` s.
+
+    ``draft`` is the draft the automation sent; it defaults to the one this client
+    remembers from opening the handoff, and is needed to give the text back unredacted.
+    """
     deadline = time.monotonic() + max_wait
     url = client.transport.url("api", "v1", "handoffs", handoff_id)
     while True:
@@ -124,7 +187,10 @@ async def wait_for_decision(
             attempt_timeout=wait + client.transport.timeout,
         )
         if answer["status"] not in WAITING:
-            return Decision.from_json(answer)
+            original = draft if draft is not None else client.drafts.get(handoff_id)
+            decision = Decision.from_json(answer, draft=original)
+            client.drafts.forget(handoff_id)
+            return decision
         if time.monotonic() >= deadline:
             raise ReviewTimeout(
                 f"no decision on handoff {handoff_id} within {max_wait:g} s "
@@ -165,5 +231,6 @@ async def review(
         return Decision("", status, None, None, draft, result.reason, None)
     assert result.handoff_id is not None  # review and shadow always open a handoff
     if result.verdict == "shadow":
+        client.drafts.forget(result.handoff_id)  # nothing will be waited for
         return Decision(result.handoff_id, "shadow", None, None, None, result.reason, None)
-    return await wait_for_decision(client, result.handoff_id, max_wait=max_wait)
+    return await wait_for_decision(client, result.handoff_id, max_wait=max_wait, draft=draft)

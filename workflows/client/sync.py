@@ -293,8 +293,12 @@ class HandrailSyncClient:
             self.client.open_handoff(run_id, kind=kind, summary=summary, **fields)
         )
 
-    def wait_for_decision(self, handoff_id: str, *, max_wait: float) -> Decision:
-        return self._loop.call(self.client.wait_for_decision(handoff_id, max_wait=max_wait))
+    def wait_for_decision(
+        self, handoff_id: str, *, max_wait: float, draft: str | None = None
+    ) -> Decision:
+        return self._loop.call(
+            self.client.wait_for_decision(handoff_id, max_wait=max_wait, draft=draft)
+        )
 
     def get_run(self, run_id: str) -> dict[str, Any]:
         return self._loop.call(self.client.get_run(run_id))
