@@ -177,11 +177,13 @@ async def ask_gate(request: web.Request) -> web.Response:
             run_id=request.match_info["run_id"],
             question=GateQuestion(
                 action=body.action,
-                draft=redacted["draft"],
+                draft=body.draft,
                 confidence=body.confidence,
-                summary=redacted["summary"],
+                summary=body.summary,
             ),
-            payload=redacted["payload"],
+            redacted=gate.RedactedCase(
+                draft=redacted["draft"], summary=redacted["summary"], payload=redacted["payload"]
+            ),
             now=services.clock(),
             request_id=body.request_id,
         )

@@ -70,6 +70,23 @@ async def test_every_verdict_is_a_step_in_the_trace(client: Client, token: str) 
     assert "not allowed" in step["output"]["reason"]
 
 
+async def test_a_stop_topic_inside_redacted_text_still_stops(
+    client: Client, token: str, services: Services
+) -> None:
+    """The policy reads the draft as sent; the handoff keeps only the redacted draft."""
+    run_id = await new_run(client, token)
+    draft = "Forwarded to legal@corp.example for you."
+    _, body = await gate(client, token, run_id, action="tag", draft=draft, confidence=0.95)
+    assert (body["verdict"], body["reason"]) == ("review", 'stop topic "legal"')
+    async with services.sessions() as db:
+        handoff = await db.get(Handoff, body["handoff_id"])
+    assert handoff is not None
+    assert (handoff.stop_topic, handoff.draft) == (
+        "legal",
+        "Forwarded to [REDACTED:email] for you.",
+    )
+
+
 async def test_confidence_outside_zero_to_one_is_422(client: Client, token: str) -> None:
     """A confidence of 1.5 is refused and named."""
     run_id = await new_run(client, token)

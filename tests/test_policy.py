@@ -68,6 +68,20 @@ def test_multi_word_stop_topic_spans_whitespace() -> None:
     assert find_stop_topic(policy(), "I lost my account\naccess") == "account access"
 
 
+def test_stop_topics_edged_with_punctuation_match_as_whole_words() -> None:
+    """Topics that start or end with a non-word character are found, still as whole words."""
+    p = policy(stop_topics=["401(k)", "C++", ".env"])
+    assert find_stop_topic(p, "Move my 401(K) plan") == "401(k)"
+    assert find_stop_topic(p, "I love c++.") == "C++"
+    assert find_stop_topic(p, "read .env file") == ".env"
+    assert find_stop_topic(p, "a 1401(k) plan, C++x, my.env") is None
+
+
+def test_the_longest_of_overlapping_stop_topics_is_named() -> None:
+    """Where one topic begins another, the longer one that matches is reported."""
+    assert find_stop_topic(policy(stop_topics=["C", "C++"]), "I love C++") == "C++"
+
+
 def test_low_confidence_goes_to_review_with_the_numbers() -> None:
     """Confidence under the threshold is reviewed, and the reason shows both numbers."""
     decision = ask(policy(), action="send_reply", confidence=0.62)

@@ -1,7 +1,9 @@
 """The gate: an automation asks before it acts, and the policy answers.
 
 Every verdict is a step in the run's trace; a ``review`` or ``shadow`` verdict opens a
-handoff in the same transaction.
+handoff in the same transaction. The policy reads the question as the automation sent it
+(a stop topic inside text that redaction removes is still a stop topic); only the
+redacted texts are ever stored.
 """
 
 from __future__ import annotations
@@ -21,6 +23,15 @@ from workflows.policy import GateQuestion, evaluate
 from workflows.runs import OPEN_STATUSES, find_step_output, get_run_of, record_step
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RedactedCase:
+    """The question's texts with secrets and personal data removed: all that is kept."""
+
+    draft: str | None
+    summary: str | None
+    payload: Any
+
+
 @dataclass(frozen=True, slots=True)
 class GateAnswer:
     verdict: str
@@ -36,14 +47,16 @@ async def ask_gate(
     policy: WorkflowConfig,
     run_id: str,
     question: GateQuestion,
-    payload: Any,
+    redacted: RedactedCase,
     now: datetime,
     request_id: str | None = None,
 ) -> GateAnswer:
     """Apply the policy, record the verdict in the trace, open a handoff if a person must look.
 
-    With ``request_id`` a repeated question (a client retry) gets the first answer back
-    instead of opening a second handoff.
+    ``question`` holds the texts as sent, for the policy alone; the handoff is opened with
+    ``redacted``, so unredacted text never reaches the database or Slack. With
+    ``request_id`` a repeated question (a client retry) gets the first answer back instead
+    of opening a second handoff.
     """
     run = await get_run_of(db, workflow=workflow, run_id=run_id, for_update=True)
     step_id = f"gate:{request_id}" if request_id else None
@@ -90,12 +103,12 @@ async def ask_gate(
             request=HandoffRequest(
                 id=handoff_id,
                 kind=decision.handoff_kind,
-                summary=question.summary or f"{question.action} needs a look",
+                summary=redacted.summary or f"{question.action} needs a look",
                 action=question.action,
-                draft=question.draft,
+                draft=redacted.draft,
                 confidence=question.confidence,
                 stop_topic=decision.stop_topic,
-                payload=payload,
+                payload=redacted.payload,
             ),
             now=now,
         )

@@ -48,10 +48,17 @@ class GateDecision:
 
 @lru_cache(maxsize=256)
 def _stop_topic_pattern(topics: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One pattern for all topics, each matched as whole words.
+
+    "Whole words" is "no word character right before or after", not ``\\b``: a ``\\b``
+    beside a topic that starts or ends with punctuation (``401(k)``, ``C++``, ``.env``)
+    asks for a word character on the far side, so such a topic could never match.
+    """
     if not topics:
         return None
-    words = [r"\s+".join(re.escape(part) for part in topic.split()) for topic in topics]
-    return re.compile(r"\b(" + "|".join(words) + r")\b", re.IGNORECASE)
+    longest_first = sorted(topics, key=len, reverse=True)  # "C++" before "C"
+    words = [r"\s+".join(re.escape(part) for part in topic.split()) for topic in longest_first]
+    return re.compile(r"(?<!\w)(" + "|".join(words) + r")(?!\w)", re.IGNORECASE)
 
 
 def find_stop_topic(policy: WorkflowConfig, *texts: str | None) -> str | None:
