@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Float,
     ForeignKey,
     Index,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -149,6 +151,10 @@ class Handoff(Base):
     last_step: Mapped[str | None] = mapped_column(Text)
     context: Mapped[Any | None] = mapped_column(JsonDocument)
     payload: Mapped[Any | None] = mapped_column(JsonDocument)
+    reasons: Mapped[list[str] | None] = mapped_column(JsonDocument)
+    """Every reason the gate gave, in its words; ``None`` for a handoff the gate did not open."""
+    shadow: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Posted for comparison only (shadow mode): no decision on it lets the automation act."""
     channel: Mapped[str | None] = mapped_column(String(32))
     message_ts: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -131,6 +131,44 @@ def test_each_kind_lists_why_it_is_here(kind: str) -> None:
     assert f"• {KIND_REASONS[kind]}" in reasons
 
 
+def test_every_reason_the_gate_gave_is_listed_escaped() -> None:
+    """A handoff opened by the gate lists each of its reasons, escaped, not just its kind's."""
+    gate_reasons = ('stop topic "refund"', "action 'send_reply' requires approval", "x <!here>")
+    message = handoff_message(kind_view("stop_rule", gate_reasons=gate_reasons))
+    reasons = next(t for t in section_texts(message) if "Why it" in t)
+    assert reasons.splitlines()[1:] == [
+        '• stop topic "refund"',
+        "• action 'send_reply' requires approval",
+        "• x &lt;!here&gt;",
+    ]
+
+
+def test_a_shadow_case_says_the_automation_will_not_act() -> None:
+    """A shadow case is labelled in its header, banner and reasons, and keeps its buttons."""
+    view = kind_view("stop_rule", shadow=True, gate_reasons=('stop topic "refund"',))
+    message = handoff_message(view)
+    assert message.blocks[0]["text"]["text"] == (
+        "Shadow comparison · Stop rule hit · ticket-triage"
+    )
+    banner = section_texts(message)[0]
+    assert banner.startswith(":ghost: *Shadow comparison: the automation will not act on your")
+    reasons = next(t for t in section_texts(message) if "Why it" in t)
+    assert "review mode" not in reasons
+    assert reasons.splitlines()[1:] == [
+        "• workflow is in shadow mode: posted to compare with the automation, not to act",
+        '• stop topic "refund"',
+    ]
+    assert message.text.startswith("Shadow comparison · Stop rule hit · ticket-triage")
+    assert [b["text"]["text"] for b in buttons(message)] == ["Approve", "Edit", "Reject"]
+
+
+def test_a_decided_shadow_case_says_it_was_not_acted_on() -> None:
+    """After a decision a shadow case's message and thread reply say nothing acts on it."""
+    view = dataclasses.replace(decided("draft", "approved"), shadow=True)
+    assert "shadow comparison: recorded, not acted on" in section_texts(handoff_message(view))[-1]
+    assert any("not acted on" in t for t in context_texts(decision_thread_reply(view)))
+
+
 def test_header_names_kind_and_workflow() -> None:
     """The header reads "<kind label> · <workflow>"."""
     header = handoff_message(kind_view("stop_rule")).blocks[0]
@@ -344,6 +382,8 @@ def test_huge_everything_still_builds() -> None:
         error=huge,
         last_step=huge,
         paused_banner=huge,
+        gate_reasons=(huge,) * 40,
+        shadow=True,
         status="rejected",
         decision=make_decision(outcome="rejected", reason=huge, category=huge, diff=huge),
     )

@@ -27,7 +27,11 @@ WAITING = frozenset({"pending", "held"})
 
 
 def delivery_json(handoff: Handoff, decision: Decision | None) -> dict[str, Any]:
-    """What the automation receives, by long-poll or webhook: the outcome and what to use."""
+    """What the automation receives, by long-poll or webhook: the outcome and what to use.
+
+    ``shadow`` is true for a case posted only for comparison: whatever its status says,
+    it is never permission to act.
+    """
     released = decision is not None and decision.released_at is not None
     status = handoff.status if released or decision is None else "held"
     return {
@@ -36,6 +40,7 @@ def delivery_json(handoff: Handoff, decision: Decision | None) -> dict[str, Any]
         "workflow": handoff.workflow,
         "kind": handoff.kind,
         "status": status,
+        "shadow": handoff.shadow,
         "decision": decision_json(decision) if decision is not None and released else None,
     }
 

@@ -107,7 +107,7 @@ async def record_decision(
         type="decision",
         name=decision.outcome,
         status="held" if paused else decision.outcome,
-        output={"handoff_id": handoff_id, **decision_json(row)},
+        output={"handoff_id": handoff_id, "shadow": handoff.shadow, **decision_json(row)},
         now=now,
     )
     if decision.outcome == "taken_over":

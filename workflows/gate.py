@@ -109,6 +109,8 @@ async def ask_gate(
                 confidence=question.confidence,
                 stop_topic=decision.stop_topic,
                 payload=redacted.payload,
+                reasons=decision.reasons,
+                shadow=decision.verdict == "shadow",
             ),
             now=now,
         )

@@ -47,6 +47,10 @@ class HandoffRequest:
     context: Any = None
     payload: Any = None
     request_id: str | None = None
+    reasons: tuple[str, ...] | None = None
+    """Why a person is asked, one line each, as the gate gave them; ``None`` to derive them."""
+    shadow: bool = False
+    """Posted for comparison only: the automation will not act on the decision."""
 
 
 async def open_handoff(
@@ -85,6 +89,8 @@ async def open_handoff(
         last_step=request.last_step,
         context=request.context,
         payload=request.payload,
+        reasons=list(request.reasons) if request.reasons is not None else None,
+        shadow=request.shadow,
         channel=policy.review_channel,
         created_at=now,
         expires_at=now + policy.review_timeout,
@@ -184,6 +190,8 @@ async def load_handoff_view(db: AsyncSession, handoff_id: str) -> HandoffView:
         paused_banner=banner,
         decision=decision_view(decision) if decision else None,
         expired_at=handoff.decided_at if handoff.status == "expired" else None,
+        gate_reasons=tuple(handoff.reasons) if handoff.reasons is not None else None,
+        shadow=handoff.shadow,
     )
 
 

@@ -44,6 +44,12 @@ class GateDecision:
     reason: str
     handoff_kind: str | None = None
     stop_topic: str | None = None
+    reasons: tuple[str, ...] = ()
+    """Each reason a person is asked to look, one line apiece, for the handoff message.
+
+    For ``shadow`` these are the reasons review mode would have given: what the reviewers'
+    answers are compared against.
+    """
 
 
 @lru_cache(maxsize=256)
@@ -106,6 +112,7 @@ def evaluate(
             "shadow mode: the case is posted for comparison; do not act",
             handoff_kind=kind,
             stop_topic=stop_topic,
+            reasons=tuple(reason for _, reason in reasons),
         )
     if policy.mode == "review" and not reasons:
         reasons.append(("draft" if question.draft else "other", "workflow is in review mode"))
@@ -115,5 +122,6 @@ def evaluate(
             "; ".join(reason for _, reason in reasons),
             handoff_kind=reasons[0][0],
             stop_topic=stop_topic,
+            reasons=tuple(reason for _, reason in reasons),
         )
     return GateDecision("allow", "within policy")

@@ -72,6 +72,10 @@ class HandoffView:
     decision: DecisionView | None
     expired_at: datetime | None = None
     """When the handoff expired, so the message can say after how long; optional."""
+    gate_reasons: tuple[str, ...] | None = None
+    """Every reason the gate gave, in its words; ``None`` when the gate did not open it."""
+    shadow: bool = False
+    """Posted for comparison only (shadow mode): the automation will not act on the answer."""
 
     @property
     def is_pending(self) -> bool:
@@ -81,9 +85,15 @@ class HandoffView:
     def reasons(self) -> list[str]:
         """Say in plain words why this case is in front of a person.
 
-        Each reason is one short line a reviewer can read at a glance. A tool error is cut
-        to its first line here; the builders show the full text in its own section.
+        Each reason is one short line a reviewer can read at a glance. The gate's own
+        reasons are shown as it gave them, all of them; a shadow case says first that it is
+        one. Otherwise they are derived from the case. A tool error is cut to its first
+        line here; the builders show the full text in its own section.
         """
+        if self.shadow:
+            return [SHADOW_REASON, *(self.gate_reasons or ())]
+        if self.gate_reasons:
+            return list(self.gate_reasons)
         reasons: list[str] = []
         if self.confidence is not None and self.threshold is not None:
             if self.confidence < self.threshold:
@@ -113,6 +123,8 @@ class HandoffView:
             first = first[:REASON_ERROR_CHARS].rstrip() + "…"
         return f"{subject}: {first}"
 
+
+SHADOW_REASON = "workflow is in shadow mode: posted to compare with the automation, not to act"
 
 _FALLBACK_REASONS = {
     "draft": "workflow is in review mode",

@@ -2,8 +2,11 @@
 
 One message per handoff, updated in place: while pending it carries the decision buttons;
 once decided or expired it is the same message with an outcome line and no buttons, so a
-second click has nothing to press. Each kind has its own small body builder; the frame
-(header, pause banner, reasons, run line, buttons or outcome) is shared.
+second click has nothing to press. A shadow case (the workflow runs in shadow mode) says
+so in its header, in a banner under it and in its outcome: the buttons stay, because the
+reviewers' answers are what the automation is compared with, but nothing acts on them.
+Each kind has its own small body builder; the frame (header, pause banner, reasons, run
+line, buttons or outcome) is shared.
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ _OUTCOMES = {
     "retry_requested": (":repeat:", "Retry requested"),
 }
 _REASON_MAX = 500
+_SHADOW_LABEL = "Shadow comparison"
+_SHADOW_OUTCOME = "shadow comparison: recorded, not acted on"
 _ERROR_WHERE = "the full text is in the trace"
 
 
@@ -52,6 +57,8 @@ def handoff_message(view: HandoffView) -> Message:
     """The message for one handoff in its current state (pending, decided or expired)."""
     body = _BODIES.get(view.kind, _other_body)
     blocks: list[Block] = [_header(view)]
+    if view.shadow:
+        blocks.append(section(_shadow_banner(view)))
     if view.paused_banner:
         blocks.append(section(":double_vertical_bar: " + banner(view.paused_banner)))
     blocks.append(_reasons(view))
@@ -80,6 +87,8 @@ def decision_thread_reply(view: HandoffView) -> Message:
     facts = f"Decided at {clock(decision.decided_at)} · review took {review}"
     if decision.category:
         facts += f" · category: {inline(category_label(decision.category), 100)}"
+    if view.shadow:
+        facts += f" · {_SHADOW_OUTCOME}"
     blocks: list[Block] = [section(headline), context(facts)]
     if decision.reason:
         blocks.extend(text_section("Reason", decision.reason))
@@ -106,6 +115,8 @@ def outcome_line(view: HandoffView) -> str:
     line += clock(decision.decided_at, since=view.created_at)
     if decision.reason and decision.reason.strip():
         line += ": " + inline(decision.reason, _REASON_MAX)
+    if view.shadow:
+        line += f"\n:ghost: {_SHADOW_OUTCOME}"
     return line
 
 
@@ -113,16 +124,33 @@ def outcome_line(view: HandoffView) -> str:
 
 
 def _header(view: HandoffView) -> HeaderBlock:
-    """``<Kind label> · <workflow>``, the workflow cut so the header stays in Slack's limit."""
-    label = kind_label(view.kind)
+    """``<Kind label> · <workflow>``, the workflow cut so the header stays in Slack's limit.
+
+    A shadow case starts with ``Shadow comparison``, so it never reads as a real review.
+    """
+    label = _label(view)
     room = HEADER_TEXT_MAX - len(label) - len(" · ")
     return HeaderBlock(text=f"{label} · {plain(view.workflow, room)}")
+
+
+def _label(view: HandoffView) -> str:
+    label = kind_label(view.kind)
+    return f"{_SHADOW_LABEL} · {label}" if view.shadow else label
+
+
+def _shadow_banner(view: HandoffView) -> str:
+    """What a shadow case is, said before anything else in the message."""
+    return (
+        ":ghost: *Shadow comparison: the automation will not act on your answer.* "
+        f"{inline(view.workflow, 100)} runs in shadow mode: your answer is recorded to compare "
+        "with what the automation does on its own, and is never permission to act."
+    )
 
 
 def _reasons(view: HandoffView) -> Block:
     """The "Why it is here" list; each reason is cut so the list always fits one section."""
     reasons = view.reasons()
-    room = (SECTION_TEXT_MAX - 40) // max(len(reasons), 1)
+    room = (SECTION_TEXT_MAX - 40) // max(len(reasons), 1) - len("• \n")
     lines = "\n".join(f"• {inline(reason, room)}" for reason in reasons)
     return section(f"*Why it is here*\n{lines}")
 
@@ -151,7 +179,7 @@ def _button(
 
 def _fallback(view: HandoffView) -> str:
     """The notification text: kind, workflow and the start of the summary, plus the outcome."""
-    start = f"{kind_label(view.kind)} · {inline(view.workflow, 100)}"
+    start = f"{_label(view)} · {inline(view.workflow, 100)}"
     if not view.is_pending:
         start = f"{_status_word(view)} — {start}"
     room = FALLBACK_TEXT_MAX - len(start) - 2
