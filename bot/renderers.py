@@ -12,8 +12,14 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.blocks import Message, decision_thread_reply, handoff_message
-from workflows.handoffs import DECISION_REPLY_RENDER, HANDOFF_RENDER, load_handoff_view
+from handlers.blocks import Message, decision_thread_reply, draft_part_message, handoff_message
+from workflows.handoffs import (
+    DECISION_REPLY_RENDER,
+    DRAFT_PART_RENDER,
+    HANDOFF_RENDER,
+    load_draft_part,
+    load_handoff_view,
+)
 
 Render = Callable[[AsyncSession, str], Awaitable[Message]]
 """``async def render(db, ref) -> Message``: reads only, in the worker's session."""
@@ -62,6 +68,18 @@ async def render_decision_reply(db: AsyncSession, handoff_id: str) -> Message:
     return decision_thread_reply(await load_handoff_view(db, handoff_id))
 
 
+async def render_draft_part(db: AsyncSession, ref: str) -> Message:
+    """One part of a long draft, in the thread of its handoff message."""
+    view, number = await load_draft_part(db, ref)
+    return draft_part_message(view, number)
+
+
 def default_renderers() -> Renderers:
     """Every renderer the domain names today."""
-    return Renderers({HANDOFF_RENDER: render_handoff, DECISION_REPLY_RENDER: render_decision_reply})
+    return Renderers(
+        {
+            HANDOFF_RENDER: render_handoff,
+            DECISION_REPLY_RENDER: render_decision_reply,
+            DRAFT_PART_RENDER: render_draft_part,
+        }
+    )

@@ -15,7 +15,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from handlers.blocks import PLAIN_TEXT_INPUT_MAX, REJECT_CATEGORIES, REJECT_REASON_MAX
-from handlers.context import decide
+from handlers.context import decide, read_handoff
 from handlers.ids import BlockId, CallbackId, InputId
 from workflows.decisions import DecisionInput
 from workflows.errors import InvalidInput
@@ -67,11 +67,25 @@ def reject_reason(view: dict[str, Any]) -> tuple[str, str | None]:
 async def handle_edit_submission(
     ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]
 ) -> None:
-    """Record the edited draft (its diff against the original is kept) as the decision."""
+    """Record the edited draft (its diff against the original is kept) as the decision.
+
+    A draft longer than the text box was shown cut; saving it would approve the cut text,
+    so it is refused (the modal of such a draft has no box, but one opened before that
+    may still be on someone's screen).
+    """
     text = edited_text(view)
+    handoff_id = str(view.get("private_metadata") or "")
+    handoff = await read_handoff(context, handoff_id)
+    if handoff.draft_too_long_to_edit:
+        raise invalid(
+            BlockId.EDIT_TEXT,
+            f"This draft has {len(handoff.draft or ''):,} characters, more than a text box "
+            "holds, so saving would cut it. Close this; read it in the message's thread and "
+            "Approve or Reject it there.",
+        )
     await decide(
         context,
-        handoff_id=str(view.get("private_metadata") or ""),
+        handoff_id=handoff_id,
         decision=DecisionInput(outcome="edited", reviewer=body["user"]["id"], final_text=text),
     )
     await ack()

@@ -12,9 +12,11 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from handlers.blocks import (
+    PLAIN_TEXT_INPUT_MAX,
     REJECT_CATEGORIES,
     Message,
     decision_thread_reply,
+    draft_part_message,
     edit_modal,
     escape_mrkdwn,
     handoff_message,
@@ -22,7 +24,13 @@ from handlers.blocks import (
 )
 from handlers.escape import cut_escaped
 from handlers.ids import ActionId, BlockId, CallbackId, InputId
-from workflows.views import DecisionView, HandoffView
+from workflows.views import (
+    DRAFT_PART_CHARS,
+    EDIT_BOX_MAX,
+    DecisionView,
+    HandoffView,
+    draft_parts,
+)
 
 OPENED = datetime(2024, 5, 1, 10, 38, tzinfo=UTC)
 DECIDED = datetime(2024, 5, 1, 10, 42, 12, tzinfo=UTC)
@@ -347,9 +355,72 @@ def test_huge_draft_is_cut_with_a_note() -> None:
     draft = next(t for t in section_texts(message) if t.startswith("*Draft*"))
     assert len(draft) <= 3000
     assert draft.endswith("\n```")
-    assert "… draft cut at 2,984 of 50,000 characters; the full text is in the trace" in (
-        context_texts(message)
+    assert (
+        "… draft cut at 2,984 of 50,000 characters; the whole draft is in this message's "
+        "thread" in context_texts(message)
     )
+
+
+def test_a_draft_too_long_to_edit_offers_approve_and_reject_only() -> None:
+    """A draft over 3,000 characters has no Edit button, and the message says why."""
+    message = handoff_message(kind_view("draft", draft="z" * 3_001))
+    assert [b["action_id"] for b in buttons(message)] == [
+        ActionId.HANDOFF_APPROVE,
+        ActionId.HANDOFF_REJECT,
+    ]
+    assert any(
+        t.startswith(":warning: Too long to edit in Slack (3,001") for t in (context_texts(message))
+    )
+
+
+def test_a_draft_longer_than_the_thread_takes_says_how_much_is_posted() -> None:
+    """Past the thread's cap, the message says how many characters the thread holds."""
+    message = handoff_message(kind_view("draft", draft="x" * 60_000))
+    assert any(
+        t.endswith("its first 50,000 characters are in this message's thread")
+        for t in (context_texts(message))
+    )
+
+
+def unescape(text: str) -> str:
+    return (
+        text.replace("\u2060", "").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    )
+
+
+def thread_text(view: HandoffView) -> str:
+    """The draft as the thread parts show it, code fences removed and unescaped."""
+    assert view.draft is not None
+    shown = ""
+    for number in range(1, len(draft_parts(view.draft)) + 1):
+        part = draft_part_message(view, number)
+        assert_valid(part)
+        for text in section_texts(part):
+            shown += unescape(text.removeprefix("```\n").removesuffix("\n```"))
+    return shown
+
+
+def test_draft_parts_join_to_the_whole_draft_ending_at_line_breaks() -> None:
+    """Parts hold at most 2,000 characters, end at a line break where one is near, and join."""
+    draft = "".join(f"Line {n}: {'word ' * (n % 40)}\n" for n in range(600))
+    parts = draft_parts(draft)
+    assert "".join(parts) == draft
+    assert all(len(part) <= DRAFT_PART_CHARS for part in parts)
+    assert all(part.endswith("\n") for part in parts)
+
+
+def test_thread_parts_show_the_draft_exactly_even_when_escaping_grows_it() -> None:
+    """Every part fits one valid message, and together they read as the draft, escaped."""
+    draft = ("a & b <!channel> ``` " * 50 + "\n") * 40 + "&" * 4_000
+    assert thread_text(kind_view("draft", draft=draft)) == draft
+
+
+def test_the_last_thread_part_says_what_was_not_posted() -> None:
+    """Beyond 25 parts the last posted part says how many characters were left out."""
+    view = kind_view("draft", draft="x" * 60_000)
+    last = draft_part_message(view, 25)
+    assert context_texts(last)[0] == "Draft, part 25 of 25 · characters 48,001 to 50,000 of 60,000"
+    assert "goes on for 10,000 more characters, not posted" in context_texts(last)[-1]
 
 
 def test_draft_that_fits_the_edit_box_points_to_edit() -> None:
@@ -415,14 +486,20 @@ def test_edit_modal_is_prefilled_with_the_draft() -> None:
     assert box["element"]["initial_value"] == draft
 
 
-def test_edit_modal_warns_when_draft_exceeds_the_box() -> None:
-    """A draft over 3,000 characters is prefilled as far as it fits, with a warning."""
+def test_edit_modal_of_a_draft_over_the_box_has_nothing_to_save() -> None:
+    """A draft over 3,000 characters gets a modal that explains, with no box and no submit."""
     modal = edit_modal(kind_view("draft", draft="z" * 5_000))
-    box = next(b for b in modal["blocks"] if b["type"] == "input")
-    assert box["element"]["initial_value"] == "z" * 3_000
-    warning = json.dumps(modal["blocks"])
-    assert "This draft has 5,000 characters" in warning
-    assert "Saving approves only what is in the box" in warning
+    assert [b["type"] for b in modal["blocks"]] == ["context", "section"]
+    assert "submit" not in modal
+    text = modal["blocks"][1]["text"]["text"]
+    assert "too long to edit in Slack" in text
+    assert "It has 5,000 characters" in text
+    assert "*Approve* or *Reject*" in text
+
+
+def test_the_edit_box_limit_is_the_domains() -> None:
+    """The builders' text box limit and the domain's idea of an editable draft agree."""
+    assert PLAIN_TEXT_INPUT_MAX == EDIT_BOX_MAX
 
 
 def test_reject_modal_requires_a_short_reason() -> None:

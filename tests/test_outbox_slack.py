@@ -466,8 +466,8 @@ async def test_started_worker_delivers_after_wake_and_stops(
 
 
 def test_default_renderers_show_handoffs_and_decision_replies() -> None:
-    """The two renderers the domain queues are registered under the domain's names."""
-    assert sorted(default_renderers()) == ["decision_reply", "handoff"]
+    """The renderers the domain queues are registered under the domain's names."""
+    assert sorted(default_renderers()) == ["decision_reply", "handoff", "handoff_draft_part"]
 
 
 def test_a_renderer_name_is_registered_once() -> None:

@@ -25,10 +25,22 @@ from workflows.identifiers import new_id
 from workflows.pausing import pause_banner, pause_state, refuse_if_paused
 from workflows.redaction import fit
 from workflows.runs import SHORT_TEXT, find_step_output, get_run_of, record_step
-from workflows.views import DecisionView, HandoffView
+from workflows.views import (
+    DRAFT_PARTS_MAX,
+    EDIT_BOX_MAX,
+    DecisionView,
+    HandoffView,
+    draft_parts,
+)
 
 HANDOFF_RENDER = "handoff"
 DECISION_REPLY_RENDER = "decision_reply"
+DRAFT_PART_RENDER = "handoff_draft_part"
+
+
+def draft_part_ref(handoff_id: str, number: int) -> str:
+    """The outbox ``ref`` of part ``number`` (from 1) of a handoff's draft in its thread."""
+    return f"{handoff_id}:{number}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -118,7 +130,31 @@ async def open_handoff(
             workflow=workflow,
             now=now,
         )
+        await _post_long_draft_in_thread(db, handoff=handoff, now=now)
     return handoff
+
+
+async def _post_long_draft_in_thread(db: AsyncSession, *, handoff: Handoff, now: datetime) -> None:
+    """Queue a draft too long for the message and its Edit box, in parts, in its thread.
+
+    The parts share the message's ordering key, so they follow the message, in order, and
+    a later update or decision reply never overtakes them.
+    """
+    if handoff.channel is None or handoff.draft is None or len(handoff.draft) <= EDIT_BOX_MAX:
+        return
+    count = min(len(draft_parts(handoff.draft)), DRAFT_PARTS_MAX)
+    for number in range(1, count + 1):
+        await outbox.post_message(
+            db,
+            key=f"handoff:{handoff.id}:draft:{number}",
+            channel=handoff.channel,
+            render=DRAFT_PART_RENDER,
+            ref=draft_part_ref(handoff.id, number),
+            thread_of=post_key(handoff.id),
+            ordering_key=post_key(handoff.id),
+            workflow=handoff.workflow,
+            now=now,
+        )
 
 
 async def request_handoff(
@@ -193,6 +229,19 @@ async def load_handoff_view(db: AsyncSession, handoff_id: str) -> HandoffView:
         gate_reasons=tuple(handoff.reasons) if handoff.reasons is not None else None,
         shadow=handoff.shadow,
     )
+
+
+async def load_draft_part(db: AsyncSession, ref: str) -> tuple[HandoffView, int]:
+    """The handoff and the part number a ``draft_part_ref`` names; ``NotFound`` if neither."""
+    handoff_id, _, number = ref.rpartition(":")
+    view = await load_handoff_view(db, handoff_id)
+    count = min(len(draft_parts(view.draft or "")), DRAFT_PARTS_MAX)
+    if not number.isdigit() or not 1 <= int(number) <= count:
+        raise NotFound(
+            f"handoff '{handoff_id}' has no draft part '{number}' (it has {count})",
+            details=[{"loc": "ref"}],
+        )
+    return view, int(number)
 
 
 async def refresh_message(

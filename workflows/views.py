@@ -19,6 +19,20 @@ REASON_ERROR_CHARS = 120
 #: Outcomes a reviewer can record, in the order the UI offers them.
 OUTCOMES = ("approved", "edited", "rejected", "taken_over", "retry_requested")
 
+#: A Slack text box holds at most this many characters. A longer draft cannot be edited in
+#: Slack without cutting it, so it is offered for Approve or Reject only, and posted whole
+#: in the message's thread where the message itself has room for only its start.
+EDIT_BOX_MAX = 3000
+
+#: Characters of a long draft per thread message. Escaped (``&`` becomes ``&amp;``) a part
+#: is at most five times longer, which still fits the ~12,000 characters Slack takes in
+#: one message's blocks.
+DRAFT_PART_CHARS = 2000
+
+#: At most this many thread messages for one draft (the first 50,000 characters); more
+#: would hold up the review channel's other messages for minutes behind Slack's rate limit.
+DRAFT_PARTS_MAX = 25
+
 #: Kinds of handoff; anything else is shown like ``other``.
 KINDS = ("draft", "low_confidence", "stop_rule", "approval_required", "tool_failure", "other")
 
@@ -78,6 +92,11 @@ class HandoffView:
     """Posted for comparison only (shadow mode): the automation will not act on the answer."""
 
     @property
+    def draft_too_long_to_edit(self) -> bool:
+        """Whether the draft is longer than a Slack text box holds, so Edit cannot show it."""
+        return self.draft is not None and len(self.draft) > EDIT_BOX_MAX
+
+    @property
     def is_pending(self) -> bool:
         """Whether a person can still decide (the message shows buttons only then)."""
         return self.status == "pending"
@@ -134,6 +153,26 @@ _FALLBACK_REASONS = {
     "tool_failure": "a tool failed",
     "other": "the automation asked for a person",
 }
+
+
+def draft_parts(draft: str) -> list[str]:
+    """Split a long draft into the parts posted one per thread message, in order.
+
+    Each part holds at most ``DRAFT_PART_CHARS`` characters and ends at a line break when
+    one falls in the second half of that window, so lines are rarely split. Joined, the
+    parts are the draft exactly.
+    """
+    parts: list[str] = []
+    start = 0
+    while start < len(draft):
+        end = min(start + DRAFT_PART_CHARS, len(draft))
+        if end < len(draft):
+            newline = draft.rfind("\n", start + DRAFT_PART_CHARS // 2, end)
+            if newline != -1:
+                end = newline + 1
+        parts.append(draft[start:end])
+        start = end
+    return parts
 
 
 def _number(value: float, places: int = 2) -> str:

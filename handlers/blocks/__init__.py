@@ -8,7 +8,12 @@ neither break a limit nor mention anyone. No I/O here: callers post the results.
 from __future__ import annotations
 
 from handlers.blocks._parts import PLAIN_TEXT_INPUT_MAX, REJECT_CATEGORIES, Message
-from handlers.blocks.handoff import decision_thread_reply, handoff_message, outcome_line
+from handlers.blocks.handoff import (
+    decision_thread_reply,
+    draft_part_message,
+    handoff_message,
+    outcome_line,
+)
 from handlers.blocks.modals import REJECT_REASON_MAX, edit_modal, reject_modal
 from handlers.escape import escape_mrkdwn
 
@@ -18,6 +23,7 @@ __all__ = [
     "REJECT_REASON_MAX",
     "Message",
     "decision_thread_reply",
+    "draft_part_message",
     "edit_modal",
     "escape_mrkdwn",
     "handoff_message",

@@ -36,8 +36,9 @@ from handlers.blocks._parts import (
     section,
     text_section,
 )
+from handlers.escape import cut_escaped
 from handlers.ids import ActionId
-from workflows.views import HandoffView
+from workflows.views import DRAFT_PARTS_MAX, HandoffView, draft_parts
 
 #: Verb and emoji of each outcome, as the outcome line starts.
 _OUTCOMES = {
@@ -164,8 +165,9 @@ def _buttons(view: HandoffView) -> ActionsBlock:
         ]
     else:
         elements = [_button("Approve", ActionId.HANDOFF_APPROVE, view.id, style="primary")]
-        if view.draft is not None:
-            # Edit rewrites the draft; with no draft there is nothing to edit.
+        if view.draft is not None and not view.draft_too_long_to_edit:
+            # Edit rewrites the draft; with no draft there is nothing to edit, and a draft
+            # longer than a Slack text box could only be saved cut.
             elements.append(_button("Edit", ActionId.HANDOFF_EDIT, view.id))
         elements.append(_button("Reject", ActionId.HANDOFF_REJECT, view.id, style="danger"))
     return ActionsBlock(elements=elements)
@@ -204,14 +206,65 @@ def _summary(view: HandoffView) -> list[Block]:
 
 
 def _draft(view: HandoffView) -> list[Block]:
-    """The draft in a code block, so it reads exactly as it would go out."""
+    """The draft in a code block, so it reads exactly as it would go out.
+
+    A draft longer than a Slack text box is posted whole in the thread (see
+    ``draft_part_message``) and cannot be edited here; while it is pending the message
+    says so, so the missing Edit button is not a surprise.
+    """
     if view.draft is None or not view.draft.strip():
         return []
-    if len(view.draft) <= PLAIN_TEXT_INPUT_MAX:
-        where = "Edit shows it whole"
+    if not view.draft_too_long_to_edit:
+        return code_section("Draft", view.draft, what="draft", whole_note="Edit shows it whole")
+    posted = sum(len(part) for part in draft_parts(view.draft)[:DRAFT_PARTS_MAX])
+    if posted == len(view.draft):
+        where = "the whole draft is in this message's thread"
     else:
-        where = "the full text is in the trace"
-    return code_section("Draft", view.draft, what="draft", whole_note=where)
+        where = f"its first {posted:,} characters are in this message's thread"
+    blocks = code_section("Draft", view.draft, what="draft", whole_note=where)
+    if view.is_pending:
+        blocks.append(context(_too_long_to_edit(len(view.draft))))
+    return blocks
+
+
+def _too_long_to_edit(length: int) -> str:
+    return (
+        f":warning: Too long to edit in Slack ({length:,} characters; a text box holds "
+        f"{PLAIN_TEXT_INPUT_MAX:,}): read it in the thread, then Approve or Reject it as a whole."
+    )
+
+
+def draft_part_message(view: HandoffView, number: int) -> Message:
+    """Part ``number`` (from 1) of a long draft, for the handoff message's thread.
+
+    The part is shown in code blocks, as many as its escaped text needs, each within a
+    section's limit; joined, the parts read exactly as the draft would go out.
+    """
+    draft = view.draft or ""
+    parts = draft_parts(draft)
+    if not 1 <= number <= len(parts):
+        raise ValueError(f"handoff {view.id} has no draft part {number} (it has {len(parts)})")
+    start = sum(len(part) for part in parts[: number - 1])
+    end = start + len(parts[number - 1])
+    shown = min(len(parts), DRAFT_PARTS_MAX)
+    about = (
+        f"Draft, part {number} of {shown} · characters {start + 1:,} to {end:,} of {len(draft):,}"
+    )
+    blocks: list[Block] = [context(about)]
+    rest = parts[number - 1]
+    while rest:
+        cut = cut_escaped(rest, SECTION_TEXT_MAX - len("```\n\n```"), code=True)
+        blocks.append(section(f"```\n{cut.text}\n```"))
+        rest = rest[cut.shown :]
+    if number == shown and end < len(draft):
+        blocks.append(
+            context(
+                f"The draft goes on for {len(draft) - end:,} more characters, not posted: "
+                f"Slack gets at most the first {end:,}."
+            )
+        )
+    label = f"{kind_label(view.kind)} · {inline(view.workflow, 100)}"
+    return build_message(f"Draft, part {number} of {shown} — {label}", blocks)
 
 
 def _draft_body(view: HandoffView) -> list[Block]:

@@ -14,6 +14,7 @@ from slack_sdk.models.blocks import (
     InputBlock,
     Option,
     PlainTextInputElement,
+    SectionBlock,
     StaticSelectElement,
 )
 from slack_sdk.models.views import View
@@ -24,6 +25,7 @@ from handlers.blocks._parts import (
     context,
     inline,
     kind_label,
+    mrkdwn,
 )
 from handlers.ids import BlockId, CallbackId, InputId
 from workflows.views import HandoffView
@@ -36,19 +38,14 @@ def edit_modal(view: HandoffView) -> dict[str, Any]:
     """A modal with the draft in a text box, to edit and approve in one step.
 
     Slack caps a ``plain_text_input`` at 3000 characters, initial value included. A longer
-    draft cannot be edited whole in Slack: the box is prefilled with the first 3000
-    characters and a warning says that saving approves only what is in the box.
+    draft cannot be edited whole in Slack, and saving a box that holds only its start would
+    approve a cut draft; so for such a draft (an Edit button on a message posted before it
+    was withheld there) the modal explains why and has nothing to submit.
     """
     draft = view.draft or ""
+    if view.draft_too_long_to_edit:
+        return _too_long_modal(view)
     blocks: list[Block] = [_about(view)]
-    if len(draft) > PLAIN_TEXT_INPUT_MAX:
-        blocks.append(
-            context(
-                f":warning: This draft has {len(draft):,} characters and a Slack text box holds "
-                f"{PLAIN_TEXT_INPUT_MAX:,}, so the box shows only the first "
-                f"{PLAIN_TEXT_INPUT_MAX:,}. Saving approves only what is in the box."
-            )
-        )
     blocks.append(
         InputBlock(
             block_id=BlockId.EDIT_TEXT.value,
@@ -56,7 +53,7 @@ def edit_modal(view: HandoffView) -> dict[str, Any]:
             element=PlainTextInputElement(
                 action_id=InputId.EDIT_TEXT.value,
                 multiline=True,
-                initial_value=draft[:PLAIN_TEXT_INPUT_MAX] or None,
+                initial_value=draft or None,
                 max_length=PLAIN_TEXT_INPUT_MAX,
                 focus_on_load=True,
             ),
@@ -70,6 +67,27 @@ def edit_modal(view: HandoffView) -> dict[str, Any]:
         submit="Save and approve",
         blocks=blocks,
     )
+
+
+def _too_long_modal(view: HandoffView) -> dict[str, Any]:
+    """Why a draft over a text box's limit cannot be edited in Slack, and what to do."""
+    length = len(view.draft or "")
+    text = (
+        f":warning: *This draft is too long to edit in Slack.* It has {length:,} characters "
+        f"and a Slack text box holds {PLAIN_TEXT_INPUT_MAX:,}, so saving it here would cut "
+        "it.\nRead it whole in the handoff message's thread, then *Approve* or *Reject* it "
+        "on the message. To change it, reject it with what to fix."
+    )
+    modal = View(
+        type="modal",
+        callback_id=CallbackId.HANDOFF_EDIT_SUBMIT.value,
+        private_metadata=view.id,
+        title="Edit draft",
+        close="Close",
+        blocks=[_about(view), SectionBlock(text=mrkdwn(text))],
+    )
+    result: dict[str, Any] = modal.to_dict()
+    return result
 
 
 def reject_modal(view: HandoffView) -> dict[str, Any]:
