@@ -7,7 +7,6 @@ import getpass
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +56,7 @@ async def verdict(client: Client, token: str, run_id: str) -> dict[str, Any]:
 async def test_cli_pause_stops_the_gate_of_a_running_server(
     client: Client, token: str, settings: Settings, tmp_path: Path
 ) -> None:
-    """``handrail pause`` makes the running server's gate deny within a second of returning."""
+    """Once ``handrail pause`` has returned, the running server's gate denies."""
     run_id = str(
         (await (await client.post("/api/v1/runs", headers=bearer(token))).json())["run_id"]
     )
@@ -67,11 +66,7 @@ async def test_cli_pause_stops_the_gate_of_a_running_server(
     )
     assert result.returncode == 0, result.stderr
     assert "paused ticket-triage" in result.stdout
-    deadline = time.monotonic() + 1.0
-    answer = await verdict(client, token, run_id)
-    while answer["verdict"] != "deny" and time.monotonic() < deadline:
-        await asyncio.sleep(0.01)
-        answer = await verdict(client, token, run_id)
+    answer = await verdict(client, token, run_id)  # the pause was committed when it returned
     assert answer["verdict"] == "deny"
     assert f"paused by cli:{getpass.getuser()}: bad drafts" in answer["reason"]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -76,16 +75,6 @@ async def gate(client: Client, token: str, run_id: str) -> dict[str, Any]:
     return body
 
 
-async def denied_within(client: Client, token: str, run_id: str, seconds: float) -> dict[str, Any]:
-    """Ask the gate until it denies; fail if that takes longer than ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while True:
-        answer = await gate(client, token, run_id)
-        if answer["verdict"] == "deny" or time.monotonic() > deadline:
-            return answer
-        await asyncio.sleep(0.01)
-
-
 async def decide(services: Services, handoff_id: str) -> None:
     async with services.sessions() as db, db.begin():
         await record_decision(
@@ -101,7 +90,7 @@ async def decide(services: Services, handoff_id: str) -> None:
 async def test_api_pause_stops_the_gate_of_another_instance(
     client: Client, second: Client, token: str, admin: str
 ) -> None:
-    """An admin token's pause on one instance makes another instance's gate deny within 1 s."""
+    """Once an admin token's pause on one instance has answered, another instance denies."""
     run_id = await new_run(second, token)
     assert (await gate(second, token, run_id))["verdict"] == "review"
     response = await client.post(
@@ -110,7 +99,7 @@ async def test_api_pause_stops_the_gate_of_another_instance(
         headers=bearer(admin),
     )
     assert response.status == 200, await response.text()
-    answer = await denied_within(second, token, run_id, seconds=1.0)
+    answer = await gate(second, token, run_id)  # committed before the 200: no waiting
     assert answer["verdict"] == "deny"
     assert answer["paused"] is True
     assert "bad drafts" in answer["reason"]
