@@ -9,7 +9,7 @@ request's context; handlers open their own unit of work, because bolt runs them 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -17,6 +17,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.directory import SlackMemberDirectory
@@ -108,20 +109,33 @@ def build_slack_app(services: Services, *, client: AsyncWebClient | None = None)
 
 
 def slack_events_handler(
-    bolt: AsyncApp,
+    bolt: AsyncApp, signing_secret: str
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     """The aiohttp handler for ``POST /slack/events``.
 
-    Bolt checks the signature (and its five-minute window) itself: a forged or stale
-    request gets 401 before any listener runs, so nothing is recorded.
+    The signature and its five-minute window are checked here, before bolt sees the
+    request: bolt checks them too, but hands a malformed timestamp header to the error
+    handler as an exception, which would answer the request and post to the
+    ``response_url`` its unsigned body names. Anything not signed by Slack gets 401 and
+    goes no further, so nothing is recorded, answered or fetched.
     """
+    verifier = SignatureVerifier(signing_secret)
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
+        if not _signed_by_slack(verifier, await request.text(), request.headers):
+            return web.json_response({"error": "invalid_signature"}, status=401)
         bolt_response: BoltResponse = await bolt.async_dispatch(await to_bolt_request(request))
         response: web.StreamResponse = await to_aiohttp_response(bolt_response)
         return response
 
     return slack_events
+
+
+def _signed_by_slack(verifier: SignatureVerifier, body: str, headers: Mapping[str, str]) -> bool:
+    try:
+        return verifier.is_valid_request(body, dict(headers))
+    except ValueError:  # a timestamp header that is not a number
+        return False
 
 
 def mount_slack(
@@ -132,9 +146,12 @@ def mount_slack(
     settings = services.settings
     bolt = build_slack_app(services, client=client)
     app[SLACK_APP] = bolt
-    if settings.slack_signing_secret is not None:
-        app.router.add_post(SLACK_EVENTS_PATH, slack_events_handler(bolt))
-    if settings.slack_app_token is not None:
+    if settings.slack_signing_secret:  # an empty secret is unset: it would verify nothing
+        app.router.add_post(
+            SLACK_EVENTS_PATH,
+            slack_events_handler(bolt, settings.slack_signing_secret.get_secret_value()),
+        )
+    if settings.slack_app_token:
         socket_mode = SocketMode(bolt, settings.slack_app_token.get_secret_value())
         app[SOCKET_MODE] = socket_mode
         app.on_startup.append(lambda _app: socket_mode.connect())

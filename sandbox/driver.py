@@ -27,8 +27,9 @@ from sandbox.emulator import SlackEmulator
 from sandbox.models import JSON, User
 from sandbox.webapi_views import after_submission
 
-Tamper = Literal["bad_signature", "stale_timestamp", "no_signature"]
-"""How to break a request for negative tests: wrong HMAC, 10-minute-old timestamp, no headers."""
+Tamper = Literal["bad_signature", "stale_timestamp", "no_signature", "garbled_timestamp"]
+"""How to break a request for negative tests: wrong HMAC, 10-minute-old timestamp, no
+headers, or a timestamp header that is not a number."""
 STALE_SECONDS = 600
 VERIFICATION_TOKEN = "legacy-verification-token"  # noqa: S105 - Slack's deprecated field, unused
 
@@ -117,6 +118,8 @@ class SlackDriver:
         if tamper != "no_signature":
             headers["X-Slack-Request-Timestamp"] = str(ts)
             headers["X-Slack-Signature"] = signature
+        if tamper == "garbled_timestamp":
+            headers["X-Slack-Request-Timestamp"] = "not-a-number"
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
         async with self._session.post(self.events_url, data=body.encode(), headers=headers) as res:

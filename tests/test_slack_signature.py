@@ -9,7 +9,7 @@ import pytest
 
 from handlers.ids import ActionId, CallbackId
 from sandbox.driver import Tamper
-from tests.conftest import Database
+from tests.conftest import Database, bearer
 from tests.slack_harness import REVIEW_CHANNEL, Slack, running_slack
 from workflows.clock import ManualClock
 from workflows.config import HandrailConfig
@@ -25,7 +25,9 @@ async def slack(
         yield running
 
 
-@pytest.mark.parametrize("tamper", ["bad_signature", "stale_timestamp", "no_signature"])
+@pytest.mark.parametrize(
+    "tamper", ["bad_signature", "stale_timestamp", "no_signature", "garbled_timestamp"]
+)
 async def test_an_unsigned_click_gets_401(slack: Slack, tamper: Tamper) -> None:
     """A forged, ten-minute-old or unsigned click is refused with 401."""
     _, handoff_id = await slack.open_review()
@@ -68,3 +70,22 @@ async def test_a_stale_submission_records_nothing(slack: Slack) -> None:
     )
     assert response.status == 401
     assert await slack.decision_count() == 0
+
+
+@pytest.mark.parametrize("tamper", ["bad_signature", "garbled_timestamp"])
+async def test_an_unsigned_command_is_neither_answered_nor_followed(
+    slack: Slack, tamper: Tamper
+) -> None:
+    """An unsigned /pause gets 401: nothing is paused and its response_url is never posted to,
+    so a forged body cannot make Handrail call an address of the forger's choosing."""
+    response = await slack.driver.command(
+        "/pause", "ticket-triage forged", user="U0ALICE", channel=REVIEW_CHANNEL, tamper=tamper
+    )
+    assert response.status == 401
+    assert slack.emulator.responses == []
+    answer = await slack.api.post(
+        f"/api/v1/runs/{await slack.start_run()}/gate",
+        json={"action": "tag", "confidence": 0.99},
+        headers=bearer(slack.token),
+    )
+    assert (await answer.json())["verdict"] != "deny"
