@@ -19,7 +19,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -153,7 +152,7 @@ class Handoff(Base):
     payload: Mapped[Any | None] = mapped_column(JsonDocument)
     reasons: Mapped[list[str] | None] = mapped_column(JsonDocument)
     """Every reason the gate gave, in its words; ``None`` for a handoff the gate did not open."""
-    shadow: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    shadow: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     """Posted for comparison only (shadow mode): no decision on it lets the automation act."""
     channel: Mapped[str | None] = mapped_column(String(32))
     message_ts: Mapped[str | None] = mapped_column(String(32))

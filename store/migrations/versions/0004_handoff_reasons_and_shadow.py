@@ -26,20 +26,21 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("handoffs", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column(
-                "reasons",
-                sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-                nullable=True,
-            )
-        )
-        batch_op.add_column(
-            sa.Column("shadow", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
+    # Plain ALTER TABLE, never a batch rebuild: on SQLite a rebuild drops and recreates
+    # handoffs, and with foreign keys on that drop cascades to every decision. A literal
+    # default ('0', which PostgreSQL reads as false) keeps the ADD COLUMN a plain one.
+    op.add_column(
+        "handoffs",
+        sa.Column(
+            "reasons",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
+    )
+    op.add_column("handoffs", sa.Column("shadow", sa.Boolean(), server_default="0", nullable=False))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("handoffs", schema=None) as batch_op:
-        batch_op.drop_column("shadow")
-        batch_op.drop_column("reasons")
+    # ALTER TABLE ... DROP COLUMN (SQLite 3.35+), for the same reason as above.
+    op.drop_column("handoffs", "shadow")
+    op.drop_column("handoffs", "reasons")
