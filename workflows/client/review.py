@@ -45,6 +45,10 @@ class Decision:
     by the original value, when that value is certain. ``unresolved_redactions`` lists the
     kinds of the placeholders still in ``text`` (in order); when it is not empty, ``text``
     must not go out as it is.
+
+    ``shadow`` marks a case posted only for comparison (``mode: shadow``): whatever the
+    reviewer chose, it is never permission to act, so ``approved`` is false and ``text`` is
+    None; what the reviewer's choice would have sent is kept apart in ``shadow_text``.
     """
 
     handoff_id: str
@@ -55,11 +59,13 @@ class Decision:
     reason: str | None
     category: str | None
     unresolved_redactions: tuple[str, ...] = ()
+    shadow: bool = False
+    shadow_text: str | None = None
 
     @property
     def approved(self) -> bool:
-        """Approved as drafted or as edited: ``text`` is what may go out."""
-        return self.status in ("approved", "edited")
+        """Approved as drafted or as edited, and not a shadow case: ``text`` may go out."""
+        return not self.shadow and self.status in ("approved", "edited")
 
     @classmethod
     def from_json(cls, body: dict[str, Any], *, draft: str | None = None) -> Decision:
@@ -68,15 +74,18 @@ class Decision:
         text, unresolved = _own_words(
             body["status"], decision.get("final_text"), draft=draft, redacted=body.get("draft")
         )
+        shadow = bool(body.get("shadow"))
         return cls(
             handoff_id=body["handoff_id"],
             status=body["status"],
             outcome=decision.get("outcome"),
             reviewer=decision.get("reviewer"),
-            text=text,
+            text=None if shadow else text,
             reason=decision.get("reason"),
             category=decision.get("category"),
             unresolved_redactions=unresolved,
+            shadow=shadow,
+            shadow_text=text if shadow else None,
         )
 
 
@@ -232,5 +241,7 @@ async def review(
     assert result.handoff_id is not None  # review and shadow always open a handoff
     if result.verdict == "shadow":
         client.drafts.forget(result.handoff_id)  # nothing will be waited for
-        return Decision(result.handoff_id, "shadow", None, None, None, result.reason, None)
+        return Decision(
+            result.handoff_id, "shadow", None, None, None, result.reason, None, shadow=True
+        )
     return await wait_for_decision(client, result.handoff_id, max_wait=max_wait, draft=draft)
