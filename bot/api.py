@@ -234,8 +234,6 @@ async def get_handoff(request: web.Request) -> web.Response:
                 db, handoff_id=handoff_id, workflow=principal.workflow
             )
             body = callbacks.delivery_json(handoff, await handoff_rows.get_decision(db, handoff_id))
-            # As stored (redacted): lets the client put back values a reviewer's edit kept.
-            body["draft"] = handoff.draft
         if (
             handoff.status == "pending"
             and handoff.expires_at

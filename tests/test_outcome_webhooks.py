@@ -17,6 +17,7 @@ from store.models import OutboxMessage
 from tests.callback_receiver import Receiver, receiving_callbacks, webhook_worker
 from tests.conftest import TEST_WORKFLOWS, MakeToken, bearer
 from workflows import outbox
+from workflows.client import Decision
 from workflows.clock import ManualClock
 from workflows.config import HandrailConfig, parse_config
 from workflows.decisions import DecisionInput, record_decision
@@ -109,6 +110,46 @@ async def test_a_decision_held_by_a_pause_is_pushed_as_the_decision(
     assert (body["decision"]["outcome"], body["decision"]["reviewer"]) == ("approved", "U0ALICE")
     [(headers, _)] = receiver.received
     assert headers["X-Handrail-Idempotency-Key"] == f"handoff:{handoff_id}:webhook"
+
+
+DRAFT_WITH_A_PHONE = "Call us on +44 20 7946 0958 about your order."
+
+
+async def test_the_webhook_carries_the_long_polls_body(
+    client: Client,
+    token: str,
+    services: Services,
+    worker: OutboxWorker,
+    receiver: Receiver,
+) -> None:
+    """The pushed body is the long-poll's, stored (redacted) draft included."""
+    run = await client.post("/api/v1/runs", json={}, headers=bearer(token))
+    gate = await client.post(
+        f"/api/v1/runs/{(await run.json())['run_id']}/gate",
+        json={"action": "send_reply", "draft": DRAFT_WITH_A_PHONE, "confidence": 0.95},
+        headers=bearer(token),
+    )
+    handoff_id = (await gate.json())["handoff_id"]
+    async with services.sessions() as db, db.begin():
+        await record_decision(
+            db,
+            handoff_id=handoff_id,
+            policy=services.config.workflows["ticket-triage"],
+            decision=DecisionInput(
+                outcome="edited", reviewer="U0ALICE", final_text="Ring [REDACTED:phone] today."
+            ),
+            now=services.clock(),
+        )
+    await worker.run_once()
+    [pushed] = receiver.bodies()
+    polled = await (
+        await client.get(f"/api/v1/handoffs/{handoff_id}", headers=bearer(token))
+    ).json()
+    assert pushed == polled
+    assert pushed["draft"] == "Call us on [REDACTED:phone] about your order."
+    decision = Decision.from_json(pushed, draft=DRAFT_WITH_A_PHONE)
+    assert decision.text == "Ring +44 20 7946 0958 today."
+    assert decision.unresolved_redactions == ()
 
 
 async def test_a_held_body_queued_by_an_earlier_version_is_sent_as_the_decision(

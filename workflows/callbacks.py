@@ -30,7 +30,8 @@ def delivery_json(handoff: Handoff, decision: Decision | None) -> dict[str, Any]
     """What the automation receives, by long-poll or webhook: the outcome and what to use.
 
     ``shadow`` is true for a case posted only for comparison: whatever its status says,
-    it is never permission to act.
+    it is never permission to act. ``draft`` is the draft as stored (redacted), so a client
+    can put back the values a reviewer's edit kept, whichever way it was told.
     """
     released = decision is not None and decision.released_at is not None
     status = handoff.status if released or decision is None else "held"
@@ -42,6 +43,7 @@ def delivery_json(handoff: Handoff, decision: Decision | None) -> dict[str, Any]
         "status": status,
         "shadow": handoff.shadow,
         "decision": decision_json(decision) if decision is not None and released else None,
+        "draft": handoff.draft,
     }
 
 
