@@ -11,6 +11,7 @@ from aiohttp import web
 from bot import api, api_parked, api_pause, renderers_pause
 from bot.api_errors import error_middleware
 from bot.outbox.runtime import OutboxRuntime
+from bot.path_ids import path_id_middleware
 from bot.renderers import Renderers, default_renderers
 from bot.renderers_alerts import register_alert_renderers
 from bot.scheduler import mount_scheduler
@@ -83,8 +84,9 @@ def build_app(
     """The aiohttp application with the API mounted; start-up migrates the database."""
     services = services or build_services(settings, environ=os.environ)
     # The timer is outermost: errors become responses inside it, so it sees every status.
+    # Path IDs are checked inside the error middleware, which shapes their 404.
     app = web.Application(
-        middlewares=[api.timing_middleware, error_middleware],
+        middlewares=[api.timing_middleware, error_middleware, path_id_middleware],
         client_max_size=settings.max_body_bytes,
     )
     app[SERVICES] = services
