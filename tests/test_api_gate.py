@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 from typing import Any
 
 import pytest
@@ -11,10 +12,13 @@ from sqlalchemy import select
 
 from bot.services import Services
 from store.models import Handoff, OutboxMessage, Workflow
-from tests.conftest import bearer
+from tests.conftest import TEST_WORKFLOWS, bearer
 from workflows.clock import ManualClock
+from workflows.config import MAX_STOP_TOPIC_LENGTH, parse_config
 from workflows.decisions import DecisionInput, record_decision
 from workflows.errors import Conflict
+from workflows.gate import RedactedCase, ask_gate
+from workflows.policy import GateQuestion
 
 Client = TestClient[Any, Any]
 
@@ -335,3 +339,31 @@ async def test_metrics_show_what_waits_for_people_and_for_slack(
     assert gauge(after, "handrail_handoffs_pending_oldest_age_seconds")["ticket-triage"] == 90
     assert sum(gauge(after, "handrail_outbox_messages").values()) == 1
     assert max(gauge(after, "handrail_outbox_oldest_age_seconds").values()) == 90
+
+
+async def test_a_stop_topic_of_the_longest_allowed_length_is_kept_on_its_handoff(
+    client: Client, token: str, services: Services
+) -> None:
+    """A matched stop topic of 200 characters, the most the config allows, is stored whole."""
+    topic = " ".join(["refund"] * 28) + " abcd"
+    assert len(topic) == MAX_STOP_TOPIC_LENGTH
+    raw = copy.deepcopy(TEST_WORKFLOWS)
+    raw["workflows"]["ticket-triage"]["stop_topics"] = [topic]
+    policy = parse_config(raw).workflows["ticket-triage"]
+    run_id = await new_run(client, token)
+    draft = f"About your {topic}."
+    async with services.sessions() as db, db.begin():
+        answer = await ask_gate(
+            db,
+            workflow="ticket-triage",
+            policy=policy,
+            run_id=run_id,
+            question=GateQuestion(action="tag", draft=draft, confidence=0.95, summary=None),
+            redacted=RedactedCase(draft=draft, summary=None, payload=None),
+            now=services.clock(),
+        )
+    assert answer.verdict == "review"
+    async with services.sessions() as db:
+        handoff = await db.get(Handoff, answer.handoff_id)
+    assert handoff is not None
+    assert handoff.stop_topic == topic

@@ -6,10 +6,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import String
 
 from bot.app import build_services
 from bot.settings import Settings
-from workflows.config import load_config, parse_config
+from store.models import Handoff
+from workflows.config import MAX_STOP_TOPIC_LENGTH, load_config, parse_config
 from workflows.errors import ConfigError
 
 EXAMPLE = Path(__file__).parent.parent / "workflows.example.yml"
@@ -220,6 +222,22 @@ def test_a_blank_stop_topic_is_refused() -> None:
     [problem] = problems_of({"workflows": {"triage": {"stop_topics": ["refund", "  "]}}})
     assert "workflow 'triage', field 'stop_topics.1'" in problem
     assert "matches every draft" in problem
+
+
+def test_a_stop_topic_over_200_characters_is_refused() -> None:
+    """A stop topic longer than the handoff column that stores it stops start-up at its place."""
+    topic = "refund " + "x" * 194
+    [problem] = problems_of({"workflows": {"triage": {"stop_topics": ["legal", topic]}}})
+    assert "workflow 'triage', field 'stop_topics.1'" in problem
+    assert "at most 200 characters; this one is 201" in problem
+    assert "\n" not in problem
+
+
+def test_the_stop_topic_limit_is_the_width_of_its_column() -> None:
+    """The config's limit is the width of handoffs.stop_topic, so a matched topic always fits."""
+    column = Handoff.__table__.c.stop_topic.type
+    assert isinstance(column, String)
+    assert column.length == MAX_STOP_TOPIC_LENGTH
 
 
 def test_custom_pattern_names_must_differ(tmp_path: Path) -> None:

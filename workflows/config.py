@@ -38,9 +38,17 @@ SlackId = Annotated[str, Field(pattern=r"^[UWS][A-Z0-9]{2,}$")]
 ChannelId = Annotated[str, Field(pattern=r"^[CGD][A-Z0-9]{2,}$")]
 
 
+#: A matched stop topic is stored on its handoff (``handoffs.stop_topic``, 200 wide).
+MAX_STOP_TOPIC_LENGTH = 200
+
+
 def _check_stop_topic(topic: str) -> str:
     if not topic.split():
         raise ValueError("a stop topic needs at least one word; a blank one matches every draft")
+    if len(topic) > MAX_STOP_TOPIC_LENGTH:
+        raise ValueError(
+            f"a stop topic is at most {MAX_STOP_TOPIC_LENGTH} characters; this one is {len(topic)}"
+        )
     return topic
 
 
