@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import random
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -218,3 +219,33 @@ async def _available_at(services: Services) -> datetime:
         row = await repo.get_outbox_message(db, "handoff:h1:webhook")
     assert row is not None
     return row.available_at
+
+
+async def test_a_receivers_answer_is_kept_and_logged_without_its_secrets(
+    services: Services,
+    receiver: Receiver,
+    worker: OutboxWorker,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A 500 echoing a bearer token and a password URL is stored and logged redacted."""
+    await queue_webhook(services, receiver.url)
+    token = "eyQz8mN4tYv7Lp2Rk9Wc3Hs6Jd1Fg5Ab0Xe"
+    echo = (
+        f"upstream refused: Authorization: Bearer {token} "
+        "(retrying against postgres://handrail:hunter2-s3cret@db.internal:5432/ledger)"
+    )
+    receiver.answers.append((500, echo))
+
+    with caplog.at_level(logging.DEBUG, logger="handrail"):
+        await worker.run_once()
+
+    status, _, last_error = await status_of(services)
+    assert status == "pending"
+    assert last_error is not None
+    assert last_error.startswith(f"HTTP 500 from POST {receiver.url}: upstream refused: ")
+    assert "[REDACTED:authorization]" in last_error
+    assert "[REDACTED:url_password]" in last_error
+    for secret in (token, "hunter2-s3cret"):
+        assert secret not in last_error
+        assert secret not in caplog.text
+    assert "[REDACTED:authorization]" in caplog.text
