@@ -78,7 +78,7 @@ async def render_handoff_like(db: AsyncSession, ref: str) -> Message:
         error=None,
         last_step="draft_reply",
         created_at=datetime(2026, 1, 5, 9, 0, tzinfo=UTC),
-        paused_banner=None,
+        paused=None,
         decision=None,
     )
     return handoff_message(view)

@@ -9,6 +9,7 @@ from handlers.blocks.alerts import alert_escalation, alert_message
 from handlers.blocks.digest import digest_message
 from workflows.alerts.views import AlertView
 from workflows.digest import Digest, FailureGroup, ReviewNumbers
+from workflows.policy import PauseState
 
 AT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 VIEW = AlertView(
@@ -33,7 +34,7 @@ VIEW = AlertView(
     resolved_by=None,
     clear_since=None,
     details={},
-    paused_banner=None,
+    paused=None,
 )
 
 
@@ -71,7 +72,7 @@ def test_buttons_follow_the_state() -> None:
     ]
     acked = replace(VIEW, status="acknowledged", acknowledged_by="U0ALICE", acknowledged_at=AT)
     assert "alert-acknowledge" not in actions_of(alert_message(acked).blocks)
-    paused = replace(VIEW, paused_banner="Paused by <@U0ALICE>: bad drafts")
+    paused = replace(VIEW, paused=PauseState("U0ALICE", "bad drafts"))
     assert "alert-pause-workflow" not in actions_of(alert_message(paused).blocks)
     resolved = replace(VIEW, status="resolved", resolved_at=AT)
     assert actions_of(alert_message(resolved).blocks) == []

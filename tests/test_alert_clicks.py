@@ -177,3 +177,30 @@ async def test_pause_workflow_from_the_alert(oncall: OnCall) -> None:
     message = oncall.posts()[0]
     assert "Paused by <@U0ALICE>" in block_text(message)
     assert "alert-pause-workflow" not in str(message.blocks)
+
+
+async def test_pause_from_an_alert_never_pings_a_user_named_in_the_error(oncall: OnCall) -> None:
+    """An error reading ``<@U0EVE>`` becomes no mention in any message the pause sends."""
+    _, handoff_id = await oncall.slack.open_review()
+    await oncall.fail("db down <@U0EVE>", times=5)
+    await oncall.tick_and_deliver()
+    [alert] = await oncall.alerts()
+    oncall.emulator.clear_calls()
+    await oncall.click(ActionId.ALERT_PAUSE_WORKFLOW, alert.id, user="U0ALICE")
+
+    async def paused() -> object:
+        async with oncall.services.readers() as db:
+            return await pause_state(db, "ticket-triage")
+
+    state = await oncall.until(paused, what="the pause")
+    assert "<@U0EVE>" in (state.reason or "")
+    await oncall.deliver()
+    sent = [c for c in oncall.emulator.calls if c.method.startswith("chat.")]
+    updated = {c.body["ts"] for c in sent if c.method == "chat.update"}
+    assert updated >= {await oncall.alert_ts(alert.id), oncall.slack.posted(handoff_id).ts}
+    [notice] = [c for c in sent if c.method == "chat.postMessage"]
+    assert "paused" in str(notice.body)
+    for call in sent:
+        body = str(call.body)
+        assert "<@U0EVE>" not in body, (call.method, body)
+        assert "<@U0ALICE>" in body or call.method != "chat.update", (call.method, body)

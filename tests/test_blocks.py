@@ -24,6 +24,7 @@ from handlers.blocks import (
 )
 from handlers.escape import cut_escaped
 from handlers.ids import ActionId, BlockId, CallbackId, InputId
+from workflows.policy import PauseState
 from workflows.views import (
     DRAFT_PART_CHARS,
     EDIT_BOX_MAX,
@@ -72,7 +73,7 @@ def make_view(**changes: Any) -> HandoffView:
         error=None,
         last_step=None,
         created_at=OPENED,
-        paused_banner=None,
+        paused=None,
         decision=None,
     )
     return dataclasses.replace(base, **changes)
@@ -236,8 +237,27 @@ def test_run_line_has_trace_button_with_run_id() -> None:
 
 def test_paused_banner_keeps_the_pauser_mention_only() -> None:
     """The pause banner mentions who paused, but a typed <!here> in its reason stays inert."""
-    message = handoff_message(make_view(paused_banner="Paused by <@U0OWNER>: bad <!here>"))
-    assert ":double_vertical_bar: Paused by <@U0OWNER>: bad &lt;!here&gt;" in section_texts(message)
+    message = handoff_message(make_view(paused=PauseState("U0OWNER", "bad <!here>")))
+    banner = ":double_vertical_bar: Paused by <@U0OWNER>: bad &lt;!here&gt;. Decisions are"
+    assert any(text.startswith(banner) for text in section_texts(message))
+
+
+def test_paused_banner_never_turns_a_mention_in_the_reason_into_a_ping() -> None:
+    """A ``<@U…>`` or ``<@W…>`` written in the pause reason stays escaped text."""
+    reason = 'from the alert "db down <@U0EVE> <@W0MALLORY>"'
+    message = handoff_message(make_view(paused=PauseState("U0OWNER", reason)))
+    banner = next(t for t in section_texts(message) if t.startswith(":double_vertical_bar:"))
+    assert "<@U0OWNER>" in banner
+    assert "&lt;@U0EVE&gt; &lt;@W0MALLORY&gt;" in banner
+    assert banner.count("<@") == 1
+
+
+def test_paused_banner_shows_a_pauser_that_is_no_user_id_as_text() -> None:
+    """A pauser such as ``api:<@U0EVE>`` is shown escaped, never as a mention."""
+    message = handoff_message(make_view(paused=PauseState("api:<@U0EVE>", None)))
+    banner = next(t for t in section_texts(message) if t.startswith(":double_vertical_bar:"))
+    assert "<@" not in banner
+    assert "Paused by api:&lt;@U0EVE&gt;." in banner
 
 
 def test_fallback_text_names_kind_workflow_and_summary() -> None:
@@ -452,7 +472,7 @@ def test_huge_everything_still_builds() -> None:
         tool=huge,
         error=huge,
         last_step=huge,
-        paused_banner=huge,
+        paused=PauseState(huge, huge),
         gate_reasons=(huge,) * 40,
         shadow=True,
         status="rejected",

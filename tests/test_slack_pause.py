@@ -81,6 +81,23 @@ async def test_pause_shows_a_banner_on_open_handoffs_and_tells_the_alert_channel
     assert "ticket-triage paused* by <@U0ALICE>" in text_of({"blocks": notice.blocks})
 
 
+async def test_a_mention_typed_in_the_reason_stays_text_everywhere(slack: Slack) -> None:
+    """``/pause`` with ``<@U0EVE>`` in its reason mentions only the pauser in what it sends."""
+    _, handoff_id = await slack.open_review()
+    await slack.deliver()
+    slack.emulator.clear_calls()
+    await command(slack, "/pause", "ticket-triage ask <@U0EVE> or <@W0EVE>", user="U0ALICE")
+    await slack.deliver()
+    sent = [c for c in slack.emulator.calls if c.method.startswith("chat.")]
+    assert {c.method for c in sent} == {"chat.update", "chat.postMessage"}
+    for call in sent:
+        assert "<@U0ALICE>" in str(call.body)
+        assert "<@U0EVE>" not in str(call.body)
+        assert "<@W0EVE>" not in str(call.body)
+    banner = text_of({"blocks": slack.posted(handoff_id).blocks})
+    assert "Paused by <@U0ALICE>: ask &lt;@U0EVE&gt; or &lt;@W0EVE&gt;." in banner
+
+
 async def test_a_non_admin_resume_is_refused_and_nothing_changes(slack: Slack) -> None:
     """A reviewer may pause but not resume: the answer says so and the pause stays."""
     await command(slack, "/pause", "ticket-triage", user="U0ALICE")

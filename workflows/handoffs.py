@@ -22,7 +22,7 @@ from workflows.config import HandrailConfig, WorkflowConfig
 from workflows.errors import NotFound
 from workflows.handoff_keys import post_key
 from workflows.identifiers import new_id
-from workflows.pausing import pause_banner, pause_state, refuse_if_paused
+from workflows.pausing import pause_state, refuse_if_paused
 from workflows.redaction import fit
 from workflows.runs import SHORT_TEXT, find_step_output, get_run_of, record_step
 from workflows.views import (
@@ -202,11 +202,7 @@ async def load_handoff_view(db: AsyncSession, handoff_id: str) -> HandoffView:
     """What a reviewer sees of a handoff now: its state, its decision, any pause banner."""
     handoff = await get_handoff_of(db, handoff_id=handoff_id, workflow=None)
     decision = await repo.get_decision(db, handoff_id)
-    banner = (
-        pause_banner(await pause_state(db, handoff.workflow))
-        if handoff.status == "pending"
-        else None
-    )
+    paused = await pause_state(db, handoff.workflow) if handoff.status == "pending" else None
     return HandoffView(
         id=handoff.id,
         workflow=handoff.workflow,
@@ -223,7 +219,7 @@ async def load_handoff_view(db: AsyncSession, handoff_id: str) -> HandoffView:
         error=handoff.error,
         last_step=handoff.last_step,
         created_at=handoff.created_at,
-        paused_banner=banner,
+        paused=paused,
         decision=decision_view(decision) if decision else None,
         expired_at=handoff.decided_at if handoff.status == "expired" else None,
         gate_reasons=tuple(handoff.reasons) if handoff.reasons is not None else None,

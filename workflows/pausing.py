@@ -25,12 +25,3 @@ async def refuse_if_paused(db: AsyncSession, workflow: str, *, until_resumed: st
     state = await pause_state(db, workflow)
     if state is not None:
         raise Paused(f"{state.describe(workflow)}; {until_resumed}")
-
-
-def pause_banner(state: PauseState | None) -> str | None:
-    """The line shown on open handoff messages while their workflow is paused."""
-    if state is None:
-        return None
-    by = f"<@{state.paused_by}>" if state.paused_by[:1] in ("U", "W") else state.paused_by
-    why = f": {state.reason}" if state.reason else ""
-    return f"Paused by {by}{why}. Decisions are recorded but held until the workflow resumes."

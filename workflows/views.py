@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from workflows.policy import PauseState
+
 #: How much of a tool error goes into the one-line reason; the whole text is shown elsewhere.
 REASON_ERROR_CHARS = 120
 
@@ -81,8 +83,12 @@ class HandoffView:
     """Full error text; never shortened here."""
     last_step: str | None
     created_at: datetime
-    paused_banner: str | None
-    """Already-composed text such as ``Paused by <@U1>: bad drafts``, or ``None``."""
+    paused: PauseState | None
+    """The pause in force while the handoff is pending, for the banner; else ``None``.
+
+    Kept as who and why rather than composed text: the reason is typed by people or taken
+    from an automation's error, so only the builder may decide what becomes a mention.
+    """
     decision: DecisionView | None
     expired_at: datetime | None = None
     """When the handoff expired, so the message can say after how long; optional."""

@@ -24,6 +24,7 @@ from slack_sdk.models.blocks import (
 
 from handlers.escape import cut_escaped, escape_mrkdwn
 from handlers.ids import ActionId
+from workflows.policy import PauseState
 from workflows.views import HandoffView
 
 #: Slack's limits, as slack_sdk validates them (and as the Block Kit reference states).
@@ -37,6 +38,10 @@ CONTEXT_TEXT_MAX = 2000
 FALLBACK_TEXT_MAX = 300
 #: A plain_text_input holds at most this many characters, initial value included.
 PLAIN_TEXT_INPUT_MAX = 3000
+#: A pause banner's parts: a reason is at most 1000 characters when stored, escaping may
+#: make it longer, and both fit one section with the wording around them.
+PAUSE_REASON_CHARS = 2000
+PAUSER_CHARS = 200
 
 KIND_LABELS = {
     "draft": "Draft for review",
@@ -56,7 +61,6 @@ REJECT_CATEGORIES = {
     "other": "Other",
 }
 
-_USER_MENTION = re.compile(r"&lt;@([UW][A-Z0-9]+)&gt;")
 _USER_ID = re.compile(r"[UW][A-Z0-9]+")
 
 
@@ -133,14 +137,17 @@ def mention(user_id: str) -> str:
     return escape_mrkdwn(user_id)
 
 
-def banner(text: str) -> str:
-    """Escape a composed banner but keep its user mentions (``<@U1>``) working.
+def pause_banner(state: PauseState) -> str:
+    """The line open handoff and alert messages show while their workflow is paused.
 
-    The banner is Handrail's wording around a reason a person typed; escaping it and then
-    restoring plain user mentions only means ``<!channel>``, groups and links stay inert.
+    The only mention is the one built here from the pauser's ID. The reason is escaped on
+    its own and never un-escaped: it may be a person's words or an automation's error text
+    (an alert's title), and a ``<@U…>`` in it must stay text, not ping someone.
     """
-    escaped = inline(text, SECTION_TEXT_MAX - 32)
-    return _USER_MENTION.sub(r"<@\1>", escaped)
+    pauser = state.paused_by
+    by = mention(pauser) if _USER_ID.fullmatch(pauser) else inline(pauser, PAUSER_CHARS)
+    why = f": {inline(state.reason, PAUSE_REASON_CHARS)}" if state.reason else ""
+    return f"Paused by {by}{why}. Decisions are recorded but held until the workflow resumes."
 
 
 def code_section(title: str, text: str, *, what: str, whole_note: str) -> list[Block]:

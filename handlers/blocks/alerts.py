@@ -27,7 +27,6 @@ from handlers.blocks._parts import (
     FALLBACK_TEXT_MAX,
     HEADER_TEXT_MAX,
     Message,
-    banner,
     build_message,
     clock,
     code_section,
@@ -36,6 +35,7 @@ from handlers.blocks._parts import (
     inline,
     mention,
     mrkdwn,
+    pause_banner,
     plain,
     section,
     trace_button,
@@ -58,8 +58,8 @@ def group_mention(entry: str) -> str:
 def alert_message(view: AlertView) -> Message:
     """The alert's message in its current state: firing, acknowledged, snoozed or resolved."""
     blocks: list[Block] = [_header(view)]
-    if view.paused_banner and view.is_open:
-        blocks.append(section(":double_vertical_bar: " + banner(view.paused_banner)))
+    if view.paused and view.is_open:
+        blocks.append(section(":double_vertical_bar: " + pause_banner(view.paused)))
     blocks.append(section(f"*{inline(view.title, 500)}*"))
     blocks.append(_facts(view))
     if view.sample:
@@ -121,7 +121,7 @@ def alert_buttons(view: AlertView) -> ActionsBlock:
     elements.append(
         ButtonElement(text="Resolve", action_id=ActionId.ALERT_RESOLVE.value, value=view.id)
     )
-    if not view.paused_banner:
+    if not view.paused:
         workflow = plain(view.workflow, 60)
         elements.append(
             ButtonElement(

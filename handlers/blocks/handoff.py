@@ -21,7 +21,6 @@ from handlers.blocks._parts import (
     PLAIN_TEXT_INPUT_MAX,
     SECTION_TEXT_MAX,
     Message,
-    banner,
     build_message,
     category_label,
     clock,
@@ -31,6 +30,7 @@ from handlers.blocks._parts import (
     inline,
     kind_label,
     mention,
+    pause_banner,
     plain,
     run_line,
     section,
@@ -60,8 +60,8 @@ def handoff_message(view: HandoffView) -> Message:
     blocks: list[Block] = [_header(view)]
     if view.shadow:
         blocks.append(section(_shadow_banner(view)))
-    if view.paused_banner:
-        blocks.append(section(":double_vertical_bar: " + banner(view.paused_banner)))
+    if view.paused:
+        blocks.append(section(":double_vertical_bar: " + pause_banner(view.paused)))
     blocks.append(_reasons(view))
     blocks.extend(body(view))
     blocks.append(run_line(view))

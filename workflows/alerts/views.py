@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from store.models import Alert
 from store.repositories import alerts as repo
 from workflows.errors import NotFound
-from workflows.pausing import pause_banner, pause_state
+from workflows.pausing import pause_state
+from workflows.policy import PauseState
 
 RULE_LABELS = {
     "repeated_error": "Repeated error",
@@ -55,7 +56,8 @@ class AlertView:
     """A Slack user ID, or ``None`` when the alert resolved itself."""
     clear_since: datetime | None
     details: dict[str, Any]
-    paused_banner: str | None
+    paused: PauseState | None
+    """The pause in force on the workflow while the alert is open; who and why, not text."""
 
     @property
     def rule_label(self) -> str:
@@ -66,7 +68,7 @@ class AlertView:
         return self.status != repo.RESOLVED
 
 
-def alert_view(alert: Alert, *, paused_banner: str | None = None) -> AlertView:
+def alert_view(alert: Alert, *, paused: PauseState | None = None) -> AlertView:
     return AlertView(
         id=alert.id,
         workflow=alert.workflow,
@@ -89,7 +91,7 @@ def alert_view(alert: Alert, *, paused_banner: str | None = None) -> AlertView:
         resolved_by=alert.resolved_by,
         clear_since=alert.clear_since,
         details=dict(alert.details or {}),
-        paused_banner=paused_banner,
+        paused=paused,
     )
 
 
@@ -107,7 +109,7 @@ async def get_alert_of(db: AsyncSession, alert_id: str) -> Alert:
 async def load_alert_view(db: AsyncSession, alert_id: str) -> AlertView:
     """The alert as it stands now, with the pause banner of its workflow while open."""
     alert = await get_alert_of(db, alert_id)
-    banner = None
+    paused = None
     if alert.status != repo.RESOLVED:
-        banner = pause_banner(await pause_state(db, alert.workflow))
-    return alert_view(alert, paused_banner=banner)
+        paused = await pause_state(db, alert.workflow)
+    return alert_view(alert, paused=paused)
