@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers.blocks import escape_mrkdwn, mention
 from handlers.context import DEPS_KEY, RUN_ID_KEY, Deps, directory_of
 from handlers.errors import answered
 from handlers.ids import ActionId
@@ -171,9 +172,9 @@ async def handle_alert_pause_workflow(click: AlertClick) -> None:
                 now=now,
             )
     if not outcome.changed:
-        by = f"<@{outcome.paused_by}>" if outcome.paused_by else "someone"
+        by = mention(outcome.paused_by or "someone")
         raise Conflict(
-            f"{click.workflow} is already paused (by {by}); nothing was changed.",
+            f"{escape_mrkdwn(click.workflow)} is already paused (by {by}); nothing was changed.",
             details=[{"loc": "workflow", "workflow": click.workflow}],
         )
 

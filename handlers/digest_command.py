@@ -13,6 +13,7 @@ from handlers.blocks import Message
 from handlers.blocks.digest import digest_message
 from handlers.command_context import command_deps
 from handlers.context import directory_of
+from handlers.escape import escape_mrkdwn
 from workflows.digest import build_digest
 from workflows.errors import InvalidInput, NotFound
 from workflows.roles import Role, ensure_role
@@ -33,7 +34,7 @@ async def answer_digest(context: dict[str, Any], *, user: str, text: str) -> Mes
     policy = deps.config.workflow(name)
     if policy is None:
         raise NotFound(
-            f"no workflow named '{name[:64]}' in workflows.yml (workflows: {known})",
+            f"no workflow named '{escape_mrkdwn(name[:64])}' in workflows.yml (workflows: {known})",
             details=[{"loc": "workflow", "value": name[:64]}],
         )
     await ensure_role(

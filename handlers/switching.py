@@ -14,7 +14,9 @@ from handlers.blocks import Message
 from handlers.blocks.pause import pause_answer, resume_answer
 from handlers.command_context import command_deps
 from handlers.context import directory_of
-from workflows.errors import InvalidInput
+from handlers.escape import escape_mrkdwn
+from workflows.config import HandrailConfig
+from workflows.errors import InvalidInput, NotFound
 from workflows.pause import (
     check_may_pause,
     check_may_resume,
@@ -34,10 +36,27 @@ def _split(text: str, usage: str) -> tuple[str, str | None]:
     return parts[0], (parts[1] if len(parts) > 1 else None)
 
 
+def _target(config: HandrailConfig, name: str) -> str:
+    """``resolve_target``, with the typed name escaped in the refusal: it goes out as mrkdwn.
+
+    The domain's message quotes the name as typed (right for the API's JSON); in Slack a
+    typed ``<!channel>`` or ``<@U…>`` would ping people.
+    """
+    try:
+        return resolve_target(config, name)
+    except NotFound as error:
+        known = ", ".join(sorted(config.workflows)) or "none"
+        raise NotFound(
+            f"no workflow named '{escape_mrkdwn(name[:64])}' in workflows.yml "
+            f"(known: {known}; or 'all')",
+            details=error.details,
+        ) from None
+
+
 async def answer_pause(context: dict[str, Any], *, user: str, text: str) -> Message:
     deps = command_deps(context)
     name, reason = _split(text, PAUSE_USAGE)
-    target = resolve_target(deps.config, name)
+    target = _target(deps.config, name)
     await check_may_pause(user, config=deps.config, target=target, directory=directory_of(context))
     async with deps.sessions() as db, db.begin():
         outcome = await pause_workflow(
@@ -50,7 +69,7 @@ async def answer_pause(context: dict[str, Any], *, user: str, text: str) -> Mess
 async def answer_resume(context: dict[str, Any], *, user: str, text: str) -> Message:
     deps = command_deps(context)
     name, note = _split(text, RESUME_USAGE)
-    target = resolve_target(deps.config, name)
+    target = _target(deps.config, name)
     await check_may_resume(user, config=deps.config, target=target, directory=directory_of(context))
     async with deps.sessions() as db, db.begin():
         outcome = await resume_workflow(

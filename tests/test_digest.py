@@ -197,3 +197,11 @@ async def test_handrail_digest_without_a_workflow_says_which(oncall: OnCall) -> 
     assert "`/handrail digest WORKFLOW` (workflows: invoice-extraction, ticket-triage)" in (
         text_of(answer)
     )
+
+
+async def test_handrail_digest_of_an_unknown_workflow_quotes_it_escaped(oncall: OnCall) -> None:
+    """A typed ``<!channel>`` or ``<@U…>`` as the workflow name comes back as inert text."""
+    answer = await command(oncall.slack, "/handrail", "digest <!channel><@U0EVE>", user="U0BOB")
+    assert "No workflow named '&lt;!channel&gt;&lt;@U0EVE&gt;' in workflows.yml" in text_of(answer)
+    assert "<!channel>" not in text_of(answer)
+    assert "<@U0EVE>" not in text_of(answer)

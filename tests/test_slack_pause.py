@@ -133,6 +133,16 @@ async def test_pausing_an_unknown_workflow_says_which_exist(slack: Slack) -> Non
     assert not await is_paused(slack)
 
 
+@pytest.mark.parametrize("name", ["/pause", "/resume"])
+async def test_an_unknown_workflow_is_quoted_escaped(slack: Slack, name: str) -> None:
+    """A typed ``<!channel>`` or ``<@U…>`` as the workflow name comes back as inert text."""
+    answer = await command(slack, name, "<!channel><@U0EVE> because", user="U0OWNER")
+    said = text_of(answer)
+    assert "No workflow named '&lt;!channel&gt;&lt;@U0EVE&gt;' in workflows.yml" in said
+    assert "<!channel>" not in said
+    assert "<@U0EVE>" not in said
+
+
 async def test_pause_without_a_workflow_says_how(slack: Slack) -> None:
     """/pause alone answers with its usage."""
     answer = await command(slack, "/pause", "", user="U0ALICE")

@@ -7,7 +7,7 @@ neither break a limit nor mention anyone. No I/O here: callers post the results.
 
 from __future__ import annotations
 
-from handlers.blocks._parts import PLAIN_TEXT_INPUT_MAX, REJECT_CATEGORIES, Message
+from handlers.blocks._parts import PLAIN_TEXT_INPUT_MAX, REJECT_CATEGORIES, Message, mention
 from handlers.blocks.handoff import (
     decision_thread_reply,
     draft_part_message,
@@ -27,6 +27,7 @@ __all__ = [
     "edit_modal",
     "escape_mrkdwn",
     "handoff_message",
+    "mention",
     "outcome_line",
     "reject_modal",
 ]
