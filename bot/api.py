@@ -21,7 +21,7 @@ from store.repositories import handoffs as handoff_rows
 from workflows import callbacks, credentials, gate, handoffs, runs
 from workflows.alerts.tokens import record_rejected_token
 from workflows.credentials import Principal
-from workflows.errors import InvalidInput
+from workflows.errors import InvalidInput, NotFound
 from workflows.pausing import pause_state
 from workflows.policy import GateQuestion
 from workflows.schemas import EventBatch, GateBody, HandoffBody, RunFinish, RunStart
@@ -132,12 +132,27 @@ async def get_run(request: web.Request) -> web.Response:
     return json_response(story_to_json(story))
 
 
+def ensure_own_workflow(principal: Principal, name: str) -> str:
+    """``name`` if it is the token's own workflow; else ``NotFound``, as another's run is.
+
+    A token belongs to one workflow and acts on that one only, whatever its scopes: an
+    ``admin`` token of invoice-extraction must not read, pause or resume ticket-triage.
+    Another workflow and a workflow that does not exist answer alike, so a token learns
+    nothing about the others.
+    """
+    if name != principal.workflow:
+        raise NotFound(
+            f"no workflow '{name}' for this token: a token acts only on its own workflow, "
+            f"'{principal.workflow}'",
+            details=[{"loc": "workflow", "value": name}],
+        )
+    return name
+
+
 async def get_workflow(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     principal = await authenticate(request, "runs:read")
-    name = request.match_info["name"]
-    if name != principal.workflow:
-        principal.require("admin")
+    name = ensure_own_workflow(principal, request.match_info["name"])
     workflow = services.workflow(name)
     async with services.readers() as db:
         paused = await pause_state(db, name)

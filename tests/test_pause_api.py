@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from bot.app import build_app
+from bot.renderers import render_handoff
 from bot.renderers_pause import render_pause_notice
 from bot.services import Services
 from bot.settings import Settings
@@ -115,7 +116,7 @@ async def test_api_pause_needs_an_admin_token(client: Client, token: str) -> Non
 
 
 async def test_pause_of_an_unknown_workflow_is_404(client: Client, admin: str) -> None:
-    """Pausing a workflow that is not in workflows.yml names the known ones."""
+    """Pausing a workflow that is not in workflows.yml is 404 naming the token's own."""
     response = await client.post("/api/v1/workflows/nope/pause", headers=bearer(admin))
     assert response.status == 404
     message = (await response.json())["error"]["message"]
@@ -320,3 +321,112 @@ async def test_resume_of_a_running_workflow_changes_nothing(
         row = await db.get(Workflow, "ticket-triage")
     assert row is not None
     assert row.paused_at is None
+
+
+@pytest.fixture
+async def invoice_admin(client: Client, make_token: MakeToken) -> str:
+    return await make_token("invoice-extraction", scopes=("admin",))
+
+
+async def paused_by(services: Services, workflow: str) -> str | None:
+    async with services.readers() as db:
+        row = await db.get(Workflow, workflow)
+    return row.paused_by if row is not None else None
+
+
+@pytest.mark.parametrize("action", ["pause", "resume"])
+async def test_an_admin_token_cannot_switch_another_workflow(
+    client: Client, invoice_admin: str, services: Services, clock: ManualClock, action: str
+) -> None:
+    """An invoice-extraction admin token gets 404 for ticket-triage, and nothing changes."""
+    if action == "resume":
+        async with services.sessions() as db, db.begin():
+            await pause_workflow(
+                db,
+                config=services.config,
+                workflow="ticket-triage",
+                actor="U0OWNER",
+                reason="bad drafts",
+                now=clock(),
+            )
+    before = await paused_by(services, "ticket-triage")
+    response = await client.post(
+        f"/api/v1/workflows/ticket-triage/{action}", headers=bearer(invoice_admin)
+    )
+    assert response.status == 404, await response.text()
+    error = (await response.json())["error"]
+    assert error["code"] == "not_found"
+    assert error["details"][0]["loc"] == "workflow"
+    assert "invoice-extraction" in error["message"]
+    assert await paused_by(services, "ticket-triage") == before
+    async with services.readers() as db:
+        entries = (await db.scalars(select(AuditEntry))).all()
+    assert [e.actor for e in entries if e.actor.startswith("api:")] == []
+
+
+async def test_another_workflow_answers_like_one_that_does_not_exist(
+    client: Client, invoice_admin: str
+) -> None:
+    """Another workflow's pause and an unknown one's get the same 404: nothing is revealed."""
+    other = await client.post(
+        "/api/v1/workflows/ticket-triage/pause", headers=bearer(invoice_admin)
+    )
+    unknown = await client.post("/api/v1/workflows/nope/pause", headers=bearer(invoice_admin))
+    assert (other.status, unknown.status) == (404, 404)
+    other_message = (await other.json())["error"]["message"]
+    unknown_message = (await unknown.json())["error"]["message"]
+    assert other_message.replace("ticket-triage", "nope") == unknown_message
+
+
+async def test_an_admin_token_cannot_read_another_workflow(
+    client: Client, invoice_admin: str
+) -> None:
+    """GET of another workflow's summary is 404 even with an admin token."""
+    response = await client.get("/api/v1/workflows/ticket-triage", headers=bearer(invoice_admin))
+    assert response.status == 404
+    assert (await response.json())["error"]["code"] == "not_found"
+    own = await client.get("/api/v1/workflows/invoice-extraction", headers=bearer(invoice_admin))
+    assert own.status == 200
+    assert (await own.json())["name"] == "invoice-extraction"
+
+
+async def test_any_admin_token_may_pause_all(
+    client: Client, invoice_admin: str, services: Services
+) -> None:
+    """Stopping everything is the safe direction: an admin token of one workflow may do it."""
+    response = await client.post("/api/v1/workflows/all/pause", headers=bearer(invoice_admin))
+    assert response.status == 200, await response.text()
+    assert (await response.json())["workflow"] == "all"
+    assert (await paused_by(services, "*") or "").startswith("api:cred_")
+
+
+async def test_no_token_may_resume_all(client: Client, admin: str, services: Services) -> None:
+    """Resuming all through the API is 403 pointing to Slack and the CLI; all stays paused."""
+    await client.post("/api/v1/workflows/all/pause", headers=bearer(admin))
+    response = await client.post("/api/v1/workflows/all/resume", headers=bearer(admin))
+    assert response.status == 403
+    error = (await response.json())["error"]
+    assert error["code"] == "forbidden"
+    assert error["details"][0]["loc"] == "workflow"
+    assert "`/resume all`" in error["message"]
+    assert "`handrail resume all`" in error["message"]
+    assert await paused_by(services, "*") is not None
+
+
+async def test_an_api_reason_mentions_nobody_in_the_banner(
+    client: Client, token: str, admin: str, services: Services
+) -> None:
+    """A ``<@U…>`` in an API pause reason stays text on the open handoff's message."""
+    run_id = await new_run(client, token)
+    handoff_id = (await gate(client, token, run_id))["handoff_id"]
+    await client.post(
+        "/api/v1/workflows/ticket-triage/pause",
+        json={"reason": "ask <@U0EVE>"},
+        headers=bearer(admin),
+    )
+    async with services.readers() as db:
+        message = await render_handoff(db, handoff_id)
+    text = str(message.blocks)
+    assert "Paused by api:cred_" in text
+    assert "ask &lt;@U0EVE&gt;" in text
+    assert "<@" not in text
