@@ -30,16 +30,20 @@ async def slack(
         yield running
 
 
-async def parked_job(slack: Slack) -> dict[str, Any]:
+async def parked_job(
+    slack: Slack, *, error: str | None = "timeout after 30 s from ocr_service"
+) -> dict[str, Any]:
     run_id = await slack.start_run()
+    fields: dict[str, Any] = {
+        "last_step": "extract_totals",
+        "input_ref": "invoice INV-2291.pdf",
+        "extracted": {"supplier": "ACME"},
+    }
+    if error is not None:
+        fields["error"] = error
     response = await slack.api.post(
         f"/api/v1/runs/{run_id}/park",
-        json={
-            "last_step": "extract_totals",
-            "input_ref": "invoice INV-2291.pdf",
-            "extracted": {"supplier": "ACME"},
-            "error": "timeout after 30 s from ocr_service",
-        },
+        json=fields,
         headers=bearer(slack.token),
     )
     assert response.status == 201, await response.text()
@@ -144,6 +148,20 @@ async def test_take_over_opens_a_handoff_with_the_context(slack: Slack) -> None:
     assert (handoff.kind, handoff.status) == ("tool_failure", "taken_over")
     assert handoff.context["input_ref"] == "invoice INV-2291.pdf"
     assert handoff.last_step == "extract_totals"
+    assert (stored.status, stored.decided_by) == ("taken_over", "U0BOB")
+
+
+async def test_take_over_of_a_job_parked_without_an_error_is_recorded(slack: Slack) -> None:
+    """With no error the take-over opens an ``other`` handoff and still records it taken over."""
+    job = await parked_job(slack, error=None)
+    answer = await click_on_list(slack, ActionId.PARKED_TAKE_OVER, user="U0BOB")
+    assert "You took over" in text_of(answer)
+    async with slack.services.readers() as db:
+        stored = await db.get(ParkedJob, job["parked_id"])
+        assert stored is not None
+        handoff = await db.scalar(select(Handoff).where(Handoff.id == stored.handoff_id))
+    assert handoff is not None
+    assert (handoff.kind, handoff.status) == ("other", "taken_over")
     assert (stored.status, stored.decided_by) == ("taken_over", "U0BOB")
 
 

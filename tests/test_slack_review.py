@@ -248,3 +248,45 @@ async def test_a_submission_after_someone_else_decided_changes_nothing(slack: Sl
     decision = await slack.decision(handoff_id)
     assert decision is not None
     assert (decision.outcome, decision.reviewer) == ("approved", "U0ALICE")
+
+
+async def open_draft(slack: Slack) -> tuple[str, str]:
+    """A run in review mode whose ``tag`` with a draft goes to review as a draft."""
+    run_id = await slack.start_run()
+    response = await slack.api.post(
+        f"/api/v1/runs/{run_id}/gate",
+        json={"action": "tag", "draft": "Tagged as billing.", "confidence": 0.95},
+        headers=bearer(slack.token),
+    )
+    body = await response.json()
+    assert body["verdict"] == "review", body
+    return run_id, str(body["handoff_id"])
+
+
+@pytest.mark.parametrize(
+    ("action_id", "outcome"),
+    [(ActionId.HANDOFF_RETRY, "retry_requested"), (ActionId.HANDOFF_TAKE_OVER, "taken_over")],
+)
+async def test_a_forged_tool_failure_click_on_a_draft_is_refused(
+    slack: Slack, action_id: ActionId, outcome: str
+) -> None:
+    """Retry or I'll handle it, sent for a draft whose message has no such button, records
+    nothing, leaves the run alone and tells the clicker privately."""
+    run_id, handoff_id = await open_draft(slack)
+    ts = await slack.post_message(handoff_id)
+    sent = await slack.driver.click(
+        action_id=action_id,
+        user="U0BOB",
+        channel=REVIEW_CHANNEL,
+        message_ts=ts,
+        value=handoff_id,
+        block_id="forged",
+    )
+    assert sent.status == 200
+    notice = await slack.ephemeral_to("U0BOB")
+    assert notice.text.startswith(f"'{outcome}' is not a decision for a draft handoff")
+    assert notice.text.endswith("nothing was recorded")
+    assert await slack.decision_count() == 0
+    assert (await slack.get_run(run_id))["status"] == "running"
+    handoff = await slack.api.get(f"/api/v1/handoffs/{handoff_id}", headers=bearer(slack.token))
+    assert (await handoff.json())["status"] == "pending"

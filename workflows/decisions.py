@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import Decision, Handoff
 from store.repositories import handoffs as repo
+from store.repositories import parked as parked_rows
 from workflows import outbox
 from workflows.callbacks import queue_outcome_webhook
 from workflows.config import WorkflowConfig
@@ -33,6 +34,7 @@ from workflows.handoffs import (
 from workflows.pausing import pause_state
 from workflows.runs import get_run_of, record_step
 from workflows.story import decision_json
+from workflows.views import EDIT_BOX_MAX
 
 #: outcome → the handoff status it leaves behind.
 OUTCOME_STATUS = {
@@ -43,7 +45,6 @@ OUTCOME_STATUS = {
     "retry_requested": "retry_requested",
 }
 TOOL_FAILURE_OUTCOMES = frozenset({"taken_over", "retry_requested"})
-REVIEW_OUTCOMES = frozenset({"approved", "edited", "rejected"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,7 +74,7 @@ async def record_decision(
 ) -> Decision:
     """Record the first decision on a pending handoff and queue everything it causes."""
     handoff = await get_handoff_of(db, handoff_id=handoff_id, workflow=None)
-    _check_outcome(handoff, decision)
+    await _check_outcome(db, handoff, decision)
     if decision.outcome == "edited" and decision.final_text == handoff.draft:
         # Saved without a change: that is an approval, and the digest should count it so.
         decision = replace(decision, outcome="approved")
@@ -129,19 +130,46 @@ async def record_decision(
     return row
 
 
-def _check_outcome(handoff: Handoff, decision: DecisionInput) -> None:
-    allowed = TOOL_FAILURE_OUTCOMES | REVIEW_OUTCOMES
+async def _check_outcome(db: AsyncSession, handoff: Handoff, decision: DecisionInput) -> None:
+    """Refuse an outcome the handoff's message does not offer; nothing is recorded then.
+
+    The rule is the one the buttons follow (``handlers.blocks.handoff``), so a forged or
+    stale click cannot record what no one was asked: a tool failure offers I'll handle it
+    and Retry; every other kind offers Approve and Reject, and Edit only when there is a
+    draft that fits a text box. The one outcome recorded without a button is the take-over
+    of a parked job, on the handoff that take-over opened (``workflows.parking``).
+    """
     if handoff.kind == "tool_failure":
-        allowed = TOOL_FAILURE_OUTCOMES | {"rejected"}
+        allowed = set(TOOL_FAILURE_OUTCOMES)
+    else:
+        allowed = {"approved", "rejected"}
+        if handoff.draft is not None and len(handoff.draft) <= EDIT_BOX_MAX:
+            allowed.add("edited")
+        if await _opened_by_parked_take_over(db, handoff):
+            allowed.add("taken_over")
     if decision.outcome not in allowed:
         raise InvalidInput(
-            f"'{decision.outcome}' is not a decision for a {handoff.kind} handoff",
-            details=[{"loc": "outcome"}],
+            f"'{decision.outcome}' is not a decision for a {handoff.kind} handoff "
+            f"(it offers {', '.join(sorted(allowed))}); nothing was recorded",
+            details=[{"loc": "outcome", "outcome": decision.outcome, "kind": handoff.kind}],
         )
     if decision.outcome == "edited" and not (decision.final_text or "").strip():
         raise InvalidInput("the edited text is empty", details=[{"loc": "final_text"}])
     if decision.outcome == "rejected" and not (decision.reason or "").strip():
         raise InvalidInput("a rejection needs a reason", details=[{"loc": "reason"}])
+
+
+async def _opened_by_parked_take_over(db: AsyncSession, handoff: Handoff) -> bool:
+    """Whether ``handoff`` is the one a person's Take over of a parked job opened.
+
+    Checked on the parked job's row, which only the take-over writes; the handoff's own
+    ``context`` names the job but comes from whoever opened it.
+    """
+    parked_id = handoff.context.get("parked_id") if isinstance(handoff.context, dict) else None
+    if not isinstance(parked_id, str):
+        return False
+    job = await parked_rows.get_parked_job(db, parked_id)
+    return job is not None and job.handoff_id == handoff.id
 
 
 class DecidedTooLate(Conflict):
