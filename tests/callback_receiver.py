@@ -1,11 +1,13 @@
 """An automation's callback endpoint on a real port, for the webhook tests.
 
 ``receiving_callbacks`` starts it (a plain context manager, so each module builds its own
-fixture); ``webhook_worker`` is the real outbox worker with only webhooks to deliver.
+fixture); ``config_calling_back`` is the test workflows with ticket-triage's outcomes
+pushed to it; ``webhook_worker`` is the real outbox worker with only webhooks to deliver.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import hmac
 import json
@@ -22,9 +24,19 @@ from aiohttp.test_utils import TestServer
 from bot.outbox import OutboxWorker, WorkerSettings
 from bot.renderers import Renderers
 from store.engine import Sessions
+from tests.conftest import TEST_WORKFLOWS
 from workflows.clock import Clock
+from workflows.config import HandrailConfig, parse_config
 
 SECRET = "whsec-test-secret"
+
+
+def config_calling_back(url: str) -> HandrailConfig:
+    """The test workflows, with ticket-triage's outcomes pushed to ``url``."""
+    raw = copy.deepcopy(TEST_WORKFLOWS)
+    raw["workflows"]["ticket-triage"]["callback_url"] = url
+    raw["workflows"]["ticket-triage"]["callback_secret_env"] = "TRIAGE_CALLBACK_SECRET"
+    return parse_config(raw)
 
 
 @dataclass

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,12 +13,17 @@ from bot import jobs
 from bot.outbox import OutboxWorker
 from bot.services import Services
 from store.models import OutboxMessage
-from tests.callback_receiver import Receiver, receiving_callbacks, webhook_worker
-from tests.conftest import TEST_WORKFLOWS, MakeToken, bearer
+from tests.callback_receiver import (
+    Receiver,
+    config_calling_back,
+    receiving_callbacks,
+    webhook_worker,
+)
+from tests.conftest import MakeToken, bearer
 from workflows import outbox
 from workflows.client import Decision
 from workflows.clock import ManualClock
-from workflows.config import HandrailConfig, parse_config
+from workflows.config import HandrailConfig
 from workflows.decisions import DecisionInput, record_decision
 
 Client = TestClient[Any, Any]
@@ -36,10 +40,7 @@ async def receiver() -> AsyncIterator[Receiver]:
 @pytest.fixture
 def config(receiver: Receiver) -> HandrailConfig:
     """The test workflows, with ticket-triage's outcomes pushed to the receiver."""
-    raw = copy.deepcopy(TEST_WORKFLOWS)
-    raw["workflows"]["ticket-triage"]["callback_url"] = receiver.url
-    raw["workflows"]["ticket-triage"]["callback_secret_env"] = "TRIAGE_CALLBACK_SECRET"
-    return parse_config(raw)
+    return config_calling_back(receiver.url)
 
 
 @pytest.fixture

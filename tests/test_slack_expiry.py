@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,11 +10,16 @@ from sqlalchemy import select
 
 from handlers.ids import ActionId, BlockId, InputId
 from store.models import Handoff
-from tests.callback_receiver import Receiver, receiving_callbacks, webhook_worker
-from tests.conftest import TEST_WORKFLOWS, Database
+from tests.callback_receiver import (
+    Receiver,
+    config_calling_back,
+    receiving_callbacks,
+    webhook_worker,
+)
+from tests.conftest import Database
 from tests.slack_harness import REVIEW_CHANNEL, Slack, running_slack
 from workflows.clock import ManualClock
-from workflows.config import HandrailConfig, parse_config
+from workflows.config import HandrailConfig
 
 #: The test workflows' review timeout is two hours: this is just past it.
 PAST_THE_TIMEOUT = {"hours": 2, "seconds": 5}
@@ -31,10 +35,7 @@ async def receiver() -> AsyncIterator[Receiver]:
 @pytest.fixture
 def config(receiver: Receiver) -> HandrailConfig:
     """The test workflows, with ticket-triage's outcomes pushed to the receiver."""
-    raw = copy.deepcopy(TEST_WORKFLOWS)
-    raw["workflows"]["ticket-triage"]["callback_url"] = receiver.url
-    raw["workflows"]["ticket-triage"]["callback_secret_env"] = "TRIAGE_CALLBACK_SECRET"
-    return parse_config(raw)
+    return config_calling_back(receiver.url)
 
 
 @pytest.fixture
