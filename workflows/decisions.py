@@ -31,7 +31,7 @@ from workflows.handoffs import (
     get_handoff_of,
     refresh_message,
 )
-from workflows.pausing import pause_state
+from workflows.pausing import hold_pause_state
 from workflows.runs import get_run_of, record_step
 from workflows.story import decision_json
 from workflows.views import EDIT_BOX_MAX
@@ -78,9 +78,11 @@ async def record_decision(
     if decision.outcome == "edited" and decision.final_text == handoff.draft:
         # Saved without a change: that is an approval, and the digest should count it so.
         decision = replace(decision, outcome="approved")
+    # Before the claim: the switches are locked before any handoff row, here and in the
+    # expiry job, so neither waits in a circle with a resume.
+    paused = await hold_pause_state(db, handoff.workflow) is not None
     if not await repo.claim_pending_handoff(db, handoff_id, OUTCOME_STATUS[decision.outcome], now):
         raise await _not_claimed(db, handoff=handoff, policy=policy, now=now)
-    paused = await pause_state(db, handoff.workflow) is not None
     final_text = decision.final_text if decision.outcome == "edited" else None
     if decision.outcome == "approved":
         final_text = handoff.draft

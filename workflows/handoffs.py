@@ -16,13 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import Decision, Handoff
 from store.repositories import handoffs as repo
+from store.repositories import workflows as workflow_rows
 from workflows import outbox
 from workflows.callbacks import queue_outcome_webhook
 from workflows.config import HandrailConfig, WorkflowConfig
 from workflows.errors import NotFound
 from workflows.handoff_keys import post_key
 from workflows.identifiers import new_id
-from workflows.pausing import pause_state, refuse_if_paused
+from workflows.pausing import ALL_WORKFLOWS, hold_pause_state, pause_state, refuse_if_paused
 from workflows.redaction import fit
 from workflows.runs import SHORT_TEXT, find_step_output, get_run_of, record_step
 from workflows.views import (
@@ -260,7 +261,12 @@ async def refresh_message(
 async def expire_overdue(
     db: AsyncSession, *, config: HandrailConfig, now: datetime
 ) -> Sequence[Handoff]:
-    """Expire handoffs past their review timeout. Expiry is never approval."""
+    """Expire handoffs past their review timeout. Expiry is never approval.
+
+    The pause switches are held first (see ``hold_pause_state``), before any handoff row,
+    as a decision holds them: an expiry webhook written as held is then always released.
+    """
+    await workflow_rows.read_pause_switches(db, [*config.workflows, ALL_WORKFLOWS], lock="share")
     expired = await repo.expire_overdue_handoffs(db, now)
     for handoff in expired:
         await _note_expiry(
@@ -302,6 +308,6 @@ async def _note_expiry(
         db,
         handoff=handoff,
         policy=policy,
-        held=await pause_state(db, handoff.workflow) is not None,
+        held=await hold_pause_state(db, handoff.workflow) is not None,
         now=now,
     )

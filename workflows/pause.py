@@ -172,8 +172,16 @@ async def resume_workflow(
     now: datetime,
     note: str | None = None,
 ) -> PauseOutcome:
-    """Resume ``workflow`` and release what its pause held, in the order it was held."""
+    """Resume ``workflow`` and release what its pause held, in the order it was held.
+
+    Every switch this resume reads is locked first: a decision or expiry holding them
+    (``hold_pause_state``) finishes before this decides what to release, and a resume of
+    one workflow and a resume of all take turns, so the last of them releases.
+    """
     target = resolve_target(config, workflow)
+    await workflow_rows.read_pause_switches(
+        db, [target, ALL_WORKFLOWS, *covered(config, target)], lock="update"
+    )
     cleared = await workflow_rows.clear_paused(db, target)
     if cleared is None:
         still = await pause_state(db, target) if target != ALL_WORKFLOWS else None

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import Workflow
@@ -14,6 +15,26 @@ from store.repositories.runs import insert_ignoring_conflicts
 
 async def get_workflow(db: AsyncSession, name: str) -> Workflow | None:
     return await db.get(Workflow, name)
+
+
+async def read_pause_switches(
+    db: AsyncSession, names: Iterable[str], *, lock: Literal["share", "update"]
+) -> dict[str, Row[str, datetime | None, str | None, str | None]]:
+    """The pause columns of ``names``, their rows locked until the transaction ends.
+
+    ``share`` for work that writes state held by a pause (a decision, an expiry webhook):
+    a resume waits for it and then releases what it wrote. ``update`` for a resume, which
+    must not decide what to release while such work is half done. Rows are locked in name
+    order everywhere, so two of these never wait on each other in a circle. On SQLite the
+    lock clause is dropped: its writers already take turns.
+    """
+    found = await db.execute(
+        select(Workflow.name, Workflow.paused_at, Workflow.paused_by, Workflow.paused_reason)
+        .where(Workflow.name.in_(sorted(set(names))))
+        .order_by(Workflow.name)
+        .with_for_update(read=lock == "share")
+    )
+    return {row.name: row for row in found.all()}
 
 
 async def list_workflows(db: AsyncSession) -> Sequence[Workflow]:

@@ -1,0 +1,137 @@
+"""A resume that overlaps a decision, or another resume, still releases what the pause held.
+
+Each test keeps one transaction open while the other starts, then commits it: whichever
+order the database lets them finish in, the decision must end up released. The pause
+switches are locked to make that so; without the locks a resume on PostgreSQL decides
+what to release from a snapshot that misses the still-open transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from sqlalchemy import select
+
+from bot.services import Services
+from store.models import Decision, OutboxMessage
+from tests.callback_receiver import config_calling_back
+from tests.conftest import bearer
+from workflows.clock import ManualClock
+from workflows.config import HandrailConfig
+from workflows.decisions import DecisionInput, record_decision
+from workflows.handoff_keys import webhook_key
+from workflows.handoffs import expire_overdue
+from workflows.pause import pause_workflow, resume_workflow
+
+Client = TestClient[Any, Any]
+
+#: Long enough for an unblocked resume to finish first; a blocked one simply waits.
+HEAD_START = 0.3
+
+
+@pytest.fixture
+def config() -> HandrailConfig:
+    """Outcomes are pushed (nowhere reachable: only the queued rows matter here)."""
+    return config_calling_back("http://127.0.0.1:9/handrail")
+
+
+async def open_review(client: Client, token: str) -> str:
+    run = await (await client.post("/api/v1/runs", json={}, headers=bearer(token))).json()
+    gate = await client.post(
+        f"/api/v1/runs/{run['run_id']}/gate",
+        json={"action": "send_reply", "draft": "Hello", "confidence": 0.95},
+        headers=bearer(token),
+    )
+    return str((await gate.json())["handoff_id"])
+
+
+async def pause(services: Services, clock: ManualClock, workflow: str) -> None:
+    async with services.sessions() as db, db.begin():
+        await pause_workflow(
+            db, config=services.config, workflow=workflow, actor="U0ALICE", reason=None, now=clock()
+        )
+
+
+async def resume(services: Services, clock: ManualClock, workflow: str) -> None:
+    async with services.sessions() as db, db.begin():
+        await resume_workflow(
+            db, config=services.config, workflow=workflow, actor="U0CAROL", now=clock()
+        )
+
+
+async def released_at(services: Services, handoff_id: str) -> Any:
+    async with services.sessions() as db:
+        return await db.scalar(
+            select(Decision.released_at).where(Decision.handoff_id == handoff_id)
+        )
+
+
+async def test_a_resume_during_a_decision_releases_it(
+    client: Client, token: str, services: Services, clock: ManualClock
+) -> None:
+    """A decision recorded as held while a resume starts is released by that resume."""
+    handoff_id = await open_review(client, token)
+    await pause(services, clock, "ticket-triage")
+    async with services.sessions() as db, db.begin():
+        await record_decision(
+            db,
+            handoff_id=handoff_id,
+            policy=services.config.workflows["ticket-triage"],
+            decision=DecisionInput(outcome="approved", reviewer="U0ALICE"),
+            now=clock(),
+        )
+        resuming = asyncio.create_task(resume(services, clock, "ticket-triage"))
+        await asyncio.sleep(HEAD_START)
+    await resuming
+    assert await released_at(services, handoff_id) is not None
+
+
+async def test_two_overlapping_resumes_release_what_both_pauses_held(
+    client: Client, token: str, services: Services, clock: ManualClock
+) -> None:
+    """With the workflow and all workflows paused, resuming both at once releases the
+    decision: each resume used to see the other pause still in force and skip it."""
+    handoff_id = await open_review(client, token)
+    await pause(services, clock, "ticket-triage")
+    await pause(services, clock, "all")
+    async with services.sessions() as db, db.begin():
+        await record_decision(
+            db,
+            handoff_id=handoff_id,
+            policy=services.config.workflows["ticket-triage"],
+            decision=DecisionInput(outcome="approved", reviewer="U0ALICE"),
+            now=clock(),
+        )
+    async with services.sessions() as db, db.begin():
+        await resume_workflow(
+            db, config=services.config, workflow="ticket-triage", actor="U0CAROL", now=clock()
+        )
+        resuming_all = asyncio.create_task(resume(services, clock, "all"))
+        await asyncio.sleep(HEAD_START)
+    await resuming_all
+    assert await released_at(services, handoff_id) is not None
+
+
+async def test_a_resume_during_an_expiry_releases_its_webhook(
+    client: Client, token: str, services: Services, clock: ManualClock
+) -> None:
+    """An expiry webhook queued as held while a resume starts is released by that resume."""
+    handoff_id = await open_review(client, token)
+    await pause(services, clock, "ticket-triage")
+    clock.advance(hours=2, seconds=5)
+    async with services.sessions() as db, db.begin():
+        assert [h.id for h in await expire_overdue(db, config=services.config, now=clock())] == [
+            handoff_id
+        ]
+        resuming = asyncio.create_task(resume(services, clock, "ticket-triage"))
+        await asyncio.sleep(HEAD_START)
+    await resuming
+    async with services.sessions() as db:
+        status = await db.scalar(
+            select(OutboxMessage.status).where(OutboxMessage.dedupe_key == webhook_key(handoff_id))
+        )
+    assert status is not None
+    assert status != "held"
