@@ -54,11 +54,16 @@ async def test_revoked_token_is_401(client: Client, token: str, services: Servic
 
 
 async def test_token_without_scope_is_403(client: Client, make_token: MakeToken) -> None:
-    """A valid token lacking the scope gets a 403 naming the scope."""
+    """A valid token lacking the scope gets a 403 naming the scope, and its hint creates a
+    token with that scope added to the ones this token has, not in place of them."""
     token = await make_token(scopes=("runs:read",))
     response = await client.post("/api/v1/runs", json={}, headers=bearer(token))
     assert response.status == 403
-    assert "runs:write" in (await response.json())["error"]["message"]
+    message = (await response.json())["error"]["message"]
+    assert "lacks the 'runs:write' scope" in message
+    assert message.endswith(
+        "handrail token create ticket-triage --scope runs:read --scope runs:write"
+    )
 
 
 async def test_another_workflows_run_is_404(client: Client, make_token: MakeToken) -> None:

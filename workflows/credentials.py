@@ -40,7 +40,8 @@ class Principal:
         if scope not in self.scopes and "admin" not in self.scopes:
             raise Forbidden(
                 f"this token for '{self.workflow}' lacks the '{scope}' scope; "
-                f"create one with: handrail token create {self.workflow} --scope {scope}",
+                f"create one with: handrail token create {self.workflow} "
+                + " ".join(f"--scope {each}" for each in sorted(self.scopes | {scope})),
                 details=[{"loc": "authorization", "scope": scope}],
             )
 
