@@ -43,12 +43,7 @@ class Parser(argparse.ArgumentParser):
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # Their INFO lines narrate every job registration and migration check; keep warnings.
-    for chatty in ("apscheduler", "alembic"):
-        logging.getLogger(chatty).setLevel(logging.WARNING)
+    _configure_logging()
     try:
         settings = read_settings()
         if args.command == "serve":
@@ -60,6 +55,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HandrailError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1
+
+
+def _configure_logging() -> None:
+    """One line per record with time, level and logger; called in every process, since
+    ``serve --workers`` starts its extra processes fresh (spawn), not as copies of this one."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # Their INFO lines narrate every job registration and migration check; keep warnings.
+    for chatty in ("apscheduler", "alembic"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 def serve(settings: Settings, workers: int = 1) -> int:
@@ -94,6 +100,7 @@ def serve(settings: Settings, workers: int = 1) -> int:
 
 def _serve_instance(*, migrate: bool, shared_port: bool) -> None:
     """One server process; settings are read again from the environment it inherited."""
+    _configure_logging()  # a no-op in the first process, which has it already
     settings = read_settings()
     app = build_app(settings, migrate=migrate)
     app.on_startup.append(_freeze_start_up_heap)
@@ -162,7 +169,10 @@ async def token_list(services: Services, args: argparse.Namespace) -> int:
     async with services.sessions() as db:
         rows = await credential_rows.list_credentials(db, args.workflow)
     now = services.clock()
-    print(f"{'PREFIX':<14}{'WORKFLOW':<24}{'SCOPES':<44}{'EXPIRES':<12}{'STATE':<9}LAST USED")
+    print(
+        f"{'PREFIX':<14}{'WORKFLOW':<24}{'SCOPES':<44}{'EXPIRES':<12}{'STATE':<9}"
+        f"{'LAST USED':<18}LABEL"
+    )
     for row in rows:
         state = (
             "revoked"
@@ -174,7 +184,8 @@ async def token_list(services: Services, args: argparse.Namespace) -> int:
         print(
             f"{row.prefix:<14}{row.workflow:<24}{','.join(row.scopes):<44}"
             f"{f'{row.expires_at:%Y-%m-%d}' if row.expires_at else 'never':<12}{state:<9}"
-            f"{f'{row.last_used_at:%Y-%m-%d %H:%M}' if row.last_used_at else '—'}"
+            f"{f'{row.last_used_at:%Y-%m-%d %H:%M}' if row.last_used_at else '—':<18}"
+            f"{row.label or ''}"
         )
     return 0
 

@@ -173,16 +173,17 @@ def _free_port() -> int:
 
 
 def test_serve_with_two_workers_answers_on_one_port(env: dict[str, str]) -> None:
-    """``serve --workers 2`` migrates once and both processes serve the same port."""
+    """``serve --workers 2`` migrates once and both processes serve the same port, each
+    logging in the same format (the second is started fresh, so it sets logging up too)."""
     import time
     import urllib.request
 
     env = {**env, "HANDRAIL_PORT": str(_free_port())}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--workers", "2"],
-        env=env,
-        stderr=subprocess.DEVNULL,
-    )
+    log = Path(env["HANDRAIL_CONFIG"]).with_name("serve.log")
+    with log.open("w") as stderr:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "serve", "--workers", "2"], env=env, stderr=stderr
+        )
     url = f"http://127.0.0.1:{env['HANDRAIL_PORT']}/healthz"
     try:
         answered = 0
@@ -197,6 +198,10 @@ def test_serve_with_two_workers_answers_on_one_port(env: dict[str, str]) -> None
         children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
         assert len(children) >= 1  # the second worker (plus multiprocessing's helper)
         assert handrail(env, "token", "create", "ticket-triage").returncode == 0
+        warning = " WARNING handrail: Slack delivery is off"
+        while log.read_text().count(warning) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert log.read_text().count(warning) == 2, log.read_text()
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -217,3 +222,17 @@ def test_db_upgrade_creates_a_missing_postgres_schema(
         assert token.stdout.startswith("hr_")
     finally:
         run_blocking(lambda: drop_schema(schema))
+
+
+def test_a_token_can_be_revoked_by_its_whole_value_and_shows_its_label(
+    env: dict[str, str],
+) -> None:
+    """After a leak a person holds the whole token: revoking with it works, and the list
+    shows the label given at creation next to the revoked state."""
+    token = handrail(env, "token", "create", "ticket-triage", "--label", "nightly import")
+    assert token.returncode == 0, token.stderr
+    revoked = handrail(env, "token", "revoke", token.stdout.strip())
+    assert revoked.returncode == 0, revoked.stderr
+    (row,) = handrail(env, "token", "list").stdout.splitlines()[1:]
+    assert "revoked" in row
+    assert row.endswith("nightly import")

@@ -134,7 +134,12 @@ async def record_token_use(db: AsyncSession, *, principal: Principal, now: datet
 
 
 async def revoke_token(db: AsyncSession, *, prefix_or_id: str, now: datetime) -> Credential:
-    """Revoke by prefix or credential ID; revoking twice keeps the first time."""
+    """Revoke by prefix, credential ID or the whole token; revoking twice keeps the first time.
+
+    A whole token (what a person has at hand after a leak) is reduced to its prefix.
+    """
+    if prefix_or_id.startswith(TOKEN_PREFIX):
+        prefix_or_id = prefix_or_id.removeprefix(TOKEN_PREFIX).partition("_")[0]
     credential = await repo.get_credential_by_prefix(db, prefix_or_id)
     if credential is None:
         credential = await repo.get_credential(db, prefix_or_id)
