@@ -9,11 +9,13 @@ what to release from a snapshot that misses the still-open transaction.
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import Services
 from store.models import Decision, OutboxMessage
@@ -55,11 +57,25 @@ async def pause(services: Services, clock: ManualClock, workflow: str) -> None:
         )
 
 
+async def approve_in(db: AsyncSession, services: Services, handoff_id: str, now: datetime) -> None:
+    """Approve in the caller's open transaction, which decides when it commits."""
+    await record_decision(
+        db,
+        handoff_id=handoff_id,
+        policy=services.config.workflows["ticket-triage"],
+        decision=DecisionInput(outcome="approved", reviewer="U0ALICE"),
+        now=now,
+    )
+
+
+async def resume_in(db: AsyncSession, services: Services, workflow: str, now: datetime) -> None:
+    """Resume in the caller's open transaction, which decides when it commits."""
+    await resume_workflow(db, config=services.config, workflow=workflow, actor="U0CAROL", now=now)
+
+
 async def resume(services: Services, clock: ManualClock, workflow: str) -> None:
     async with services.sessions() as db, db.begin():
-        await resume_workflow(
-            db, config=services.config, workflow=workflow, actor="U0CAROL", now=clock()
-        )
+        await resume_in(db, services, workflow, clock())
 
 
 async def released_at(services: Services, handoff_id: str) -> Any:
@@ -76,13 +92,7 @@ async def test_a_resume_during_a_decision_releases_it(
     handoff_id = await open_review(client, token)
     await pause(services, clock, "ticket-triage")
     async with services.sessions() as db, db.begin():
-        await record_decision(
-            db,
-            handoff_id=handoff_id,
-            policy=services.config.workflows["ticket-triage"],
-            decision=DecisionInput(outcome="approved", reviewer="U0ALICE"),
-            now=clock(),
-        )
+        await approve_in(db, services, handoff_id, clock())
         resuming = asyncio.create_task(resume(services, clock, "ticket-triage"))
         await asyncio.sleep(HEAD_START)
     await resuming
@@ -98,17 +108,9 @@ async def test_two_overlapping_resumes_release_what_both_pauses_held(
     await pause(services, clock, "ticket-triage")
     await pause(services, clock, "all")
     async with services.sessions() as db, db.begin():
-        await record_decision(
-            db,
-            handoff_id=handoff_id,
-            policy=services.config.workflows["ticket-triage"],
-            decision=DecisionInput(outcome="approved", reviewer="U0ALICE"),
-            now=clock(),
-        )
+        await approve_in(db, services, handoff_id, clock())
     async with services.sessions() as db, db.begin():
-        await resume_workflow(
-            db, config=services.config, workflow="ticket-triage", actor="U0CAROL", now=clock()
-        )
+        await resume_in(db, services, "ticket-triage", clock())
         resuming_all = asyncio.create_task(resume(services, clock, "all"))
         await asyncio.sleep(HEAD_START)
     await resuming_all
