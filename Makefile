@@ -8,10 +8,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run check install lint typecheck test test-postgres bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml client/pyproject.toml sandbox/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e ./client -e ./sandbox -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)

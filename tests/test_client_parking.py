@@ -10,10 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
-from tenacity import wait_none
-
-from bot.services import Services
-from workflows.client import (
+from handrail_client import (
     HandrailClient,
     HandrailSyncClient,
     InvalidModelOutput,
@@ -21,7 +18,10 @@ from workflows.client import (
     TemporaryFailure,
     call_with_retries,
 )
-from workflows.client.retrying import is_temporary
+from handrail_client.retrying import is_temporary
+from tenacity import wait_none
+
+from bot.services import Services
 from workflows.parking import mark_resumable
 
 

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from handrail_client import HandrailClient, HandrailSyncClient, InvalidRequest
+from handrail_client.payloads import json_safe
 
 from tests.test_client import Fault, Proxy, connect
-from workflows.client import HandrailClient, HandrailSyncClient, InvalidRequest
-from workflows.client.payloads import json_safe
 
 #: The test app's ``HANDRAIL_MAX_BODY_BYTES`` (see ``tests/conftest.py``).
 SERVER_CAP = 256 * 1024
@@ -68,7 +68,7 @@ def test_values_json_cannot_hold_become_text() -> None:
         "obj": "<Opaque thing>",
         "big": "1180591620717411303424",
         "fits": 2**63 - 1,
-        "1": ["2025-01-02T03:04:05Z", "00000000-0000-0000-0000-000000000000"],
+        "1": ["2025-01-02T03:04:05+00:00", "00000000-0000-0000-0000-000000000000"],
         "loop": ["[circular reference]"],
         "surrogate": "a?b",
     }

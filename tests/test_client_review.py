@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from handrail_client import Decision, HandrailClient, WorkflowPaused
 from sqlalchemy import select
 from tenacity import wait_none
 
 from bot.services import Services
 from store.models import Handoff, Workflow
-from workflows.client import Decision, HandrailClient, WorkflowPaused
 from workflows.clock import ManualClock
 from workflows.decisions import DecisionInput, record_decision
 

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from handrail_client import Decision, HandrailClient, HandrailSyncClient
 from tenacity import wait_none
 
 from bot.services import Services
 from tests.conftest import TEST_WORKFLOWS
 from tests.test_client_review import approve
-from workflows.client import Decision, HandrailClient, HandrailSyncClient
 from workflows.config import HandrailConfig, parse_config
 
 DRAFT = "call us on +44 20 7946 0958 about the billing tag"

@@ -12,11 +12,10 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from handrail_client import HandrailSyncClient, SyncRun, Unauthorized
 from tenacity import wait_none
 
 from tests.test_client import Fault, Proxy
-from workflows.client import HandrailSyncClient, SyncRun, Unauthorized
-from workflows.schemas import EventIn
 
 Client = TestClient[Any, Any]
 
@@ -120,7 +119,7 @@ async def test_sync_retry_after_a_lost_answer_does_not_duplicate(base_url: str, 
     def work(url: str) -> tuple[int, int]:
         with connect(url, token) as handrail:
             run_id = handrail.start_run().run_id
-            result = handrail.log_events(run_id, [EventIn(type="note", name="once")])
+            result = handrail.log_events(run_id, [{"type": "note", "name": "once"}])
             return result.accepted, result.duplicates
 
     async with Proxy(base_url) as proxy:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workflows.client.unredact import Slot, recover_slots, restore
+from handrail_client.unredact import Slot, recover_slots, restore
 
 ORIGINAL = "A: 111-222 B: 333-444."
 REDACTED = "A: [REDACTED:phone] B: [REDACTED:phone]."

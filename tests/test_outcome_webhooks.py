@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from handrail_client import Decision
 from sqlalchemy import select
 
 from bot import jobs
@@ -21,7 +22,6 @@ from tests.callback_receiver import (
 )
 from tests.conftest import MakeToken, bearer
 from workflows import outbox
-from workflows.client import Decision
 from workflows.clock import ManualClock
 from workflows.config import HandrailConfig
 from workflows.decisions import DecisionInput, record_decision

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from handrail_client import HandrailClient, WorkflowPaused
 from sqlalchemy import select
 
 from bot.app import build_app
@@ -21,7 +22,6 @@ from sandbox.blockkit_limits import check_blocks
 from store.engine import create_engine, create_sessions
 from store.models import AuditEntry, OutboxMessage, Workflow
 from tests.conftest import TEST_WORKFLOWS, MakeToken, bearer
-from workflows.client import HandrailClient, WorkflowPaused
 from workflows.clock import ManualClock
 from workflows.config import HandrailConfig, parse_config
 from workflows.decisions import DecisionInput, record_decision

@@ -1,7 +1,8 @@
 """``HandrailClient``: the async client automations use to talk to Handrail's API v1.
 
-Request bodies are built with the server's own schemas (``workflows.schemas``), so a wrong
-value fails here with the same message the server would give, before anything is sent.
+Request bodies are plain JSON built here; the server checks every value and answers a
+wrong one with :class:`InvalidRequest` naming the field, so the client carries no copy of
+the server's schemas.
 Every call that writes is made safe to resend: run IDs and event IDs are chosen by the
 client before the first attempt, and finishing twice with the same status is a no-op.
 
@@ -19,27 +20,26 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from pydantic import JsonValue
 from ulid import ULID
 
-from workflows.client import parking as parking_calls
-from workflows.client import review as review_calls
-from workflows.client.errors import HandrailUnavailable, InvalidRequest
-from workflows.client.parking import ParkedJob, WorkflowInfo
-from workflows.client.payloads import (
+from handrail_client import parking as parking_calls
+from handrail_client import review as review_calls
+from handrail_client.errors import HandrailUnavailable, InvalidRequest
+from handrail_client.parking import ParkedJob, WorkflowInfo
+from handrail_client.payloads import (
     BATCH_ENVELOPE,
     EncodedEvent,
+    Event,
     batch_body,
     batch_length,
     encode_event,
     fit_document,
     json_safe,
 )
-from workflows.client.review import Decision, GateResult
-from workflows.client.runs import FinishStatus, Run
-from workflows.client.steps import Timer, clip, new_event_id
-from workflows.client.transport import Sleep, Transport, Wait
-from workflows.schemas import EventIn, RunFinish, RunStart
+from handrail_client.review import Decision, GateResult
+from handrail_client.runs import FinishStatus, Run
+from handrail_client.steps import Timer, clip, new_event_id
+from handrail_client.transport import Sleep, Transport, Wait
 
 #: The server takes at most this many events in one request (``EventBatch``).
 MAX_BATCH = 1000
@@ -139,7 +139,7 @@ class HandrailClient:
         input_source: str | None = None,
         prompt_version: str | None = None,
         model: str | None = None,
-        metadata: dict[str, JsonValue] | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> Run:
         """A run to use as ``async with client.run(...) as run``; started on entry."""
         return Run(
@@ -158,30 +158,28 @@ class HandrailClient:
         input_source: str | None = None,
         prompt_version: str | None = None,
         model: str | None = None,
-        metadata: dict[str, JsonValue] | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> StartedRun:
         """Start a run; the same ``run_id`` again returns the run already started."""
-        body = RunStart(
-            run_id=run_id or new_run_id(),
-            input_source=input_source,
-            prompt_version=prompt_version,
-            model=model,
-            metadata=metadata,
-        )
+        body = {
+            "run_id": run_id or new_run_id(),
+            "input_source": input_source,
+            "prompt_version": prompt_version,
+            "model": model,
+            "metadata": metadata,
+        }
         answer = await self.transport.request(
-            "POST", self.transport.url("api", "v1", "runs"), _dump(body)
+            "POST", self.transport.url("api", "v1", "runs"), _without_none(body)
         )
         return StartedRun(answer["run_id"], answer["status"], bool(answer.get("created")))
 
-    def encode_event(self, event: EventIn | Mapping[str, Any]) -> EncodedEvent:
+    def encode_event(self, event: Mapping[str, Any]) -> EncodedEvent:
         """The step made JSON-safe, given an ID, and clipped to fit a request on its own."""
         return encode_event(_with_id(event), max_bytes=self.request_bytes - BATCH_ENVELOPE)
 
-    async def log_events(
-        self, run_id: str, events: Iterable[EventIn | Mapping[str, Any]]
-    ) -> LoggedEvents:
+    async def log_events(self, run_id: str, events: Iterable[Mapping[str, Any]]) -> LoggedEvents:
         """Append steps in order, in requests of at most ``batch_size`` events that fit
-        the body cap; events without an ID get one (see ``workflows.client.payloads``)."""
+        the body cap; events without an ID get one (see ``handrail_client.payloads``)."""
         return await self.deliver(run_id, [self.encode_event(event) for event in events])
 
     async def deliver(
@@ -230,29 +228,29 @@ class HandrailClient:
         run_id: str,
         status: FinishStatus,
         *,
-        result: JsonValue = None,
+        result: Any = None,
         error: str | None = None,
     ) -> FinishedRun:
         """Close a run as succeeded, failed or cancelled, with its result or full error.
 
         The result is made JSON-safe and, like the error, clipped if the body would not fit.
         """
-        body = RunFinish(
-            status=status,
-            result=json_safe(result),
-            error=clip(error) if error is not None else None,
-        )
-        raw, _ = fit_document(_dump(body), max_bytes=self.request_bytes)
+        body = {
+            "status": status,
+            "result": json_safe(result),
+            "error": clip(error) if error is not None else None,
+        }
+        raw, _ = fit_document(_without_none(body), max_bytes=self.request_bytes)
         url = self.transport.url("api", "v1", "runs", run_id, "finish")
         answer = await self.transport.request("POST", url, raw)
         return FinishedRun(answer["run_id"], answer["status"])
 
     async def gate(self, run_id: str, *, action: str, **question: Any) -> GateResult:
-        """Ask the gate before acting (see ``workflows.client.review.gate``)."""
+        """Ask the gate before acting (see ``handrail_client.review.gate``)."""
         return await review_calls.gate(self, run_id, action=action, **question)
 
     async def review(self, run_id: str, *, action: str, **question: Any) -> Decision:
-        """Ask the gate and wait for a person if needed (``workflows.client.review.review``)."""
+        """Ask the gate and wait for a person if needed (``handrail_client.review.review``)."""
         return await review_calls.review(self, run_id, action=action, **question)
 
     async def open_handoff(self, run_id: str, *, kind: str, summary: str, **fields: Any) -> str:
@@ -269,7 +267,7 @@ class HandrailClient:
         )
 
     async def park(self, run_id: str, *, last_step: str, **context: Any) -> ParkedJob:
-        """Park the run's job with its context (see ``workflows.client.parking.park``)."""
+        """Park the run's job with its context (see ``handrail_client.parking.park``)."""
         return await parking_calls.park(self, run_id, last_step=last_step, **context)
 
     async def claim_resumed(self, *, limit: int = 1) -> list[ParkedJob]:
@@ -290,12 +288,12 @@ class HandrailClient:
         return answer
 
 
-def _with_id(event: EventIn | Mapping[str, Any]) -> EventIn:
-    parsed = event if isinstance(event, EventIn) else EventIn.model_validate(event)
-    if parsed.id is None:
-        parsed = parsed.model_copy(update={"id": new_event_id()})
-    return parsed
+def _with_id(event: Mapping[str, Any]) -> Event:
+    with_id = dict(event)
+    if with_id.get("id") is None:
+        with_id["id"] = new_event_id()
+    return with_id
 
 
-def _dump(body: RunStart | RunFinish) -> dict[str, Any]:
-    return body.model_dump(mode="json", exclude_none=True)
+def _without_none(body: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in body.items() if value is not None}

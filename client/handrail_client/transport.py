@@ -15,9 +15,9 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import quote
 
-import aiohttp
-import orjson
+import httpx
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -28,14 +28,14 @@ from tenacity import (
     wait_random_exponential,
 )
 from tenacity.wait import wait_base
-from yarl import URL
 
-from workflows.client.errors import (
+from handrail_client.errors import (
     HandrailUnavailable,
     RateLimited,
     ServerError,
     error_from_response,
 )
+from handrail_client.payloads import dumps, loads
 
 log = logging.getLogger("handrail.client")
 
@@ -52,9 +52,9 @@ def default_wait() -> Wait:
 
 def is_transient(exc: BaseException) -> bool:
     """Worth another attempt: no answer, a timeout, a rate limit or a server failure."""
-    return isinstance(
-        exc, aiohttp.ClientConnectionError | asyncio.TimeoutError | RateLimited | ServerError
-    )
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return False  # a wrong base URL: another attempt cannot help
+    return isinstance(exc, httpx.TransportError | TimeoutError | RateLimited | ServerError)
 
 
 class WaitRetryAfter(wait_base):
@@ -80,7 +80,7 @@ def _describe(exc: BaseException | None) -> str:
 
 
 class Transport:
-    """An aiohttp session plus the retry policy; the client's methods are thin over it."""
+    """An httpx connection pool plus the retry policy; the client's methods are thin over it."""
 
     def __init__(
         self,
@@ -95,7 +95,7 @@ class Transport:
     ) -> None:
         if max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1, not {max_attempts}")
-        self.base_url = URL(base_url.rstrip("/"))
+        self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.max_attempts = max_attempts
         self.deadline = deadline
@@ -107,35 +107,37 @@ class Transport:
             "Accept": "application/json",
             "User-Agent": USER_AGENT,
         }
-        self._session: aiohttp.ClientSession | None = None
+        self._session: httpx.AsyncClient | None = None
         self._closed = False
 
-    def _open(self) -> aiohttp.ClientSession:
-        # Created on first use, inside the running loop, as aiohttp requires.
+    def _open(self) -> httpx.AsyncClient:
+        # Created on first use, so a client built outside any event loop binds to the one
+        # it is used in.
         if self._closed:
             raise RuntimeError("this Handrail client is closed; create a new one")
         if self._session is None:
-            self._session = aiohttp.ClientSession(headers=self._headers)
+            self._session = httpx.AsyncClient(headers=self._headers)
         return self._session
 
     async def close(self) -> None:
         self._closed = True
         if self._session is not None:
-            await self._session.close()
+            await self._session.aclose()
             self._session = None
 
-    def url(self, *segments: str) -> URL:
+    def url(self, *segments: str, **query: str) -> httpx.URL:
         """``base_url`` joined with path segments, each quoted on its own."""
-        return self.base_url.joinpath(*segments)
+        path = "/".join(quote(segment, safe="") for segment in segments)
+        return httpx.URL(f"{self.base_url}/{path}", params=query or None)
 
     async def request(
-        self, method: str, url: URL, body: Any = None, *, attempt_timeout: float | None = None
+        self, method: str, url: httpx.URL, body: Any = None, *, attempt_timeout: float | None = None
     ) -> Any:
         """Send one call with retries; return the decoded JSON answer (or ``None``).
 
         ``body`` is encoded as JSON, unless it is ``bytes``: JSON encoded already.
         """
-        payload = body if isinstance(body, bytes) or body is None else orjson.dumps(body)
+        payload = body if isinstance(body, bytes) or body is None else dumps(body)
         per_attempt = attempt_timeout if attempt_timeout is not None else self.timeout
         started = time.monotonic()
         retrying = AsyncRetrying(
@@ -164,18 +166,20 @@ class Transport:
             ) from error
         raise AssertionError("unreachable: tenacity either returns, raises or gives up")
 
-    async def _send(self, method: str, url: URL, payload: bytes | None, limit: float) -> Any:
+    async def _send(self, method: str, url: httpx.URL, payload: bytes | None, limit: float) -> Any:
         session = self._open()
-        async with session.request(
-            method, url, data=payload, timeout=aiohttp.ClientTimeout(total=limit)
-        ) as response:
-            raw = await response.read()
-            if response.status >= 400:
-                raise error_from_response(response.status, raw, response.headers)
-            return orjson.loads(raw) if raw else None
+        # httpx bounds each phase (connect, read...); the attempt as a whole is bounded here.
+        async with asyncio.timeout(limit):
+            response = await session.request(
+                method, url, content=payload, timeout=httpx.Timeout(limit + 1.0)
+            )
+        raw = response.content
+        if response.status_code >= 400:
+            raise error_from_response(response.status_code, raw, response.headers)
+        return loads(raw) if raw else None
 
     @staticmethod
-    def _log_retry(method: str, url: URL, state: RetryCallState) -> None:
+    def _log_retry(method: str, url: httpx.URL, state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome is not None else None
         log.warning(
             "handrail: %s %s failed (%s), attempt %d; retrying in %.2f s",

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-import orjson
+from handrail_client.payloads import loads
 
 
 class HandrailClientError(Exception):
@@ -127,8 +127,8 @@ def error_from_response(status: int, body: bytes, headers: Mapping[str, str]) ->
     """The typed exception for an error answer; a non-JSON body (a proxy's page) is quoted."""
     code, message, details = f"http_{status}", "", []
     try:
-        payload = orjson.loads(body)
-    except orjson.JSONDecodeError:
+        payload = loads(body)
+    except ValueError:  # not JSON, or not UTF-8
         payload = None
     error = payload.get("error") if isinstance(payload, dict) else None
     if isinstance(error, dict):

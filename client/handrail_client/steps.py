@@ -12,15 +12,16 @@ import traceback
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import JsonValue
+from handrail_client.payloads import Event
 
-from workflows.schemas import EventIn, EventType
+#: The kinds of step API v1 records.
+EventType = Literal["prompt", "model", "tool", "retry", "action", "error", "note"]
 
 Timer = Callable[[], float]
 
-#: Mirrors ``LongText`` in ``workflows.schemas``: the longest error text the server accepts.
+#: The longest error text the server accepts (API v1).
 MAX_TEXT = 200_000
 _HEAD = 2_000
 
@@ -63,9 +64,9 @@ class Step:
         type: EventType,
         name: str,
         *,
-        input: JsonValue = None,
+        input: Any = None,
         model: str | None = None,
-        settings: dict[str, JsonValue] | None = None,
+        settings: dict[str, Any] | None = None,
         prompt_version: str | None = None,
     ) -> None:
         self.id = new_event_id()
@@ -102,21 +103,21 @@ class Step:
         self.status = "cancelled" if isinstance(error, asyncio.CancelledError) else "error"
         self.error = format_error(error)
 
-    def to_event(self) -> EventIn:
-        return EventIn(
-            id=self.id,
-            type=self.type,
-            name=self.name,
-            status=self.status,
-            started_at=self.started_at,
-            ended_at=self.ended_at,
-            duration_ms=self.duration_ms,
-            input=self.input,
-            output=self.output,
-            error=self.error,
-            model=self.model,
-            settings=self.settings,
-            prompt_version=self.prompt_version,
-            tokens_in=self.tokens_in,
-            tokens_out=self.tokens_out,
-        )
+    def to_event(self) -> Event:
+        return {
+            "id": self.id,
+            "type": self.type,
+            "name": self.name,
+            "status": self.status,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+            "duration_ms": self.duration_ms,
+            "input": self.input,
+            "output": self.output,
+            "error": self.error,
+            "model": self.model,
+            "settings": self.settings,
+            "prompt_version": self.prompt_version,
+            "tokens_in": self.tokens_in,
+            "tokens_out": self.tokens_out,
+        }

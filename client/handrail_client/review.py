@@ -7,7 +7,7 @@ approves, edits or rejects; if it denies because the workflow is paused, raise
 
 Handrail keeps drafts redacted, so a decision's text comes back with ``[REDACTED:kind]``
 where a value was cut. The client remembers the draft it sent for each handoff it opened
-and gives the decision back in the automation's own words (``workflows.client.unredact``).
+and gives the decision back in the automation's own words (``handrail_client.unredact``).
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from workflows.client.errors import HandrailClientError, WorkflowPaused
-from workflows.client.unredact import placeholder_kinds, restore
+from handrail_client.errors import HandrailClientError, WorkflowPaused
+from handrail_client.unredact import placeholder_kinds, restore
 
 if TYPE_CHECKING:
-    from workflows.client.client import HandrailClient
+    from handrail_client.client import HandrailClient
 
 #: The longest single long-poll the server accepts.
 POLL_SLICE_SECONDS = 55.0
@@ -186,13 +186,12 @@ async def wait_for_decision(
     remembers from opening the handoff, and is needed to give the text back unredacted.
     """
     deadline = time.monotonic() + max_wait
-    url = client.transport.url("api", "v1", "handoffs", handoff_id)
     while True:
         left = deadline - time.monotonic()
         wait = max(0.0, min(POLL_SLICE_SECONDS, left))
         answer = await client.transport.request(
             "GET",
-            url.with_query(wait=f"{wait:.1f}"),
+            client.transport.url("api", "v1", "handoffs", handoff_id, wait=f"{wait:.1f}"),
             attempt_timeout=wait + client.transport.timeout,
         )
         if answer["status"] not in WAITING:

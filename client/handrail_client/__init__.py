@@ -8,7 +8,7 @@ failures are retried with backoff under a hard cap; when the cap is hit the call
 
 Usage::
 
-    from workflows.client import HandrailClient
+    from handrail_client import HandrailClient
 
     async with HandrailClient("https://handrail.internal", token) as handrail:
         async with handrail.run(input_source="ticket 4812", prompt_version="triage-v3") as run:
@@ -45,14 +45,14 @@ helper is async only.
 
 from __future__ import annotations
 
-from workflows.client.client import (
+from handrail_client.client import (
     FinishedRun,
     HandrailClient,
     LoggedEvents,
     StartedRun,
     new_run_id,
 )
-from workflows.client.errors import (
+from handrail_client.errors import (
     ConflictError,
     HandrailAPIError,
     HandrailClientError,
@@ -65,18 +65,18 @@ from workflows.client.errors import (
     Unauthorized,
     WorkflowPaused,
 )
-from workflows.client.parking import ParkedJob, WorkflowInfo
-from workflows.client.retrying import (
+from handrail_client.parking import ParkedJob, WorkflowInfo
+from handrail_client.retrying import (
     HardFailure,
     InvalidModelOutput,
     StepFailed,
     TemporaryFailure,
     call_with_retries,
 )
-from workflows.client.review import Decision, GateResult, ReviewTimeout
-from workflows.client.runs import Run, StepBlock
-from workflows.client.steps import Step
-from workflows.client.sync import HandrailSyncClient, SyncRun, SyncStepBlock
+from handrail_client.review import Decision, GateResult, ReviewTimeout
+from handrail_client.runs import Run, StepBlock
+from handrail_client.steps import Step
+from handrail_client.sync import HandrailSyncClient, SyncRun, SyncStepBlock
 
 __all__ = [
     "ConflictError",

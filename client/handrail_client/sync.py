@@ -14,21 +14,19 @@ from collections.abc import Coroutine, Iterable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 
-from pydantic import JsonValue
-
-from workflows.client.client import (
+from handrail_client.client import (
     DEFAULT_MAX_BODY_BYTES,
     FinishedRun,
     HandrailClient,
     LoggedEvents,
     StartedRun,
 )
-from workflows.client.parking import ParkedJob, WorkflowInfo
-from workflows.client.review import Decision, GateResult
-from workflows.client.runs import FinishStatus, Run, StepBlock
-from workflows.client.steps import Step, Timer
-from workflows.client.transport import Sleep, Wait
-from workflows.schemas import EventIn
+from handrail_client.parking import ParkedJob, WorkflowInfo
+from handrail_client.payloads import Event
+from handrail_client.review import Decision, GateResult
+from handrail_client.runs import FinishStatus, Run, StepBlock
+from handrail_client.steps import Step, Timer
+from handrail_client.transport import Sleep, Wait
 
 T = TypeVar("T")
 
@@ -105,7 +103,7 @@ class SyncRun:
         self.async_run.result = value
 
     @property
-    def pending(self) -> tuple[EventIn, ...]:
+    def pending(self) -> tuple[Event, ...]:
         return self.async_run.pending
 
     def __enter__(self) -> SyncRun:
@@ -120,7 +118,7 @@ class SyncRun:
     ) -> None:
         self._loop.call(self.async_run.__aexit__(exc_type, exc, tb))
 
-    def record(self, event: EventIn) -> None:
+    def record(self, event: Event) -> None:
         self._loop.call(self.async_run.record(event))
 
     def flush(self) -> None:
@@ -130,7 +128,7 @@ class SyncRun:
         self,
         status: FinishStatus = "succeeded",
         *,
-        result: JsonValue = None,
+        result: Any = None,
         error: str | None = None,
     ) -> None:
         self._loop.call(self.async_run.finish(status, result=result, error=error))
@@ -149,7 +147,7 @@ class SyncRun:
     def note(self, name: str, text: str) -> None:
         self._loop.call(self.async_run.note(name, text))
 
-    def action(self, name: str, *, input: JsonValue = None, output: JsonValue = None) -> None:
+    def action(self, name: str, *, input: Any = None, output: Any = None) -> None:
         self._loop.call(self.async_run.action(name, input=input, output=output))
 
     def error(self, name: str, text: str) -> None:
@@ -160,7 +158,7 @@ class SyncRun:
         name: str,
         *,
         model: str,
-        settings: dict[str, JsonValue] | None = None,
+        settings: dict[str, Any] | None = None,
         prompt_version: str | None = None,
     ) -> SyncStepBlock:
         block = self.async_run.model(
@@ -168,7 +166,7 @@ class SyncRun:
         )
         return SyncStepBlock(self._loop, block)
 
-    def tool(self, name: str, *, input: JsonValue = None) -> SyncStepBlock:
+    def tool(self, name: str, *, input: Any = None) -> SyncStepBlock:
         return SyncStepBlock(self._loop, self.async_run.tool(name, input=input))
 
 
@@ -237,7 +235,7 @@ class HandrailSyncClient:
         input_source: str | None = None,
         prompt_version: str | None = None,
         model: str | None = None,
-        metadata: dict[str, JsonValue] | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> SyncRun:
         run = self.client.run(
             run_id,
@@ -255,7 +253,7 @@ class HandrailSyncClient:
         input_source: str | None = None,
         prompt_version: str | None = None,
         model: str | None = None,
-        metadata: dict[str, JsonValue] | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> StartedRun:
         return self._loop.call(
             self.client.start_run(
@@ -267,9 +265,7 @@ class HandrailSyncClient:
             )
         )
 
-    def log_events(
-        self, run_id: str, events: Iterable[EventIn | Mapping[str, Any]]
-    ) -> LoggedEvents:
+    def log_events(self, run_id: str, events: Iterable[Mapping[str, Any]]) -> LoggedEvents:
         return self._loop.call(self.client.log_events(run_id, list(events)))
 
     def finish_run(
@@ -277,7 +273,7 @@ class HandrailSyncClient:
         run_id: str,
         status: FinishStatus,
         *,
-        result: JsonValue = None,
+        result: Any = None,
         error: str | None = None,
     ) -> FinishedRun:
         return self._loop.call(self.client.finish_run(run_id, status, result=result, error=error))

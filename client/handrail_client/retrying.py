@@ -22,7 +22,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
-import aiohttp
+import httpx
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -31,12 +31,11 @@ from tenacity import (
     stop_after_attempt,
 )
 
-from workflows.client.steps import clip
-from workflows.client.transport import Sleep, Wait, default_wait
-from workflows.schemas import EventIn
+from handrail_client.steps import clip
+from handrail_client.transport import Sleep, Wait, default_wait
 
 if TYPE_CHECKING:
-    from workflows.client.runs import Run
+    from handrail_client.runs import Run
 
 T = TypeVar("T")
 TEMPORARY_STATUSES = frozenset({429, 502, 503, 504})
@@ -87,9 +86,12 @@ def is_temporary(error: BaseException) -> bool:
     status = status_of(error)
     if status is not None:
         return status in TEMPORARY_STATUSES
-    return isinstance(
-        error, TimeoutError | asyncio.TimeoutError | ConnectionError | aiohttp.ClientConnectionError
-    )
+    if isinstance(error, TimeoutError | ConnectionError | httpx.TimeoutException):
+        return True
+    if isinstance(error, httpx.NetworkError | httpx.RemoteProtocolError):
+        return True
+    # aiohttp's connection errors, recognised by name so the client need not install aiohttp.
+    return any(kind.__name__ == "ClientConnectionError" for kind in type(error).__mro__)
 
 
 async def call_with_retries(
@@ -112,7 +114,7 @@ async def call_with_retries(
         error = state.outcome.exception() if state.outcome is not None else None
         if run is not None and error is not None:
             run.buffer(
-                EventIn(
+                dict(
                     type="retry",
                     name=name[:200],
                     status="retrying",

@@ -2,7 +2,7 @@
 
 Steps are buffered and sent in batches (when the buffer is full, and always before the run
 finishes), each with an ID chosen here, so a batch resent after a lost answer is stored
-once. Each step is made JSON-safe and sized as it is recorded (``workflows.client.payloads``),
+once. Each step is made JSON-safe and sized as it is recorded (``handrail_client.payloads``),
 so one odd value cannot spoil a batch. A step that fails only joins the buffer: the
 exception the user's code raised is never replaced by a network error at that point. Events
 the server could not be reached for stay in ``pending`` for the next flush; events it
@@ -16,17 +16,14 @@ import asyncio
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import JsonValue
-
-from workflows.client.errors import HandrailUnavailable
-from workflows.client.parking import ParkedJob
-from workflows.client.payloads import EncodedEvent
-from workflows.client.review import Decision
-from workflows.client.steps import Step, Timer, clip, describe_error, format_error
-from workflows.schemas import EventIn
+from handrail_client.errors import HandrailUnavailable
+from handrail_client.parking import ParkedJob
+from handrail_client.payloads import EncodedEvent, Event
+from handrail_client.review import Decision
+from handrail_client.steps import Step, Timer, clip, describe_error, format_error
 
 if TYPE_CHECKING:
-    from workflows.client.client import HandrailClient
+    from handrail_client.client import HandrailClient
 
 FinishStatus = Literal["succeeded", "failed", "cancelled"]
 
@@ -78,7 +75,7 @@ class Run:
         input_source: str | None = None,
         prompt_version: str | None = None,
         model: str | None = None,
-        metadata: dict[str, JsonValue] | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> None:
         self.client = client
         self.run_id = run_id
@@ -96,7 +93,7 @@ class Run:
         self._parked = False
 
     @property
-    def pending(self) -> tuple[EventIn, ...]:
+    def pending(self) -> tuple[Event, ...]:
         """Steps recorded but not yet accepted by the server."""
         return tuple(encoded.event for encoded in self._pending)
 
@@ -140,7 +137,7 @@ class Run:
         # Formatted after add_note, so the run's error text carries the note as well.
         await self._close(status, result=None, error=format_error(exc))
 
-    def buffer(self, event: EventIn) -> None:
+    def buffer(self, event: Event) -> None:
         """Queue a step without sending; it goes out with the next batch or at finish.
 
         The step is made JSON-safe and sized now, so later changes to its values do not
@@ -148,7 +145,7 @@ class Run:
         """
         self._pending.append(self.client.encode_event(event))
 
-    async def record(self, event: EventIn) -> None:
+    async def record(self, event: Event) -> None:
         """Queue a step and send the buffer once it holds a full batch."""
         self.buffer(event)
         if self._finished or len(self._pending) >= self.client.batch_size:
@@ -191,14 +188,14 @@ class Run:
         self,
         status: FinishStatus = "succeeded",
         *,
-        result: JsonValue = None,
+        result: Any = None,
         error: str | None = None,
     ) -> None:
         """Send pending steps, then close the run; the context manager then leaves it be."""
         await self.flush()
         await self._close(status, result=result, error=error)
 
-    async def _close(self, status: FinishStatus, *, result: JsonValue, error: str | None) -> None:
+    async def _close(self, status: FinishStatus, *, result: Any, error: str | None) -> None:
         finished = await self.client.finish_run(self.run_id, status, result=result, error=error)
         self.status = finished.status
         self._finished = True
@@ -213,7 +210,7 @@ class Run:
         *,
         last_step: str,
         input_ref: str | None = None,
-        extracted: JsonValue = None,
+        extracted: Any = None,
         error: str | None = None,
     ) -> ParkedJob:
         """Keep this unfinished job with its context instead of dropping it.
@@ -231,32 +228,32 @@ class Run:
 
     async def prompt(self, name: str, text: str, *, version: str | None = None) -> None:
         """The prompt as sent to the model, with its version so a change can be traced."""
-        await self.record(EventIn(type="prompt", name=name, input=text, prompt_version=version))
+        await self.record(dict(type="prompt", name=name, input=text, prompt_version=version))
 
     async def note(self, name: str, text: str) -> None:
         """A free-form remark for whoever reads the trace later."""
-        await self.record(EventIn(type="note", name=name, output=text))
+        await self.record(dict(type="note", name=name, output=text))
 
-    async def action(self, name: str, *, input: JsonValue = None, output: JsonValue = None) -> None:
+    async def action(self, name: str, *, input: Any = None, output: Any = None) -> None:
         """Something the automation did in the world (tagged, routed, sent)."""
-        await self.record(EventIn(type="action", name=name, input=input, output=output))
+        await self.record(dict(type="action", name=name, input=input, output=output))
 
     async def error(self, name: str, text: str) -> None:
         """An error the automation handled itself; keep the full text, not a summary."""
-        await self.record(EventIn(type="error", name=name, status="error", error=clip(text)))
+        await self.record(dict(type="error", name=name, status="error", error=clip(text)))
 
     def model(
         self,
         name: str,
         *,
         model: str,
-        settings: dict[str, JsonValue] | None = None,
+        settings: dict[str, Any] | None = None,
         prompt_version: str | None = None,
     ) -> StepBlock:
         """Time a model call; set ``step.output``, ``step.tokens_in`` and ``step.tokens_out``."""
         step = Step("model", name, model=model, settings=settings, prompt_version=prompt_version)
         return StepBlock(self, step)
 
-    def tool(self, name: str, *, input: JsonValue = None) -> StepBlock:
+    def tool(self, name: str, *, input: Any = None) -> StepBlock:
         """Time a tool call; set ``step.output``. If the block raises, the step is an error."""
         return StepBlock(self, Step("tool", name, input=input))

@@ -5,8 +5,11 @@ recorded (a snapshot, too: mutating the object afterwards changes nothing):
 
 - what JSON has (str, bool, None, float, and ints that fit in a signed 64-bit integer) is
   kept; dicts, lists and tuples are walked, and dict keys become strings;
-- what pydantic knows how to write (datetimes, UUIDs, Decimals, enums, sets, dataclasses,
-  models...) becomes what pydantic writes for it;
+- common Python values become what JSON APIs usually write for them: datetimes, dates and
+  times their ISO 8601 text, UUIDs and Decimals their text, enums their value, sets and
+  frozensets lists, dataclasses dicts, bytes their UTF-8 text, and objects with a pydantic
+  style ``model_dump()`` what it returns;
+- floats JSON cannot hold (NaN, infinities) become ``null``;
 - ints beyond 64 bits become their decimal string (JSON parsers and the stores do not all
   agree on them), anything else its ``repr()``, a self-referencing container
   ``"[circular reference]"`` and strings with lone surrogates have them replaced by ``?``.
@@ -19,14 +22,16 @@ fit a request on its own has its largest fields clipped, with a visible marker
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import enum
+import json
 import math
+import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Final
-
-import orjson
-from pydantic_core import to_jsonable_python
-
-from workflows.schemas import EventIn
 
 INT64_MIN: Final = -(2**63)
 INT64_MAX: Final = 2**63 - 1
@@ -38,15 +43,30 @@ CLIPPABLE: Final = ("output", "input", "settings", "error", "result")
 _KEEP_HEAD: Final = 2_000  # of an error: the start of the traceback, then its end
 
 
+#: A step as the API takes it: ``type``, ``name`` and the optional fields of API v1's event.
+Event = dict[str, Any]
+
+
+def dumps(value: Any) -> bytes:
+    """Compact UTF-8 JSON, as sent on the wire; ``value`` must be JSON-safe already."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+def loads(raw: bytes) -> Any:
+    return json.loads(raw)
+
+
 def json_safe(value: Any) -> Any:
-    """A copy of ``value`` that ``orjson`` can always encode (see the module docstring)."""
+    """A copy of ``value`` that JSON can always encode (see the module docstring)."""
     return _safe(value, (), converted=False)
 
 
 def _safe(value: Any, path: tuple[int, ...], *, converted: bool) -> Any:
     kind = type(value)
-    if value is None or kind is bool or kind is float:
+    if value is None or kind is bool:
         return value
+    if kind is float:
+        return value if math.isfinite(value) else None
     if kind is str:
         return _valid_text(value)
     if kind is int:
@@ -64,12 +84,42 @@ def _safe(value: Any, path: tuple[int, ...], *, converted: bool) -> Any:
         return [_safe(item, inner, converted=converted) for item in value]
     if not converted:
         try:
-            plain = to_jsonable_python(value)
-        except (ValueError, TypeError):  # PydanticSerializationError, bad bytes...
-            plain = None
-        else:
+            plain = _plain(value)
+        except Exception:  # a model_dump() or a property that raises: fall back to repr
+            plain = _UNKNOWN
+        if plain is not _UNKNOWN:
             return _safe(plain, path, converted=True)
     return _valid_text(repr(value))
+
+
+_UNKNOWN: Final = object()
+
+
+def _plain(value: Any) -> Any:
+    """What JSON APIs write for a common Python value, or ``_UNKNOWN``."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    for base in (bool, int, float, str):  # subclasses of the JSON types become the type
+        if isinstance(value, base):
+            return base(value)
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, uuid.UUID | Decimal):
+        return str(value)
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("utf-8", "replace")
+    if isinstance(value, set | frozenset | list | tuple):
+        return list(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    dump = getattr(value, "model_dump", None)
+    if callable(dump) and not isinstance(value, type):
+        return dump(mode="json")
+    return _UNKNOWN
 
 
 def _key(key: object) -> str:
@@ -82,7 +132,7 @@ def _key(key: object) -> str:
 def _valid_text(text: str) -> str:
     try:
         text.encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates: orjson refuses them
+    except UnicodeEncodeError:  # lone surrogates: UTF-8 cannot hold them
         return text.encode("utf-8", "replace").decode("utf-8")
     return text
 
@@ -91,24 +141,19 @@ def _valid_text(text: str) -> str:
 class EncodedEvent:
     """A step as it will be sent: the event, and its JSON, encoded once."""
 
-    event: EventIn
+    event: Event
     raw: bytes
 
 
-def encode_event(event: EventIn, *, max_bytes: int) -> EncodedEvent:
-    """Make the event JSON-safe and fit it in ``max_bytes``; the returned event matches."""
-    safe = event.model_copy(
-        update={
-            "input": json_safe(event.input),
-            "output": json_safe(event.output),
-            "settings": json_safe(event.settings),
-        }
-    )
-    document = safe.model_dump(mode="json", exclude_none=True)
-    raw, clipped = fit_document(document, max_bytes=max_bytes)
-    if clipped:
-        safe = safe.model_copy(update={field: document[field] for field in clipped})
-    return EncodedEvent(safe, raw)
+def encode_event(event: Mapping[str, Any], *, max_bytes: int) -> EncodedEvent:
+    """Make the event JSON-safe and fit it in ``max_bytes``; the returned event matches.
+
+    Fields left ``None`` are not sent. The values are not checked here: the server checks
+    them and answers a wrong one with ``InvalidRequest`` naming the field.
+    """
+    document: Event = json_safe({k: v for k, v in event.items() if v is not None})
+    raw, _ = fit_document(document, max_bytes=max_bytes)
+    return EncodedEvent(document, raw)
 
 
 def fit_document(document: dict[str, Any], *, max_bytes: int) -> tuple[bytes, set[str]]:
@@ -116,20 +161,20 @@ def fit_document(document: dict[str, Any], *, max_bytes: int) -> tuple[bytes, se
 
     Returns the JSON and the names of the fields that were clipped.
     """
-    raw = orjson.dumps(document)
+    raw = dumps(document)
     clipped: set[str] = set()
     for _ in range(len(CLIPPABLE) * 4):
         excess = len(raw) - max_bytes
         if excess <= 0:
             break
-        sizes = {f: len(orjson.dumps(document[f])) for f in CLIPPABLE if f in document}
+        sizes = {f: len(dumps(document[f])) for f in CLIPPABLE if f in document}
         field = max(sizes, key=lambda f: sizes[f], default=None)
         if field is None or sizes[field] <= 256:
             break  # nothing left worth clipping: the server will say why it refuses
         target = max(sizes[field] - excess, 256)
         document[field] = clip_value(document[field], target, field=field)
         clipped.add(field)
-        raw = orjson.dumps(document)
+        raw = dumps(document)
     return raw, clipped
 
 
@@ -137,7 +182,7 @@ def clip_value(value: Any, max_bytes: int, *, field: str) -> Any:
     """``value`` cut to about ``max_bytes`` of JSON, with a marker saying how much went."""
     if isinstance(value, str):
         return clip_text(value, max_bytes, keep_tail=field == "error")
-    text = orjson.dumps(value).decode("utf-8")
+    text = dumps(value).decode("utf-8")
     clipped = clip_text(text, max_bytes - 16, keep_tail=False, what="chars of JSON")
     return {"clipped": clipped} if field == "settings" else clipped
 
@@ -148,14 +193,14 @@ def clip_text(text: str, max_bytes: int, *, keep_tail: bool, what: str = "chars"
     Errors keep their head and their tail (the exception message is at the end); other
     text keeps its start.
     """
-    encoded = len(orjson.dumps(text))
+    encoded = len(dumps(text))
     if encoded <= max_bytes:
         return text
     per_char = encoded / max(len(text), 1)
     keep = max(int((max_bytes - 64) / per_char), 0)
     while True:
         clipped = _cut(text, keep, keep_tail=keep_tail, what=what)
-        if keep == 0 or len(orjson.dumps(clipped)) <= max_bytes:
+        if keep == 0 or len(dumps(clipped)) <= max_bytes:
             return clipped
         keep = math.floor(keep * 0.9)
 

@@ -12,10 +12,8 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from workflows.requests import ClaimBody, ParkBody
-
 if TYPE_CHECKING:
-    from workflows.client.client import HandrailClient
+    from handrail_client.client import HandrailClient
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,22 +62,24 @@ async def park(
     error: str | None = None,
 ) -> ParkedJob:
     """Park the run's job; a retried request returns the same job (same ``request_id``)."""
-    body = ParkBody(
-        request_id=uuid.uuid4().hex,
-        last_step=last_step,
-        input_ref=input_ref,
-        extracted=extracted,
-        error=error,
-    )
+    body = {
+        "request_id": uuid.uuid4().hex,
+        "last_step": last_step,
+        "input_ref": input_ref,
+        "extracted": extracted,
+        "error": error,
+    }
     url = client.transport.url("api", "v1", "runs", run_id, "park")
-    answer = await client.transport.request("POST", url, body.model_dump(exclude_none=True))
+    answer = await client.transport.request(
+        "POST", url, {key: value for key, value in body.items() if value is not None}
+    )
     return ParkedJob.from_json(answer)
 
 
 async def claim_resumed(client: HandrailClient, *, limit: int = 1) -> list[ParkedJob]:
     """Take up to ``limit`` jobs a person marked to resume; each is handed out once."""
     url = client.transport.url("api", "v1", "parked", "claim")
-    answer = await client.transport.request("POST", url, ClaimBody(limit=limit).model_dump())
+    answer = await client.transport.request("POST", url, {"limit": limit})
     return [ParkedJob.from_json(job) for job in answer["jobs"]]
 
 
