@@ -170,6 +170,8 @@ async def get_workflow(request: web.Request) -> web.Response:
             "paused": paused is not None,
             "paused_by": paused.paused_by if paused else None,
             "paused_reason": paused.reason if paused else None,
+            # Where reviewers are asked: a client waiting on a handoff says so when it gives up.
+            "slack_configured": services.settings.slack_configured,
         }
     )
 

@@ -52,17 +52,27 @@ from handrail_client.client import (
     StartedRun,
     new_run_id,
 )
+from handrail_client.context import current_run
+from handrail_client.decorators import requires_approval, step
 from handrail_client.errors import (
+    ApprovalExpired,
+    ApprovalRejected,
     ConflictError,
     HandrailAPIError,
     HandrailClientError,
     HandrailUnavailable,
     InvalidRequest,
+    MissingConfiguration,
+    NoCurrentRun,
+    NotApproved,
     PermissionDenied,
     RateLimited,
     RunNotFound,
     ServerError,
+    ShadowOnly,
     Unauthorized,
+    UnresolvedRedactions,
+    WebhookVerificationFailed,
     WorkflowPaused,
 )
 from handrail_client.parking import ParkedJob, WorkflowInfo
@@ -77,8 +87,11 @@ from handrail_client.review import Decision, GateResult, ReviewTimeout
 from handrail_client.runs import Run, StepBlock
 from handrail_client.steps import Step
 from handrail_client.sync import HandrailSyncClient, SyncRun, SyncStepBlock
+from handrail_client.webhooks import verify_webhook
 
 __all__ = [
+    "ApprovalExpired",
+    "ApprovalRejected",
     "ConflictError",
     "Decision",
     "FinishedRun",
@@ -92,6 +105,9 @@ __all__ = [
     "InvalidModelOutput",
     "InvalidRequest",
     "LoggedEvents",
+    "MissingConfiguration",
+    "NoCurrentRun",
+    "NotApproved",
     "ParkedJob",
     "PermissionDenied",
     "RateLimited",
@@ -99,6 +115,7 @@ __all__ = [
     "Run",
     "RunNotFound",
     "ServerError",
+    "ShadowOnly",
     "StartedRun",
     "Step",
     "StepBlock",
@@ -107,8 +124,14 @@ __all__ = [
     "SyncStepBlock",
     "TemporaryFailure",
     "Unauthorized",
+    "UnresolvedRedactions",
+    "WebhookVerificationFailed",
     "WorkflowInfo",
     "WorkflowPaused",
     "call_with_retries",
+    "current_run",
     "new_run_id",
+    "requires_approval",
+    "step",
+    "verify_webhook",
 ]

@@ -24,6 +24,7 @@ from ulid import ULID
 
 from handrail_client import parking as parking_calls
 from handrail_client import review as review_calls
+from handrail_client.config import resolve_connection
 from handrail_client.errors import HandrailUnavailable, InvalidRequest
 from handrail_client.parking import ParkedJob, WorkflowInfo
 from handrail_client.payloads import (
@@ -74,7 +75,10 @@ def new_run_id() -> str:
 
 
 class HandrailClient:
-    """Async client on one aiohttp session; use ``async with`` or call ``close()``.
+    """Async client on one httpx connection pool; use ``async with`` or call ``close()``.
+
+    ``base_url`` and ``token`` default to the ``HANDRAIL_URL`` and ``HANDRAIL_TOKEN``
+    environment variables; with neither given nor set, :class:`MissingConfiguration`.
 
     ``timeout`` bounds each attempt, ``max_attempts`` and ``deadline`` (seconds, all
     attempts and waits together) bound each call. ``wait`` is the backoff strategy (a
@@ -85,8 +89,8 @@ class HandrailClient:
 
     def __init__(
         self,
-        base_url: str,
-        token: str,
+        base_url: str | None = None,
+        token: str | None = None,
         *,
         timeout: float = 10.0,
         max_attempts: int = 5,
@@ -103,6 +107,7 @@ class HandrailClient:
             raise ValueError(
                 f"max_body_bytes must be at least {MIN_MAX_BODY_BYTES}, not {max_body_bytes}"
             )
+        base_url, token = resolve_connection(base_url, token)
         self.transport = Transport(
             base_url,
             token,

@@ -152,3 +152,43 @@ def error_from_response(status: int, body: bytes, headers: Mapping[str, str]) ->
         return ServerError(status, code, message, details)
     cls = _BY_STATUS.get(status, HandrailAPIError)
     return cls(status, code, message, details)
+
+
+class MissingConfiguration(HandrailClientError, ValueError):
+    """The client was not told where Handrail is or which token to use."""
+
+
+class NoCurrentRun(HandrailClientError, RuntimeError):
+    """A gated call was made outside any run, so there is nothing to ask the gate about."""
+
+
+class NotApproved(HandrailClientError):
+    """A gated function did not run: no person approved it.
+
+    ``decision`` is the outcome as the client read it (its ``status``, ``reviewer`` and
+    ``reason`` say what happened).
+    """
+
+    def __init__(self, message: str, *, decision: Any) -> None:
+        super().__init__(message)
+        self.decision = decision
+
+
+class ApprovalRejected(NotApproved):
+    """A reviewer rejected the action, or the workflow's policy denied it."""
+
+
+class ApprovalExpired(NotApproved):
+    """Nobody decided before the handoff's review timeout ran out."""
+
+
+class UnresolvedRedactions(NotApproved):
+    """The approved text still holds ``[REDACTED:kind]`` placeholders that cannot be undone."""
+
+
+class WebhookVerificationFailed(HandrailClientError):
+    """A webhook's signature, timestamp or headers do not check out: do not act on it."""
+
+
+class ShadowOnly(NotApproved):
+    """The workflow runs in shadow mode: the case was posted for comparison, never to act."""

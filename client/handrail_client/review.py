@@ -202,8 +202,29 @@ async def wait_for_decision(
         if time.monotonic() >= deadline:
             raise ReviewTimeout(
                 f"no decision on handoff {handoff_id} within {max_wait:g} s "
-                f"(status: {answer['status']}); it is still waiting in Slack"
+                f"(status: {answer['status']}); it is still open on "
+                f"{client.transport.base_url}: {await _where_it_waits(client, answer)}"
             )
+
+
+async def _where_it_waits(client: HandrailClient, answer: dict[str, Any]) -> str:
+    """Where the handoff waits for a person, as far as the server says (it may not)."""
+    slack = None
+    try:
+        workflow = await client.transport.request(
+            "GET", client.transport.url("api", "v1", "workflows", str(answer.get("workflow")))
+        )
+        slack = workflow.get("slack_configured")
+    except HandrailClientError:  # an older server, or a token without runs:read: say less
+        pass
+    if slack is True:
+        return "a reviewer can still decide it in Slack"
+    if slack is False:
+        return (
+            "Slack is not configured on that server, so no reviewer has been asked yet; "
+            "it waits in the outbox until Slack is set up"
+        )
+    return "a reviewer can still decide it"
 
 
 async def review(

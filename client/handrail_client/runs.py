@@ -13,9 +13,11 @@ an exception saying so.
 from __future__ import annotations
 
 import asyncio
+from contextvars import Token
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
+from handrail_client.context import AnyRun, enter_run, leave_run
 from handrail_client.errors import HandrailUnavailable
 from handrail_client.parking import ParkedJob
 from handrail_client.payloads import EncodedEvent, Event
@@ -91,6 +93,7 @@ class Run:
         self._refused = 0  # steps the server refused, for the note on a failed run
         self._finished = False
         self._parked = False
+        self._context: Token[AnyRun | None] | None = None
 
     @property
     def pending(self) -> tuple[Event, ...]:
@@ -114,7 +117,9 @@ class Run:
         return self
 
     async def __aenter__(self) -> Run:
-        return await self.start()
+        await self.start()
+        self._context = enter_run(self)  # ``handrail_client.current_run()`` in the block
+        return self
 
     async def __aexit__(
         self,
@@ -122,6 +127,9 @@ class Run:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if self._context is not None:
+            leave_run(self._context)
+            self._context = None
         if exc is None:
             if self._finished or self._parked:
                 await self.flush()

@@ -11,6 +11,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Coroutine, Iterable, Mapping
+from contextvars import Token
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -21,6 +22,8 @@ from handrail_client.client import (
     LoggedEvents,
     StartedRun,
 )
+from handrail_client.config import resolve_connection
+from handrail_client.context import AnyRun, enter_run, leave_run
 from handrail_client.parking import ParkedJob, WorkflowInfo
 from handrail_client.payloads import Event
 from handrail_client.review import Decision, GateResult
@@ -85,6 +88,7 @@ class SyncRun:
     def __init__(self, loop: _LoopThread, run: Run) -> None:
         self._loop = loop
         self.async_run = run
+        self._context: Token[AnyRun | None] | None = None
 
     @property
     def run_id(self) -> str:
@@ -108,6 +112,7 @@ class SyncRun:
 
     def __enter__(self) -> SyncRun:
         self._loop.call(self.async_run.start())
+        self._context = enter_run(self)  # ``handrail_client.current_run()`` in the block
         return self
 
     def __exit__(
@@ -116,10 +121,17 @@ class SyncRun:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if self._context is not None:
+            leave_run(self._context)
+            self._context = None
         self._loop.call(self.async_run.__aexit__(exc_type, exc, tb))
 
     def record(self, event: Event) -> None:
         self._loop.call(self.async_run.record(event))
+
+    def buffer_soon(self, event: Event) -> None:
+        """Queue a step on the client's loop without waiting: safe from any thread or loop."""
+        self._loop.loop.call_soon_threadsafe(self.async_run.buffer, event)
 
     def flush(self) -> None:
         self._loop.call(self.async_run.flush())
@@ -175,8 +187,8 @@ class HandrailSyncClient:
 
     def __init__(
         self,
-        base_url: str,
-        token: str,
+        base_url: str | None = None,
+        token: str | None = None,
         *,
         timeout: float = 10.0,
         max_attempts: int = 5,
@@ -187,6 +199,7 @@ class HandrailSyncClient:
         timer: Timer = time.perf_counter,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     ) -> None:
+        base_url, token = resolve_connection(base_url, token)
         self._loop = _LoopThread()
 
         async def make() -> HandrailClient:
