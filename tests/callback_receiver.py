@@ -75,7 +75,7 @@ async def receiving_callbacks() -> AsyncIterator[Receiver]:
 
 @asynccontextmanager
 async def webhook_worker(
-    sessions: Sessions, clock: Clock, *, readers: Sessions | None = None
+    sessions: Sessions, clock: Clock, *, readers: Sessions | None = None, secret: str = SECRET
 ) -> AsyncIterator[OutboxWorker]:
     """The outbox worker with an HTTP session and ticket-triage's secret, and no Slack."""
     async with aiohttp.ClientSession() as session:
@@ -86,7 +86,7 @@ async def webhook_worker(
             renderers=Renderers(),
             clock=clock,
             http_session=session,
-            webhook_secrets={"ticket-triage": SECRET}.get,
+            webhook_secrets={"ticket-triage": secret}.get,
             settings=WorkerSettings(max_attempts=3),
             rng=random.Random(3),
         )

@@ -1,9 +1,15 @@
 """Signed webhook deliveries: how decisions reach an automation's ``callback_url``.
 
-The receiver verifies ``X-Handrail-Signature: v1=<hex HMAC-SHA256(secret,
-"{timestamp}.{body}")>`` against ``X-Handrail-Timestamp`` (rejecting old timestamps stops
-replays) and drops a repeated ``X-Handrail-Idempotency-Key``: a delivery whose answer was
-lost is sent again, so the receiver, not Handrail, makes it happen once.
+Deliveries are signed the Standard Webhooks way (https://www.standardwebhooks.com), so a
+receiver verifies them with an off-the-shelf library in any language: ``webhook-id`` (the
+same on every retry of one delivery), ``webhook-timestamp`` (Unix seconds; rejecting old
+ones stops replays) and ``webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">``.
+The key is the callback secret: a ``whsec_`` secret is base64, as the standard has it; any
+other secret is used as its UTF-8 bytes. A delivery whose answer was lost is sent again, so
+the receiver, not Handrail, makes it happen once, by the ``webhook-id``.
+
+Deprecated, kept for one release: ``X-Handrail-Signature: v1=<hex HMAC-SHA256(secret,
+"{timestamp}.{body}")>``, ``X-Handrail-Timestamp`` and ``X-Handrail-Idempotency-Key``.
 
 What a refusing receiver answers is kept in the row's ``last_error``, logged, and shown in
 ``/trace`` and the run story; a receiver that echoes the request or its own configuration
@@ -16,18 +22,25 @@ import asyncio
 import hashlib
 import hmac
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
 import orjson
+from standardwebhooks.webhooks import EmptyWebhookSecretError, Webhook
 from yarl import URL
 
 from bot.outbox.outcomes import Delivered, Failed, Outcome, Retry
 from workflows.redaction import Redactor, fit
 
+ID_HEADER = "webhook-id"
+STANDARD_TIMESTAMP_HEADER = "webhook-timestamp"
+STANDARD_SIGNATURE_HEADER = "webhook-signature"
+#: Deprecated: Handrail's own headers, sent beside the standard ones for one more release.
 SIGNATURE_HEADER = "X-Handrail-Signature"
 TIMESTAMP_HEADER = "X-Handrail-Timestamp"
 IDEMPOTENCY_HEADER = "X-Handrail-Idempotency-Key"
+STANDARD_SECRET_PREFIX = "whsec_"  # noqa: S105 - the standard's prefix, not a secret
 #: How much of a refusing receiver's answer is kept in ``last_error``.
 RESPONSE_TEXT_MAX = 2000
 #: How much of it is redacted before being cut to size: more than is kept, since a
@@ -39,8 +52,14 @@ WebhookSecrets = Callable[[str], "str | None"]
 """The signing secret of a workflow's callback, or None when it has none."""
 
 
+def sign_standard(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    """The ``webhook-signature`` value for ``body`` sent as ``message_id`` at ``timestamp``."""
+    key = secret if secret.startswith(STANDARD_SECRET_PREFIX) else secret.encode()
+    return Webhook(key).sign(message_id, datetime.fromtimestamp(timestamp, UTC), body)
+
+
 def sign(secret: str, timestamp: int, body: bytes) -> str:
-    """The signature header value for ``body`` sent at ``timestamp`` (Unix seconds)."""
+    """The deprecated ``X-Handrail-Signature`` value for ``body`` sent at ``timestamp``."""
     mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
     return f"v1={mac.hexdigest()}"
 
@@ -86,8 +105,18 @@ class WebhookSender:
             return Failed(f"no callback secret is configured for workflow '{workflow}'; not sent")
         data = orjson.dumps(body)
         timestamp = int(now)
+        try:
+            standard_signature = sign_standard(secret, idempotency_key, timestamp, data)
+        except (ValueError, EmptyWebhookSecretError) as error:  # whsec_ but not base64
+            return Failed(
+                f"the callback secret of workflow '{workflow}' starts with whsec_ but is not "
+                f"a base64 key ({type(error).__name__}); not sent"
+            )
         headers = {
             "Content-Type": "application/json",
+            ID_HEADER: idempotency_key,
+            STANDARD_TIMESTAMP_HEADER: str(timestamp),
+            STANDARD_SIGNATURE_HEADER: standard_signature,
             TIMESTAMP_HEADER: str(timestamp),
             SIGNATURE_HEADER: sign(secret, timestamp, data),
             IDEMPOTENCY_HEADER: idempotency_key,
