@@ -24,12 +24,14 @@ workflows.yml:
 run: $(STAMP) workflows.yml
 	$(BIN)/handrail serve
 
-## Lint, type-check and run every test on SQLite and PostgreSQL (PostgreSQL required).
+## Lint, type-check and run every test on SQLite and PostgreSQL (PostgreSQL required), then
+## install the client's wheel alone in a fresh virtualenv and run the README's example.
 check: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	HANDRAIL_REQUIRE_POSTGRES=1 $(BIN)/pytest -q
+	$(BIN)/python client/tests/check_wheel.py
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check .
