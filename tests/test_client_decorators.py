@@ -216,3 +216,17 @@ async def test_sync_gated_function_refuses_to_block_an_event_loop(
         with pytest.raises(HandrailClientError, match="would block the event loop"):
             send_reply_sync("4812", draft="Hi")
     assert sent == []
+
+
+class Orders:
+    @handrail.step("order_count")
+    def count(self, customer: str, *, open_only: bool = True) -> int:
+        return 3
+
+
+async def test_step_on_a_method_leaves_self_out(handrail_api: HandrailClient) -> None:
+    """A decorated method records its arguments by name, without ``self``."""
+    async with handrail_api.run() as run:
+        assert Orders().count("C-9", open_only=False) == 3
+    [event] = (await handrail_api.get_run(run.run_id))["events"]
+    assert event["input"] == {"customer": "C-9", "open_only": False}

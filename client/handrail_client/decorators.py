@@ -63,11 +63,30 @@ def call_arguments(
     signature: inspect.Signature, args: tuple[Any, ...], kwargs: Mapping[str, Any]
 ) -> dict[str, Any]:
     """The call's arguments by parameter name (``self``/``cls`` left out), as recorded."""
+    positional = _positional_names(signature)
+    if positional is not None and len(args) <= len(positional):
+        # Plain parameters only (no *args, **kwargs): name them by position, as bind would.
+        named = dict(zip(positional, args, strict=False))
+        named.update(kwargs)
+        return {name: value for name, value in named.items() if name not in _SKIPPED}
     try:
         bound = signature.bind_partial(*args, **kwargs)
     except TypeError:  # the call itself is wrong; the function will say so
         return {"args": list(args), "kwargs": dict(kwargs)}
     return {name: value for name, value in bound.arguments.items() if name not in _SKIPPED}
+
+
+@functools.lru_cache(maxsize=1024)
+def _positional_names(signature: inspect.Signature) -> tuple[str, ...] | None:
+    """The names positional arguments bind to, or None if the signature has *args/**kwargs."""
+    kinds = {parameter.kind for parameter in signature.parameters.values()}
+    if kinds & {inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD}:
+        return None
+    return tuple(
+        name
+        for name, parameter in signature.parameters.items()
+        if parameter.kind is not inspect.Parameter.KEYWORD_ONLY
+    )
 
 
 def step(

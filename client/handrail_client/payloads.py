@@ -130,6 +130,8 @@ def _key(key: object) -> str:
 
 
 def _valid_text(text: str) -> str:
+    if text.isascii():  # the common case, answered without encoding
+        return text
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates: UTF-8 cannot hold them
