@@ -11,6 +11,7 @@ from sqlalchemy import select
 from bot.services import Services
 from store.models import AuditEntry, ParkedJob, Workflow
 from tests.conftest import MakeToken, bearer
+from workflows.pause import pause_workflow, resume_workflow
 
 Client = TestClient[Any, Any]
 
@@ -125,3 +126,26 @@ async def test_api_resume_with_a_nul_in_its_note_resumes(
     assert row.paused_at is None
     assert audit[-1].details == {**audit[-1].details, "note": "fixed\ufffdit"}
 
+
+async def test_every_door_pauses_whatever_the_reason_text(services: Services) -> None:
+    """The pause and resume every door calls (Slack, CLI, API) keep a NUL as U+FFFD."""
+    async with services.sessions() as db, db.begin():
+        paused = await pause_workflow(
+            db,
+            config=services.config,
+            workflow="ticket-triage",
+            actor="cli:ops",
+            reason="\u0000 stop \u0000",
+            now=services.clock(),
+        )
+    async with services.sessions() as db, db.begin():
+        resumed = await resume_workflow(
+            db,
+            config=services.config,
+            workflow="ticket-triage",
+            actor="cli:ops",
+            now=services.clock(),
+            note="\u0000",
+        )
+    assert (paused.changed, paused.reason) == (True, "\ufffd stop \ufffd")
+    assert (resumed.changed, resumed.reason) == (True, "\ufffd stop \ufffd")
