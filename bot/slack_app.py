@@ -25,6 +25,7 @@ from bot.services import Services
 from bot.settings import Settings
 from handlers import actions, alert_actions, commands, errors, views
 from handlers.context import DEPS_KEY, DIRECTORY_KEY, Deps
+from workflows.json_values import replace_nuls
 
 log = logging.getLogger("handrail.slack")
 
@@ -99,6 +100,13 @@ def build_slack_app(services: Services, *, client: AsyncWebClient | None = None)
         context[DIRECTORY_KEY] = directory
         await next_()
 
+    async def keep_storable(body: dict[str, Any], next_: Callable[[], Awaitable[None]]) -> None:
+        """What people type follows the API's value rules: a NUL becomes U+FFFD before any
+        listener reads it, so a pause reason or a reject reason never fails to be stored."""
+        replace_nuls(body)
+        await next_()
+
+    app.middleware(keep_storable)
     app.middleware(provide)
     errors.register(app)
     actions.register(app)

@@ -36,6 +36,24 @@ def without_nul(text: str) -> str:
     return text.replace("\x00", "\ufffd") if "\x00" in text else text
 
 
+def replace_nuls(value: Any) -> Any:
+    """``value`` with every NUL in its keys and strings replaced, containers changed in place.
+
+    For what Slack sends (commands, clicks, modal submissions): its numbers are Slack's own,
+    so only text is made storable, and the parsed body keeps its identity for its readers.
+    """
+    kind = type(value)
+    if kind is str:
+        return without_nul(value)
+    if kind is dict:
+        items = [(without_nul(key), replace_nuls(item)) for key, item in value.items()]
+        value.clear()
+        value.update(items)
+    elif kind is list:
+        value[:] = [replace_nuls(item) for item in value]
+    return value
+
+
 def storable_json(value: Any) -> Any:
     """``value`` with NULs replaced in keys and strings, or :class:`UnstorableNumber`.
 
