@@ -27,7 +27,7 @@ from bot.settings import Settings
 from bot.slack_shape import MalformedRequest, check_shape
 from handlers import actions, alert_actions, commands, errors, views
 from handlers.context import DEPS_KEY, DIRECTORY_KEY, Deps
-from workflows.json_values import replace_nuls
+from workflows.json_values import replace_unstorable
 
 log = logging.getLogger("handrail.slack")
 
@@ -103,9 +103,10 @@ def build_slack_app(services: Services, *, client: AsyncWebClient | None = None)
         await next_()
 
     async def keep_storable(body: dict[str, Any], next_: Callable[[], Awaitable[None]]) -> None:
-        """What people type follows the API's value rules: a NUL becomes U+FFFD before any
-        listener reads it, so a pause reason or a reject reason never fails to be stored."""
-        replace_nuls(body)
+        """What people type follows the API's value rules: a NUL (or a lone surrogate, which
+        no UTF-8 text holds) becomes U+FFFD before any listener reads it, so a pause reason
+        or a reject reason never fails to be stored."""
+        replace_unstorable(body)
         await next_()
 
     app.middleware(keep_storable)

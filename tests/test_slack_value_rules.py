@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -64,3 +65,35 @@ async def test_a_reject_reason_with_a_nul_is_recorded(slack: Slack) -> None:
     assert (response.status, response.text) == (200, "")
     decision = await slack.decided(handoff_id)
     assert (decision.outcome, decision.reason) == ("rejected", "wrong\ufffdtone")
+
+
+async def test_a_reject_reason_with_a_lone_surrogate_is_recorded(slack: Slack) -> None:
+    """A reject reason holding a lone surrogate (valid JSON, not UTF-8) is kept as U+FFFD."""
+    _, handoff_id = await slack.open_review()
+    await slack.click(ActionId.HANDOFF_REJECT, handoff_id)
+    modal = await slack.opened_view("U0ALICE")
+    await slack.driver.submit_view(
+        user="U0ALICE",
+        view_id=modal.id,
+        state_values={BlockId.REJECT_REASON: {InputId.REJECT_REASON: "wrong\ud800tone"}},
+    )
+    decision = await slack.decided(handoff_id)
+    assert (decision.outcome, decision.reason) == ("rejected", "wrong\ufffdtone")
+
+
+async def test_a_click_naming_a_lone_surrogate_is_an_unknown_handoff(
+    slack: Slack, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A click whose value is a lone surrogate is told the handoff is unknown; no error logged."""
+    _, handoff_id = await slack.open_review()
+    ts = await slack.post_message(handoff_id)
+    await slack.driver.click(
+        action_id=ActionId.HANDOFF_APPROVE,
+        user="U0ALICE",
+        channel="C0REVIEW",
+        message_ts=ts,
+        value="\ud800",
+    )
+    answer = await slack.ephemeral_to("U0ALICE")
+    assert "\ufffd" in answer.text
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
