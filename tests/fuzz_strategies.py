@@ -191,4 +191,3 @@ PATH_PARAMETER = st.one_of(
 QUERY_VALUE = st.one_of(
     TEXT, st.sampled_from(["1e999", "nan", "-1", "60", "0.5", "parked,resumed", "%00"])
 )
-
