@@ -264,6 +264,25 @@ async def test_a_ratelimit_with_a_text_body_keeps_its_retry_after(
     assert len(ours(emulator, "C0REVIEW", "p1")) == 1
 
 
+async def test_a_retry_after_beyond_reason_waits_the_longest_backoff(
+    seeded: Services,
+    emulator: SlackEmulator,
+    make_worker: Worker,
+    clock: ManualClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A 429 asking for years is waited out for the longest backoff, not a crash."""
+    await post(seeded, "p1")
+    emulator.inject("chat.postMessage", "ratelimited", retry_after=10**15)
+
+    await make_worker().run_once()
+
+    waiting = await row(seeded, "p1")
+    assert (waiting.status, waiting.attempts) == ("pending", 0)
+    assert waiting.available_at == clock() + timedelta(seconds=600)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
 async def test_an_ok_status_with_a_text_body_is_retried_after_a_look(
     seeded: Services, emulator: SlackEmulator, make_worker: Worker, clock: ManualClock
 ) -> None:

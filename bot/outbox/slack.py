@@ -20,7 +20,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot.outbox.outcomes import Delivered, Failed, Outcome, Retry
+from bot.outbox.outcomes import Delivered, Failed, Outcome, Retry, retry_after_seconds
 from handlers.blocks import Message
 from workflows.outbox import METADATA_EVENT_TYPE
 
@@ -46,11 +46,10 @@ Call = Callable[[], Awaitable[AsyncSlackResponse]]
 
 
 def _retry_after(response: AsyncSlackResponse) -> float:
+    """Slack's ``Retry-After``; a 429 without a usable one waits a second."""
     value = response.headers.get("Retry-After") if response.headers else None
-    try:
-        return max(1.0, float(value)) if value is not None else 1.0
-    except ValueError:
-        return 1.0
+    seconds = retry_after_seconds(value)
+    return 1.0 if seconds is None else seconds
 
 
 #: How much of a body that is not JSON is kept in the recorded error.
