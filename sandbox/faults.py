@@ -11,7 +11,8 @@ A fault is armed for a method (or ``*`` for any) and fires on the next matching 
 
 With the suffix ``_text`` (``http_500_text``, ``ratelimited_text``…) the answer has the same
 status (and ``Retry-After``) but a ``text/plain`` body, as a proxy or load balancer in front
-of Slack answers; the suffix comes before ``_after_accept``.
+of Slack answers; on a Slack-error name it is a 200 with text (``ok_text_after_accept``: the
+message is stored, and the answer is not JSON). The suffix comes before ``_after_accept``.
 
 Any of these with the suffix ``_after_accept`` (``timeout_after_accept``,
 ``http_500_after_accept``…) first executes the call (the message IS stored) and then answers
