@@ -129,7 +129,8 @@ def slack_events_handler(
     handler as an exception, which would answer the request and post to the
     ``response_url`` its unsigned body names. Anything not signed by Slack gets 401 and
     goes no further, so nothing is recorded, answered or fetched. A signed body of a shape
-    Slack never sends gets 400 (``bot.slack_shape``).
+    Slack never sends gets 400 (``bot.slack_shape``), and so does a body that is not UTF-8,
+    signed or not: Slack signs UTF-8 text, and slack_sdk cannot verify other bytes at all.
     """
     verifier = SignatureVerifier(signing_secret)
 
