@@ -18,6 +18,12 @@ log = logging.getLogger("handrail.api")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+#: The longest request target (path and query) served: aiohttp's own default limit.
+REQUEST_TARGET_MAX = 8192
+#: Where aiohttp's parser stops reading a request line (``handler_args``); up to here a
+#: longer target gets the JSON 414 below, instead of aiohttp's plain-text 400.
+REQUEST_LINE_READ_MAX = 1024 * 1024
+
 _HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
@@ -78,6 +84,13 @@ def validation_response(exc: ValidationError) -> web.Response:
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Turn every failure into a JSON error; only the unexpected are logged as errors."""
+    if len(request.raw_path) > REQUEST_TARGET_MAX:
+        return error_response(
+            414,
+            "uri_too_long",
+            f"the request target is {len(request.raw_path)} bytes long, over the "
+            f"{REQUEST_TARGET_MAX} limit; send long values in a POST body",
+        )
     try:
         return await handler(request)
     except HandrailError as exc:

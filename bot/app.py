@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from aiohttp import web
 
 from bot import api, api_parked, api_pause, renderers_pause
-from bot.api_errors import error_middleware
+from bot.api_errors import REQUEST_LINE_READ_MAX, error_middleware
 from bot.outbox.runtime import OutboxRuntime
 from bot.path_ids import path_id_middleware
 from bot.renderers import Renderers, default_renderers
@@ -88,6 +88,7 @@ def build_app(
     app = web.Application(
         middlewares=[api.timing_middleware, error_middleware, path_id_middleware],
         client_max_size=settings.max_body_bytes,
+        handler_args={"max_line_size": REQUEST_LINE_READ_MAX},
     )
     app[SERVICES] = services
     api.add_routes(app)

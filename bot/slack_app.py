@@ -20,11 +20,14 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.api_errors import error_response
 from bot.directory import SlackMemberDirectory
 from bot.services import Services
 from bot.settings import Settings
+from bot.slack_shape import MalformedRequest, check_shape
 from handlers import actions, alert_actions, commands, errors, views
 from handlers.context import DEPS_KEY, DIRECTORY_KEY, Deps
+from workflows.json_values import replace_unstorable
 
 log = logging.getLogger("handrail.slack")
 
@@ -99,6 +102,14 @@ def build_slack_app(services: Services, *, client: AsyncWebClient | None = None)
         context[DIRECTORY_KEY] = directory
         await next_()
 
+    async def keep_storable(body: dict[str, Any], next_: Callable[[], Awaitable[None]]) -> None:
+        """What people type follows the API's value rules: a NUL (or a lone surrogate, which
+        no UTF-8 text holds) becomes U+FFFD before any listener reads it, so a pause reason
+        or a reject reason never fails to be stored."""
+        replace_unstorable(body)
+        await next_()
+
+    app.middleware(keep_storable)
     app.middleware(provide)
     errors.register(app)
     actions.register(app)
@@ -117,13 +128,27 @@ def slack_events_handler(
     request: bolt checks them too, but hands a malformed timestamp header to the error
     handler as an exception, which would answer the request and post to the
     ``response_url`` its unsigned body names. Anything not signed by Slack gets 401 and
-    goes no further, so nothing is recorded, answered or fetched.
+    goes no further, so nothing is recorded, answered or fetched. A signed body of a shape
+    Slack never sends gets 400 (``bot.slack_shape``), and so does a body that is not UTF-8,
+    signed or not: Slack signs UTF-8 text, and slack_sdk cannot verify other bytes at all.
     """
     verifier = SignatureVerifier(signing_secret)
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
-        if not _signed_by_slack(verifier, await request.text(), request.headers):
+        try:
+            # Bytes that are not UTF-8 cannot be verified (Slack signs its UTF-8 text), and
+            # nothing is done with them either way.
+            body = (await request.read()).decode()
+        except UnicodeDecodeError:
+            log.warning("malformed Slack request refused: the body is not UTF-8")
+            return error_response(400, "malformed_slack_request", "the body is not UTF-8")
+        if not _signed_by_slack(verifier, body, request.headers):
             return web.json_response({"error": "invalid_signature"}, status=401)
+        try:
+            check_shape(body, request.content_type)
+        except MalformedRequest as malformed:
+            log.warning("malformed Slack request refused: %s", malformed)
+            return error_response(400, "malformed_slack_request", str(malformed))
         bolt_response: BoltResponse = await bolt.async_dispatch(await to_bolt_request(request))
         response: web.StreamResponse = await to_aiohttp_response(bolt_response)
         return response

@@ -34,9 +34,13 @@ STALE_SECONDS = 600
 VERIFICATION_TOKEN = "legacy-verification-token"  # noqa: S105 - Slack's deprecated field, unused
 
 
-def sign(signing_secret: str, timestamp: str, body: str) -> str:
-    """Slack's request signature: ``v0=`` + hex HMAC-SHA256 of ``v0:{ts}:{body}``."""
-    base = f"v0:{timestamp}:{body}".encode()
+def sign(signing_secret: str, timestamp: str, body: str | bytes) -> str:
+    """Slack's request signature: ``v0=`` + hex HMAC-SHA256 of ``v0:{ts}:{body}``.
+
+    ``body`` as bytes signs them as they are, even when they are not UTF-8.
+    """
+    raw = body if isinstance(body, bytes) else body.encode()
+    base = f"v0:{timestamp}:".encode() + raw
     return "v0=" + hmac.new(signing_secret.encode(), base, hashlib.sha256).hexdigest()
 
 
@@ -101,7 +105,7 @@ class SlackDriver:
 
     async def send(
         self,
-        body: str,
+        body: str | bytes,
         *,
         content_type: str = "application/x-www-form-urlencoded",
         tamper: Tamper | None = None,
@@ -122,7 +126,8 @@ class SlackDriver:
             headers["X-Slack-Request-Timestamp"] = "not-a-number"
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
-        async with self._session.post(self.events_url, data=body.encode(), headers=headers) as res:
+        data = body if isinstance(body, bytes) else body.encode()
+        async with self._session.post(self.events_url, data=data, headers=headers) as res:
             return res.status, await res.text(), dict(res.headers), headers
 
     async def _send_form(

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from sandbox import control
 from sandbox.clock import Clock, seconds
-from sandbox.faults import Fault, FaultPlan, Injection
+from sandbox.faults import TEXT_ANSWER, Fault, FaultPlan, Injection
 from sandbox.models import (
     JSON,
     Call,
@@ -282,10 +282,20 @@ class SlackEmulator:
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
         return web.json_response(body, status=status, headers=headers)
 
+    def _answer_text(self, call: Call, fault: Fault) -> web.Response:
+        """A ``_text`` fault: its status with a plain-text body, as a proxy answers."""
+        call.status, call.response, call.ok = fault.status, {"text": TEXT_ANSWER}, False
+        headers = {"Retry-After": str(fault.retry_after)} if fault.kind == "ratelimited" else None
+        return web.Response(
+            status=fault.status, text=TEXT_ANSWER, content_type="text/plain", headers=headers
+        )
+
     async def _fault_response(self, call: Call, fault: Fault) -> web.Response:
         call.fault = fault.name
         if fault.kind == "timeout":
             await self._hold(fault)
+        if fault.text_body:
+            return self._answer_text(call, fault)
         if fault.kind == "ratelimited":
             body: JSON = {"ok": False, "error": "ratelimited"}
             return self._answer(call, 429, body, retry_after=fault.retry_after)

@@ -9,6 +9,11 @@ A fault is armed for a method (or ``*`` for any) and fires on the next matching 
 - ``ratelimited``: HTTP 429, ``Retry-After`` and ``{"ok": false, "error": "ratelimited"}``;
 - any other name (``invalid_blocks``, ``channel_not_found``…): HTTP 200 with that Slack error.
 
+With the suffix ``_text`` (``http_500_text``, ``ratelimited_text``…) the answer has the same
+status (and ``Retry-After``) but a ``text/plain`` body, as a proxy or load balancer in front
+of Slack answers; on a Slack-error name it is a 200 with text (``ok_text_after_accept``: the
+message is stored, and the answer is not JSON). The suffix comes before ``_after_accept``.
+
 Any of these with the suffix ``_after_accept`` (``timeout_after_accept``,
 ``http_500_after_accept``…) first executes the call (the message IS stored) and then answers
 with the fault: Slack accepted it but the answer was lost, the case where a naive retry
@@ -22,6 +27,9 @@ from dataclasses import dataclass
 
 TRANSPORT_FAULTS = frozenset({"http_500", "http_503", "timeout", "slow", "ratelimited"})
 AFTER_ACCEPT = "_after_accept"
+TEXT_BODY = "_text"
+#: The body of a ``_text`` fault: what an upstream proxy says when Slack is not there.
+TEXT_ANSWER = "upstream connect error or disconnect/reset before headers"
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -34,10 +42,16 @@ class Fault:
     hold: float | None = None
     """Seconds to hold a ``timeout``/``slow`` response; None: the emulator's default."""
     retry_after: int = 1
+    text_body: bool = False
+    """Answer with a ``text/plain`` body instead of Slack's JSON."""
 
     @property
     def name(self) -> str:
-        return self.kind + (AFTER_ACCEPT if self.after_accept else "")
+        return (
+            self.kind
+            + (TEXT_BODY if self.text_body else "")
+            + (AFTER_ACCEPT if self.after_accept else "")
+        )
 
     @property
     def status(self) -> int:
@@ -56,14 +70,18 @@ def parse_fault(name: str, *, hold: float | None = None, retry_after: int = 1) -
     if not _NAME.match(name):
         raise ValueError(f"fault must be a lowercase Slack-style name, got {name!r}")
     after = name.endswith(AFTER_ACCEPT)
-    kind = name.removesuffix(AFTER_ACCEPT) if after else name
+    kind = name.removesuffix(AFTER_ACCEPT)
+    text_body = kind.endswith(TEXT_BODY)
+    kind = kind.removesuffix(TEXT_BODY) if text_body else kind
     if not kind:
-        raise ValueError(f"fault {name!r} names no fault before {AFTER_ACCEPT!r}")
+        raise ValueError(f"fault {name!r} names no fault before its suffix")
     if retry_after < 1:
         raise ValueError(f"retry_after must be at least 1 second, got {retry_after}")
     if hold is not None and hold < 0:
         raise ValueError(f"hold must not be negative, got {hold}")
-    return Fault(kind=kind, after_accept=after, hold=hold, retry_after=retry_after)
+    return Fault(
+        kind=kind, after_accept=after, hold=hold, retry_after=retry_after, text_body=text_body
+    )
 
 
 @dataclass

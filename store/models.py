@@ -99,6 +99,7 @@ class Event(Base):
     __table_args__ = (
         UniqueConstraint("run_id", "seq"),
         Index("uq_events_run_id_client_id", "run_id", "client_id", unique=True),
+        Index("uq_events_run_id_server_key", "run_id", "server_key", unique=True),
         Index("ix_events_workflow_recorded_at", "workflow", "recorded_at"),
     )
 
@@ -107,6 +108,10 @@ class Event(Base):
     workflow: Mapped[str] = mapped_column(String(64))
     seq: Mapped[int] = mapped_column(Integer)
     client_id: Mapped[str | None] = mapped_column(String(128))
+    """The automation's own event ID, any text it likes: its batches are de-duplicated by it."""
+    server_key: Mapped[str | None] = mapped_column(String(128))
+    """The request a step of Handrail's own answers (``gate:<request_id>``): never client input,
+    so no event an automation sends can pose as a gate verdict, a handoff or a parked job."""
     type: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(200))
     status: Mapped[str | None] = mapped_column(String(32))

@@ -46,11 +46,13 @@ class Receiver:
     url: str = ""
     answers: list[tuple[int, str]] = field(default_factory=list)
     received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+    """Sent with every answer, e.g. ``Retry-After``."""
 
     async def handle(self, request: web.Request) -> web.Response:
         self.received.append((dict(request.headers), await request.read()))
         status, text = self.answers.pop(0) if self.answers else (200, "ok")
-        return web.Response(status=status, text=text)
+        return web.Response(status=status, text=text, headers=self.headers)
 
     def bodies(self) -> list[Any]:
         """Each body received, checked against its signature as an automation would."""

@@ -128,3 +128,18 @@ async def test_unknown_route_is_a_json_404(client: Client) -> None:
     body = await response.json()
     assert response.status == 404
     assert body["error"]["code"] == "not_found"
+
+
+async def test_a_request_line_over_8_kb_gets_a_json_414(client: Client, token: str) -> None:
+    """A request target longer than 8 KB is refused with the API's JSON error, not a text 400."""
+    response = await client.get(f"/api/v1/parked?status={'x' * 9000}", headers=bearer(token))
+    body = await response.json()
+    assert (response.status, body["error"]["code"]) == (414, "uri_too_long")
+    assert "8192" in body["error"]["message"]
+
+
+async def test_a_request_line_far_over_the_limit_gets_a_json_error_too(client: Client) -> None:
+    """Even a 100 KB request target is answered with the API's JSON error."""
+    response = await client.get(f"/api/v1/runs/{'r' * 100_000}")
+    assert response.status == 414
+    assert (await response.json())["error"]["code"] == "uri_too_long"

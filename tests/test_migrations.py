@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -43,21 +44,39 @@ async def test_migrated_schema_matches_the_models(services: Services) -> None:
     assert differences == []
 
 
-@pytest.fixture
-async def engine_at_0003(
-    database: Database, tmp_path: Path
+@asynccontextmanager
+async def old_store(
+    database: Database, tmp_path: Path, revision: str
 ) -> AsyncIterator[tuple[AsyncEngine, str | None]]:
-    """A store of its own, migrated to 0003: an installation from before 0004."""
+    """A store of its own, migrated to ``revision``: an installation from before the next."""
     if database.schema is None:
         url, schema = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}", None
     else:
         url, schema = POSTGRES_URL, f"{database.schema}_old"
     engine = create_engine(url, schema=schema)
-    await upgrade_database(engine, "0003", schema=schema)
+    await upgrade_database(engine, revision, schema=schema)
     yield engine, schema
     await engine.dispose()
     if schema is not None:
         await drop_schema(schema)
+
+
+@pytest.fixture
+async def engine_at_0003(
+    database: Database, tmp_path: Path
+) -> AsyncIterator[tuple[AsyncEngine, str | None]]:
+    """A store of its own, migrated to 0003: an installation from before 0004."""
+    async with old_store(database, tmp_path, "0003") as store:
+        yield store
+
+
+@pytest.fixture
+async def engine_at_0004(
+    database: Database, tmp_path: Path
+) -> AsyncIterator[tuple[AsyncEngine, str | None]]:
+    """A store of its own, migrated to 0004: server step keys still among client IDs."""
+    async with old_store(database, tmp_path, "0004") as store:
+        yield store
 
 
 async def test_upgrading_an_existing_store_keeps_its_decisions(
@@ -86,3 +105,34 @@ async def test_upgrading_an_existing_store_keeps_its_decisions(
     await downgrade_database(engine, "0003")
     async with engine.connect() as connection:
         assert await connection.scalar(text("SELECT count(*) FROM decisions")) == 1
+
+
+async def test_upgrading_moves_server_step_keys_out_of_client_ids(
+    engine_at_0004: tuple[AsyncEngine, str | None],
+) -> None:
+    """0005 moves the gate's own ``gate:`` key to ``server_key``; a client's look-alike stays."""
+    engine, schema = engine_at_0004
+    now = datetime(2026, 12, 5, 12, tzinfo=UTC)
+    async with engine.begin() as connection:
+        for statement in (
+            "INSERT INTO workflows (name, created_at) VALUES ('ticket-triage', :now)",
+            "INSERT INTO runs (id, workflow, status, started_at, event_count)"
+            " VALUES ('r1', 'ticket-triage', 'running', :now, 2)",
+            "INSERT INTO events (run_id, workflow, seq, client_id, type, name, recorded_at)"
+            " VALUES ('r1', 'ticket-triage', 1, 'gate:q1', 'gate', 'refund', :now)",
+            "INSERT INTO events (run_id, workflow, seq, client_id, type, name, recorded_at)"
+            " VALUES ('r1', 'ticket-triage', 2, 'gate:q2', 'note', 'forged', :now)",
+        ):
+            await connection.execute(text(statement), {"now": now})
+    await upgrade_database(engine, schema=schema)
+    query = text("SELECT seq, client_id, server_key FROM events ORDER BY seq")
+    async with engine.connect() as connection:
+        assert [tuple(row) for row in await connection.execute(query)] == [
+            (1, None, "gate:q1"),
+            (2, "gate:q2", None),
+        ]
+    await downgrade_database(engine, "0004")
+    query = text("SELECT seq, client_id FROM events ORDER BY seq")
+    async with engine.connect() as connection:
+        rows = [tuple(row) for row in await connection.execute(query)]
+    assert rows == [(1, "gate:q1"), (2, "gate:q2")]

@@ -8,6 +8,7 @@ second, where the point is that the answer never came.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
@@ -22,6 +23,7 @@ from bot.renderers import Renderers, default_renderers
 from bot.services import Services
 from handlers.blocks import Message
 from sandbox.emulator import SlackEmulator
+from sandbox.faults import TEXT_ANSWER
 from sandbox.testing import running_emulator, web_client
 from store.models import OutboxMessage, Workflow
 from store.repositories import outbox as repo
@@ -212,6 +214,92 @@ async def test_server_errors_are_retried_with_backoff_then_delivered(
 
     assert 0.5 <= waits[0] <= 1
     assert 1 <= waits[1] <= 2
+    assert (await row(seeded, "p1")).status == "done"
+    assert len(ours(emulator, "C0REVIEW", "p1")) == 1
+
+
+@pytest.mark.parametrize(("fault", "status"), [("http_500_text", 500), ("http_503_text", 503)])
+async def test_a_server_error_with_a_text_body_is_retried_and_says_so(
+    seeded: Services,
+    emulator: SlackEmulator,
+    make_worker: Worker,
+    clock: ManualClock,
+    caplog: pytest.LogCaptureFixture,
+    fault: str,
+    status: int,
+) -> None:
+    """A 5xx whose body is not JSON (a proxy's text) is retried with what it said, no traceback."""
+    await post(seeded, "p1")
+    emulator.inject("chat.postMessage", fault)
+    worker = make_worker()
+
+    await worker.run_once()
+    retried = await row(seeded, "p1")
+    assert (retried.status, retried.attempts) == ("pending", 1)
+    assert retried.last_error == (
+        f"HTTP {status} with a non-JSON body ({TEXT_ANSWER}) from chat.postMessage to C0REVIEW"
+    )
+    clock.advance(seconds=5)
+    await worker.run_once()
+
+    assert (await row(seeded, "p1")).status == "done"
+    assert len(ours(emulator, "C0REVIEW", "p1")) == 1
+    assert [r.levelname for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_a_ratelimit_with_a_text_body_keeps_its_retry_after(
+    seeded: Services, emulator: SlackEmulator, make_worker: Worker, clock: ManualClock
+) -> None:
+    """A 429 whose body is not JSON still puts the row back for exactly Retry-After, uncounted."""
+    await post(seeded, "p1")
+    emulator.inject("chat.postMessage", "ratelimited_text", retry_after=3)
+    worker = make_worker()
+
+    await worker.run_once()
+    waiting = await row(seeded, "p1")
+    assert (waiting.status, waiting.attempts) == ("pending", 0)
+    assert waiting.available_at == clock() + timedelta(seconds=3)
+    clock.advance(seconds=3)
+    assert await worker.run_once() == 1
+    assert len(ours(emulator, "C0REVIEW", "p1")) == 1
+
+
+async def test_a_retry_after_beyond_reason_waits_the_longest_backoff(
+    seeded: Services,
+    emulator: SlackEmulator,
+    make_worker: Worker,
+    clock: ManualClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A 429 asking for years is waited out for the longest backoff, not a crash."""
+    await post(seeded, "p1")
+    emulator.inject("chat.postMessage", "ratelimited", retry_after=10**15)
+
+    await make_worker().run_once()
+
+    waiting = await row(seeded, "p1")
+    assert (waiting.status, waiting.attempts) == ("pending", 0)
+    assert waiting.available_at == clock() + timedelta(seconds=600)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_an_ok_status_with_a_text_body_is_retried_after_a_look(
+    seeded: Services, emulator: SlackEmulator, make_worker: Worker, clock: ManualClock
+) -> None:
+    """A 200 whose body is not JSON may hide a post: it is looked for before posting again."""
+    await post(seeded, "p1")
+    emulator.inject("chat.postMessage", "ok_text_after_accept")
+    worker = make_worker()
+
+    await worker.run_once()
+    retried = await row(seeded, "p1")
+    assert (retried.status, retried.last_error) == (
+        "pending",
+        f"HTTP 200 with a non-JSON body ({TEXT_ANSWER}) from chat.postMessage to C0REVIEW",
+    )
+    clock.advance(seconds=5)
+    await worker.run_once()
+
     assert (await row(seeded, "p1")).status == "done"
     assert len(ours(emulator, "C0REVIEW", "p1")) == 1
 

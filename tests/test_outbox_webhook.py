@@ -129,6 +129,46 @@ async def test_webhook_408_is_retried(
     assert (await status_of(services))[0] == "pending"
 
 
+async def test_webhook_429_with_a_text_body_waits_its_retry_after(
+    services: Services, receiver: Receiver, worker: OutboxWorker, clock: ManualClock
+) -> None:
+    """A 429 answered in plain text waits exactly its Retry-After, and is not counted."""
+    await queue_webhook(services, receiver.url)
+    receiver.answers.append((429, "slow down"))
+    receiver.headers["Retry-After"] = "7"
+
+    await worker.run_once()
+
+    async with services.sessions() as db:
+        row = await repo.get_outbox_message(db, "handoff:h1:webhook")
+    assert row is not None
+    assert (row.status, row.attempts) == ("pending", 0)
+    assert row.available_at == clock() + timedelta(seconds=7)
+
+
+@pytest.mark.parametrize("retry_after", ["1e999", "99999999999999999", "inf"])
+async def test_webhook_retry_after_beyond_reason_waits_the_longest_backoff(
+    services: Services,
+    receiver: Receiver,
+    worker: OutboxWorker,
+    clock: ManualClock,
+    caplog: pytest.LogCaptureFixture,
+    retry_after: str,
+) -> None:
+    """An absurd Retry-After is capped at the longest backoff, not a crash of the worker."""
+    await queue_webhook(services, receiver.url)
+    receiver.answers.append((429, "slow down"))
+    receiver.headers["Retry-After"] = retry_after
+
+    await worker.run_once()
+
+    async with services.sessions() as db:
+        row = await repo.get_outbox_message(db, "handoff:h1:webhook")
+    assert row is not None
+    assert (row.status, row.available_at) == ("pending", clock() + timedelta(seconds=600))
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
 async def test_webhook_fails_after_max_attempts(
     services: Services, receiver: Receiver, worker: OutboxWorker, clock: ManualClock
 ) -> None:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from sandbox.clock import ManualClock
 from sandbox.emulator import SlackEmulator
+from sandbox.faults import TEXT_ANSWER
 from sandbox.testing import running_emulator, web_client
+from sandbox.workspace import DEFAULT_TOKEN
 
 
 @pytest.fixture
@@ -218,3 +221,26 @@ async def test_unknown_fault_name_is_refused(emulator: SlackEmulator) -> None:
     """A fault name that is not Slack-shaped raises ValueError at once."""
     with pytest.raises(ValueError, match="fault"):
         emulator.inject("chat.postMessage", "Not A Fault")
+
+
+@pytest.mark.parametrize(
+    ("fault", "status"), [("http_500_text", 500), ("http_503_text", 503), ("ratelimited_text", 429)]
+)
+async def test_a_text_fault_answers_its_status_with_a_plain_text_body(
+    emulator: SlackEmulator, fault: str, status: int
+) -> None:
+    """A fault with the ``_text`` suffix answers its status with a text/plain body, as a proxy."""
+    emulator.inject("chat.postMessage", fault, retry_after=7)
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{emulator.api_url}chat.postMessage",
+            data={"channel": "C0REVIEW", "text": "hi"},
+            headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"},
+        ) as response,
+    ):
+        answer = (response.status, response.content_type, await response.text())
+        retry_after = response.headers.get("Retry-After")
+    assert answer == (status, "text/plain", TEXT_ANSWER)
+    assert retry_after == ("7" if status == 429 else None)
+    assert emulator.messages("C0REVIEW") == []

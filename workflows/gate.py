@@ -20,7 +20,7 @@ from workflows.handoffs import HandoffRequest, open_handoff
 from workflows.identifiers import new_id
 from workflows.pausing import pause_state
 from workflows.policy import GateQuestion, evaluate
-from workflows.runs import OPEN_STATUSES, find_step_output, get_run_of, record_step
+from workflows.runs import OPEN_STATUSES, find_server_step, get_run_of, record_step, server_key
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,9 +59,9 @@ async def ask_gate(
     of opening a second handoff.
     """
     run = await get_run_of(db, workflow=workflow, run_id=run_id, for_update=True)
-    step_id = f"gate:{request_id}" if request_id else None
-    if step_id is not None:
-        earlier = await find_step_output(db, run_id=run_id, client_id=step_id)
+    key = server_key("gate", request_id)
+    if key is not None:
+        earlier = await find_server_step(db, run_id=run_id, key=key, type="gate")
         if earlier is not None:
             return GateAnswer(
                 verdict=earlier["verdict"],
@@ -92,7 +92,7 @@ async def ask_gate(
             "paused": paused is not None,
         },
         now=now,
-        client_id=step_id,
+        server_key=key,
     )
     if decision.handoff_kind is not None:
         await open_handoff(

@@ -25,7 +25,7 @@ from workflows.handoff_keys import post_key
 from workflows.identifiers import new_id
 from workflows.pausing import ALL_WORKFLOWS, hold_pause_state, pause_state, refuse_if_paused
 from workflows.redaction import fit
-from workflows.runs import SHORT_TEXT, find_step_output, get_run_of, record_step
+from workflows.runs import SHORT_TEXT, find_server_step, get_run_of, record_step, server_key
 from workflows.views import (
     DRAFT_PARTS_MAX,
     EDIT_BOX_MAX,
@@ -79,9 +79,9 @@ async def open_handoff(
 
     With a ``request_id`` a repeated request returns the handoff the first one opened.
     """
-    step_id = f"handoff:{request.request_id}" if request.request_id else None
-    if step_id is not None:
-        earlier = await find_step_output(db, run_id=run_id, client_id=step_id)
+    key = server_key("handoff", request.request_id)
+    if key is not None:
+        earlier = await find_server_step(db, run_id=run_id, key=key, type="handoff")
         if earlier is not None:
             return await get_handoff_of(db, handoff_id=earlier["handoff_id"], workflow=workflow)
     handoff = Handoff(
@@ -119,7 +119,7 @@ async def open_handoff(
         status="pending",
         output={"handoff_id": handoff.id, "summary": request.summary},
         now=now,
-        client_id=step_id,
+        server_key=key,
     )
     if policy.review_channel is not None:
         await outbox.post_message(

@@ -4,12 +4,15 @@ JSON allows values neither store keeps: integers of any size (orjson, which writ
 JSON column, stops at 64 bits), ``NaN``/``Infinity`` (written back as null), and NUL
 characters (PostgreSQL refuses them in text and JSONB; SQLite keeps them). Numbers are
 refused with their exact place, so the caller can fix them; a NUL, usually a stray byte
-in a tool's output, becomes U+FFFD so no batch is lost to it and both stores agree.
+in a tool's output, becomes U+FFFD so no batch is lost to it and both stores agree. What
+Slack sends passes no schema (the API refuses a lone surrogate as invalid JSON), so there
+a lone surrogate becomes U+FFFD as well.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -34,6 +37,37 @@ class UnstorableNumber(ValueError):
 def without_nul(text: str) -> str:
     """``text`` with every NUL replaced by U+FFFD, the character for "unrepresentable"."""
     return text.replace("\x00", "\ufffd") if "\x00" in text else text
+
+
+_UNREPRESENTABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable_text(text: str) -> str:
+    """``text`` with every NUL and lone surrogate replaced by U+FFFD.
+
+    JSON may escape half of a surrogate pair on its own (``"\\ud800"``); Python keeps it
+    in a string, but no UTF-8 text can hold it, so no store and no driver can either.
+    """
+    return _UNREPRESENTABLE.sub("\ufffd", text)
+
+
+def replace_unstorable(value: Any) -> Any:
+    """``value`` with :func:`storable_text` applied to its keys and strings, containers
+    changed in place.
+
+    For what Slack sends (commands, clicks, modal submissions): its numbers are Slack's own,
+    so only text is made storable, and the parsed body keeps its identity for its readers.
+    """
+    kind = type(value)
+    if kind is str:
+        return storable_text(value)
+    if kind is dict:
+        items = [(storable_text(key), replace_unstorable(item)) for key, item in value.items()]
+        value.clear()
+        value.update(items)
+    elif kind is list:
+        value[:] = [replace_unstorable(item) for item in value]
+    return value
 
 
 def storable_json(value: Any) -> Any:

@@ -26,7 +26,7 @@ from workflows.handoffs import HandoffRequest, open_handoff
 from workflows.identifiers import new_id
 from workflows.pausing import refuse_if_paused
 from workflows.roles import MemberDirectory, Role, ensure_role
-from workflows.runs import OPEN_STATUSES, find_step_output, get_run_of, record_step
+from workflows.runs import OPEN_STATUSES, find_server_step, get_run_of, record_step, server_key
 
 PARKED = "parked"
 RESUMABLE = "resumable"
@@ -57,9 +57,9 @@ async def park_job(
     at most one waiting job: parking it again while one waits is a conflict.
     """
     run = await get_run_of(db, workflow=workflow, run_id=run_id, for_update=True)
-    step_id = f"park:{request.request_id}" if request.request_id else None
-    if step_id is not None:
-        earlier = await find_step_output(db, run_id=run_id, client_id=step_id)
+    key = server_key("park", request.request_id)
+    if key is not None:
+        earlier = await find_server_step(db, run_id=run_id, key=key, type="park")
         if earlier is not None:
             return await get_parked(db, parked_id=earlier["parked_id"], workflow=workflow), False
     if run.status not in OPEN_STATUSES:
@@ -97,7 +97,7 @@ async def park_job(
         status=PARKED,
         output={"parked_id": job.id, "last_step": request.last_step},
         now=now,
-        client_id=step_id,
+        server_key=key,
     )
     return job, True
 

@@ -33,6 +33,7 @@ from workflows import outbox
 from workflows.config import HandrailConfig
 from workflows.errors import Forbidden, NotFound
 from workflows.handoffs import refresh_message
+from workflows.json_values import without_nul
 from workflows.pausing import ALL_WORKFLOWS, pause_state
 from workflows.policy import PauseState
 from workflows.roles import MemberDirectory, Role, ensure_role, has_any_role
@@ -228,10 +229,14 @@ async def resume_workflow(
 
 
 def _clean_reason(reason: str | None) -> str | None:
-    """One tidy line, or None; an over-long reason is cut rather than refused."""
+    """One tidy line, or None; an over-long reason is cut rather than refused.
+
+    Whatever the door (Slack, the CLI, the API), a pause never fails on its reason: a NUL,
+    which PostgreSQL refuses, is kept as U+FFFD, as in every other stored text.
+    """
     if reason is None or not reason.strip():
         return None
-    text = " ".join(reason.split())
+    text = " ".join(without_nul(reason).split())
     return text if len(text) <= REASON_MAX else text[: REASON_MAX - 1] + "…"
 
 

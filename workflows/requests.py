@@ -1,20 +1,18 @@
 """Request bodies of the pause and parking endpoints of API v1, validated strictly.
 
-Kept beside ``workflows.schemas`` (same base rules: unknown fields are refused, every
-error names its place), so the client builds these bodies with the server's own models.
+Kept beside ``workflows.schemas`` and built on its ``RequestBody`` (unknown fields are
+refused, every error names its place, numbers no store keeps are refused and NULs become
+U+FFFD), so the client builds these bodies with the server's own models.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-LongText = Annotated[str, Field(max_length=200_000)]
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+from workflows.schemas import LongText
+from workflows.schemas import RequestBody as _Body
 
 
 class PauseBody(_Body):

@@ -132,14 +132,16 @@ async def record_step(
     status: str | None,
     output: dict[str, Any] | None,
     now: datetime,
-    client_id: str | None = None,
+    server_key: str | None = None,
     error: str | None = None,
 ) -> None:
     """Append a step Handrail itself took (a gate verdict, a handoff, a decision).
 
     These are written by the server from values it produced, so they skip redaction of
-    client input but share the run's order with the automation's own steps. ``client_id``
-    ties the step to the request that caused it, which makes that request idempotent.
+    client input but share the run's order with the automation's own steps. ``server_key``
+    ties the step to the request that caused it, which makes that request idempotent; it
+    has a column of its own, apart from the automation's event IDs, so no event can pose
+    as the step (see :func:`find_server_step`).
     """
     seq = await repo.reserve_event_seqs(db, run_id, 1)
     if seq is None:
@@ -147,7 +149,7 @@ async def record_step(
     await repo.insert_event(
         db,
         {
-            "client_id": client_id,
+            "server_key": server_key,
             "run_id": run_id,
             "workflow": workflow,
             "seq": seq,
@@ -161,12 +163,25 @@ async def record_step(
     )
 
 
-async def find_step_output(
-    db: AsyncSession, *, run_id: str, client_id: str
+def server_key(kind: str, request_id: str | None) -> str | None:
+    """The key of the step a request with ``request_id`` records (``gate:q2``), if it has one."""
+    return f"{kind}:{request_id}" if request_id else None
+
+
+async def find_server_step(
+    db: AsyncSession, *, run_id: str, key: str, type: str
 ) -> dict[str, Any] | None:
-    """The output of the step recorded for an earlier request with the same ID, if any."""
-    event = await repo.get_event_by_client_id(db, run_id, client_id)
-    return event.output if event is not None else None
+    """The output of the step an earlier request with the same key recorded, if any.
+
+    Only a step Handrail wrote has a server key and one of its own types, so the answer
+    to a retried request comes from the server's record of the first, whatever events
+    the automation sent in between.
+    """
+    event = await repo.get_server_step(db, run_id, server_key=key, type=type)
+    if event is None:
+        return None
+    assert isinstance(event.output, dict)  # written by record_step from the server's values
+    return event.output
 
 
 def _event_row(event: EventIn, workflow: str, redactor: Redactor, now: datetime) -> dict[str, Any]:

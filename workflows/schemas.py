@@ -54,7 +54,9 @@ def _storable_in_utc(moment: datetime) -> datetime:
 Timestamp = Annotated[AwareDatetime, AfterValidator(_storable_in_utc)]
 
 
-class _Body(BaseModel):
+class RequestBody(BaseModel):
+    """The base of every request body of API v1: one set of value rules for all of them."""
+
     model_config = ConfigDict(extra="forbid")
 
     @model_validator(mode="after")
@@ -77,7 +79,7 @@ class _Body(BaseModel):
         return self
 
 
-class RunStart(_Body):
+class RunStart(RequestBody):
     run_id: Annotated[str, Field(pattern=RUN_ID_PATTERN)] | None = None
     input_source: Annotated[str, Field(max_length=2000)] | None = None
     prompt_version: ShortText | None = None
@@ -85,7 +87,7 @@ class RunStart(_Body):
     metadata: dict[str, JsonValue] | None = None
 
 
-class EventIn(_Body):
+class EventIn(RequestBody):
     id: Annotated[str, Field(min_length=1, max_length=128)] | None = None
     type: EventType
     name: Annotated[str, Field(min_length=1, max_length=200)]
@@ -119,11 +121,11 @@ class EventIn(_Body):
         return None
 
 
-class EventBatch(_Body):
+class EventBatch(RequestBody):
     events: Annotated[list[EventIn], Field(min_length=1, max_length=1000)]
 
 
-class RunFinish(_Body):
+class RunFinish(RequestBody):
     status: Literal["succeeded", "failed", "cancelled"]
     result: JsonValue = None
     error: LongText | None = None
@@ -135,7 +137,7 @@ ActionName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_.-]{0,99}$")]
 RequestId = Annotated[str, Field(min_length=1, max_length=100)]
 
 
-class GateBody(_Body):
+class GateBody(RequestBody):
     request_id: RequestId | None = None
     action: ActionName
     draft: LongText | None = None
@@ -144,7 +146,7 @@ class GateBody(_Body):
     payload: Any = None
 
 
-class HandoffBody(_Body):
+class HandoffBody(RequestBody):
     request_id: RequestId | None = None
     kind: Literal[
         "draft", "low_confidence", "stop_rule", "approval_required", "tool_failure", "other"

@@ -6,6 +6,7 @@ worker records every attempt in one place and the senders stay testable on their
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from typing import Any
@@ -50,6 +51,20 @@ class Later:
 
 
 Outcome = Delivered | Failed | Retry | Later
+
+#: The longest a ``Retry-After`` is waited: the longest backoff. A receiver asking for
+#: more (or for ``1e999`` seconds) is waited this long, and then asked again.
+RETRY_AFTER_MAX = 600.0
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A ``Retry-After`` header in seconds, from 1 to ``RETRY_AFTER_MAX``; None if absent
+    or not a number of seconds (an HTTP date, which Slack never sends, counts as absent)."""
+    try:
+        seconds = float(value) if value is not None else math.nan
+    except ValueError:
+        return None
+    return None if math.isnan(seconds) else min(max(1.0, seconds), RETRY_AFTER_MAX)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

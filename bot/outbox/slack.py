@@ -20,7 +20,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot.outbox.outcomes import Delivered, Failed, Outcome, Retry
+from bot.outbox.outcomes import Delivered, Failed, Outcome, Retry, retry_after_seconds
 from handlers.blocks import Message
 from workflows.outbox import METADATA_EVENT_TYPE
 
@@ -45,32 +45,71 @@ HISTORY_PAGE = 200
 Call = Callable[[], Awaitable[AsyncSlackResponse]]
 
 
-def _retry_after(error: SlackApiError) -> float:
-    value = error.response.headers.get("Retry-After") if error.response.headers else None
-    try:
-        return max(1.0, float(value)) if value is not None else 1.0
-    except ValueError:
-        return 1.0
+def _retry_after(response: AsyncSlackResponse) -> float:
+    """Slack's ``Retry-After``; a 429 without a usable one waits a second."""
+    value = response.headers.get("Retry-After") if response.headers else None
+    seconds = retry_after_seconds(value)
+    return 1.0 if seconds is None else seconds
+
+
+#: How much of a body that is not JSON is kept in the recorded error.
+BODY_EXCERPT = 200
+
+
+def _excerpt(data: object) -> str:
+    """A body that is not Slack's JSON, on one line and cut short, to say what came back."""
+    text = data.decode(errors="replace") if isinstance(data, bytes) else str(data)
+    text = " ".join(text.split())
+    return text if len(text) <= BODY_EXCERPT else text[: BODY_EXCERPT - 1] + "…"
+
+
+def answer_outcome(response: AsyncSlackResponse, *, what: str) -> Retry | Failed:
+    """The outcome of an answer that is not a success, whatever its body.
+
+    Slack answers JSON, but a proxy or load balancer in front of it may answer text: the
+    status then decides (a 429 still waits its ``Retry-After``), and the text is kept.
+    """
+    status = response.status_code
+    data = response.data
+    if status == 429:
+        after = _retry_after(response)
+        return Retry(f"ratelimited {what} (Retry-After {after:g} s)", after=after, counts=False)
+    if not isinstance(data, dict):
+        text = f"HTTP {status} with a non-JSON body ({_excerpt(data)}) {what}"
+        return Failed(text) if 400 <= status < 500 else Retry(text, maybe_sent=True)
+    code = str(data.get("error") or "unknown_error")
+    if status >= 500:
+        return Retry(f"HTTP {status} {code} {what}", maybe_sent=True)
+    if code in TRANSIENT_ERRORS:
+        return Retry(f"{code} {what}", maybe_sent=code in AMBIGUOUS_ERRORS)
+    text = f"{code} {what}"
+    messages = (data.get("response_metadata") or {}).get("messages")
+    if messages:
+        text += ": " + "; ".join(str(message) for message in messages)
+    return Failed(text)
+
+
+def unreadable_answer(error: AttributeError) -> AsyncSlackResponse | None:
+    """The answer slack_sdk failed on: a 200 with a text body, which its ``validate()`` reads
+    as a dict. None when the AttributeError came from anywhere else."""
+    trace = error.__traceback__
+    while trace is not None and trace.tb_next is not None:
+        trace = trace.tb_next
+    response = trace.tb_frame.f_locals.get("self") if trace is not None else None
+    if isinstance(response, AsyncSlackResponse) and not isinstance(response.data, dict):
+        return response
+    return None
 
 
 def slack_outcome_of(error: BaseException, *, what: str, timeout: float) -> Retry | Failed:
     """Turn a failed call into an outcome; ``what`` says which call, e.g. ``from
     chat.postMessage to C0REVIEW``."""
     if isinstance(error, SlackApiError):
-        status = error.response.status_code
-        code = str(error.response.get("error") or "unknown_error")
-        if status == 429:
-            after = _retry_after(error)
-            return Retry(f"ratelimited {what} (Retry-After {after:g} s)", after=after, counts=False)
-        if status >= 500:
-            return Retry(f"HTTP {status} {code} {what}", maybe_sent=True)
-        if code in TRANSIENT_ERRORS:
-            return Retry(f"{code} {what}", maybe_sent=code in AMBIGUOUS_ERRORS)
-        text = f"{code} {what}"
-        messages = (error.response.get("response_metadata") or {}).get("messages")
-        if messages:
-            text += ": " + "; ".join(str(message) for message in messages)
-        return Failed(text)
+        return answer_outcome(error.response, what=what)
+    if isinstance(error, AttributeError):
+        response = unreadable_answer(error)
+        if response is not None:
+            return answer_outcome(response, what=what)
     if isinstance(error, TimeoutError):
         return Retry(f"timeout after {timeout:g} s {what}", maybe_sent=True)
     if isinstance(error, aiohttp.ClientConnectorError):
@@ -116,6 +155,10 @@ class SlackSender:
             async with asyncio.timeout(self.timeout):
                 return await call()
         except (SlackClientError, aiohttp.ClientError, TimeoutError) as error:
+            raise CallFailed(slack_outcome_of(error, what=what, timeout=self.timeout)) from error
+        except AttributeError as error:  # slack_sdk on a 200 whose body is text
+            if unreadable_answer(error) is None:
+                raise
             raise CallFailed(slack_outcome_of(error, what=what, timeout=self.timeout)) from error
 
     async def post(

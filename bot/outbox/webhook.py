@@ -30,7 +30,7 @@ import orjson
 from standardwebhooks.webhooks import EmptyWebhookSecretError, Webhook
 from yarl import URL
 
-from bot.outbox.outcomes import Delivered, Failed, Outcome, Retry
+from bot.outbox.outcomes import Delivered, Failed, Outcome, Retry, retry_after_seconds
 from workflows.redaction import Redactor, fit
 
 ID_HEADER = "webhook-id"
@@ -70,13 +70,6 @@ def shown_url(url: str) -> str:
         return str(URL(url).with_user(None).with_query(None).with_fragment(None))
     except (ValueError, TypeError):
         return "<invalid url>"
-
-
-def _retry_after(value: str | None) -> float | None:
-    try:
-        return max(1.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
 
 
 class WebhookSender:
@@ -128,7 +121,7 @@ class WebhookSender:
                 ) as response:
                     status = response.status
                     text = self._without_secrets(await response.text(errors="replace"))
-                    retry_after = _retry_after(response.headers.get("Retry-After"))
+                    retry_after = retry_after_seconds(response.headers.get("Retry-After"))
         except TimeoutError:
             return Retry(f"timeout after {self.timeout:g} s {what}", maybe_sent=True)
         except aiohttp.InvalidURL:

@@ -24,9 +24,14 @@ async def get_run(db: AsyncSession, run_id: str, *, for_update: bool = False) ->
     return await db.get(Run, run_id, with_for_update=for_update or None)
 
 
-async def get_event_by_client_id(db: AsyncSession, run_id: str, client_id: str) -> Event | None:
+async def get_server_step(
+    db: AsyncSession, run_id: str, *, server_key: str, type: str
+) -> Event | None:
+    """The step Handrail recorded for its own request ``server_key``; never a client's event."""
     result = await db.execute(
-        select(Event).where(Event.run_id == run_id, Event.client_id == client_id)
+        select(Event).where(
+            Event.run_id == run_id, Event.server_key == server_key, Event.type == type
+        )
     )
     return result.scalar_one_or_none()
 
@@ -55,7 +60,7 @@ async def reserve_event_seqs(db: AsyncSession, run_id: str, count: int) -> int |
 
 
 async def insert_event(db: AsyncSession, values: dict[str, Any]) -> None:
-    """Insert one step; a step with the same client ID on the run is kept as it was.
+    """Insert one step; a step with the same server key on the run is kept as it was.
 
     The values travel as parameters, not ``.values()``: the statement then stays the same
     from call to call and SQLAlchemy's compiled cache serves it without walking the values.
