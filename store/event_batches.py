@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any, Final, Protocol
 
 import orjson
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from store.driver import driver_connection
 
@@ -81,6 +81,32 @@ async def store_event_batch(
         return await _store(
             statements, run_id=run_id, workflow=workflow, statuses=sorted(statuses), rows=rows
         )
+
+
+async def store_event_batch_in(
+    db: AsyncSession,
+    *,
+    run_id: str,
+    workflow: str,
+    statuses: Collection[str],
+    rows: list[dict[str, Any]],
+) -> StoredBatch | None:
+    """``store_event_batch`` inside the session's open transaction, beside its other writes.
+
+    For a write that must commit or fail with other changes (OTLP: a run created, its
+    spans stored, the run finished, for several traces at once). The statements go on the
+    session's own driver connection, so they commit or roll back with the session.
+    """
+    connection = await db.connection()
+    dialect = connection.dialect.name
+    driver: Any = (await connection.get_raw_connection()).driver_connection
+    if dialect == "postgresql" and not driver.is_in_transaction():
+        # SQLAlchemy's asyncpg adapter begins lazily, at the first statement it sends.
+        await connection.exec_driver_sql("SELECT 1")
+    statements = _STATEMENTS[dialect](driver)
+    return await _store(
+        statements, run_id=run_id, workflow=workflow, statuses=sorted(statuses), rows=rows
+    )
 
 
 async def _store(
@@ -272,6 +298,10 @@ async def _postgres_transaction(driver: Any) -> AsyncIterator[_Statements]:
         yield _PostgresStatements(driver)
 
 
+_STATEMENTS: Final[dict[str, Callable[[Any], _Statements]]] = {
+    "sqlite": _SqliteStatements,
+    "postgresql": _PostgresStatements,
+}
 _TRANSACTIONS: Final[dict[str, Transaction]] = {
     "sqlite": _sqlite_transaction,
     "postgresql": _postgres_transaction,

@@ -1,0 +1,59 @@
+"""OTLP attribute values as JSON, with texts clipped to what a step keeps.
+
+Attribute values are typed unions (``AnyValue``); the ledger stores JSON. Strings,
+booleans and 64-bit integers carry over as they are; arrays and key-value lists become
+lists and objects; bytes become base64 text; a double that is not finite (OpenTelemetry
+allows NaN and infinities, no store keeps them in JSON) becomes its name, "NaN" or
+"Infinity", so one odd value does not cost an export. A text longer than ``MAX_TEXT`` is
+clipped, keeping its start and its end with a marker saying how much was cut: a step's
+text fields hold no more than that natively either.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from collections.abc import Iterable
+from typing import Any, Final
+
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+
+MAX_TEXT: Final = 200_000
+"""The longest text a step keeps in one field (``LongText`` of ``workflows.schemas``)."""
+_HEAD: Final = 2_000
+
+
+def clip(text: str, limit: int = MAX_TEXT) -> str:
+    """``text`` in at most ``limit`` characters: its start, a marker, and its end."""
+    if len(text) <= limit:
+        return text
+    marker = "\n…[{} characters clipped]…\n"
+    cut = len(text) - limit + len(marker.format(len(text)))
+    head = min(_HEAD, limit // 2)
+    return text[:head] + marker.format(cut) + text[head + cut :]
+
+
+def any_value(value: AnyValue) -> Any:
+    """One attribute value as JSON (see the module docstring)."""
+    kind = value.WhichOneof("value")
+    if kind == "string_value":
+        return clip(value.string_value)
+    if kind == "int_value" or kind == "bool_value":
+        return getattr(value, kind)
+    if kind == "double_value":
+        number = value.double_value
+        if math.isfinite(number):
+            return number
+        return "NaN" if math.isnan(number) else ("Infinity" if number > 0 else "-Infinity")
+    if kind == "array_value":
+        return [any_value(item) for item in value.array_value.values]
+    if kind == "kvlist_value":
+        return attributes(value.kvlist_value.values)
+    if kind == "bytes_value":
+        return base64.b64encode(value.bytes_value).decode()
+    return None
+
+
+def attributes(pairs: Iterable[KeyValue]) -> dict[str, Any]:
+    """Key-value pairs as a dict; a key sent twice keeps its last value, as the SDKs do."""
+    return {pair.key: any_value(pair.value) for pair in pairs}
