@@ -287,3 +287,24 @@ async def test_a_span_from_1970_is_kept_with_its_times(client: Client, token: st
     [step] = (await run_json(client, token, RUN_ID))["events"]
     assert step["started_at"].startswith("1970-01-01")
     assert step["duration_ms"] == 1
+
+
+async def test_nuls_and_non_finite_numbers_in_attributes_are_stored(
+    client: Client, token: str
+) -> None:
+    """A NUL becomes U+FFFD and a NaN double the text "NaN", on both stores, as natively."""
+    chat = chat_span(attributes={"tool\x00.note": "a\x00b", "score": float("nan")})
+    answer = await post(client, token, export(chat))
+    assert answer.status == 200
+    [step] = (await run_json(client, token, RUN_ID))["events"]
+    assert step["settings"]["attributes"]["tool\ufffd.note"] == "a\ufffdb"
+    assert step["settings"]["attributes"]["score"] == "NaN"
+
+
+async def test_a_nul_escaped_in_a_json_attribute_is_stored(client: Client, token: str) -> None:
+    """JSON text carrying an escaped NUL is parsed and stored with U+FFFD in its place."""
+    chat = chat_span(attributes={"input.value": '{"note": "a\\u0000b"}'})
+    answer = await post(client, token, export(chat))
+    assert answer.status == 200
+    [step] = (await run_json(client, token, RUN_ID))["events"]
+    assert step["input"] == {"note": "a\ufffdb"}

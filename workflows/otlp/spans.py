@@ -20,6 +20,7 @@ from typing import Any, Final
 import orjson
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
+from workflows.json_values import storable_json, without_nul
 from workflows.otlp import conventions as names
 from workflows.otlp.values import attributes, clip
 
@@ -36,13 +37,15 @@ def time_of(unix_nano: int) -> datetime | None:
     return _EPOCH + timedelta(microseconds=unix_nano // 1000) if unix_nano else None
 
 
-def span_step(span: Span) -> dict[str, Any]:
-    """The step a span records, as the fields of an event (``workflows.schemas.EventIn``)."""
-    attrs = attributes(span.attributes)
+def span_step(span: Span, attrs: dict[str, Any]) -> dict[str, Any]:
+    """The step a span records, as the fields of an event (``workflows.schemas.EventIn``).
+
+    ``attrs`` are the span's attributes (``values.attributes``), which this consumes.
+    """
     operation = _first(attrs, names.OPERATION)
     step_type = names.STEP_TYPES.get(str(operation), "note")
     tool = _first(attrs, names.TOOL_NAME)
-    name = tool if step_type == "tool" and tool else span.name
+    name = tool if step_type == "tool" and tool else without_nul(span.name)
     inputs, outputs, details, others = _events(span)
     error = _error_text(span, attrs)
     step: dict[str, Any] = {
@@ -79,12 +82,16 @@ def _short(value: Any) -> str | None:
 
 
 def _parsed(value: Any) -> Any:
-    """A JSON document sent as a string attribute (messages, tool arguments) as JSON."""
+    """A JSON document sent as a string attribute (messages, tool arguments) as JSON.
+
+    JSON can only carry a NUL escaped, so only a text with ``\\u0000`` needs walking.
+    """
     if isinstance(value, str) and value[:1] in ("[", "{"):
         try:
-            return orjson.loads(value)
+            parsed = orjson.loads(value)
         except orjson.JSONDecodeError:
             return value
+        return storable_json(parsed) if "\\u0000" in value else parsed
     return value
 
 
@@ -147,7 +154,11 @@ def _events(
         else:
             at = time_of(event.time_unix_nano)
             others.append(
-                {"name": event.name, "time": at.isoformat() if at else None, "attributes": fields}
+                {
+                    "name": without_nul(event.name),
+                    "time": at.isoformat() if at else None,
+                    "attributes": fields,
+                }
             )
     return inputs, outputs, details, others
 
@@ -164,12 +175,14 @@ def _error_text(span: Span, attrs: dict[str, Any]) -> str | None:
             trace = fields.get("exception.stacktrace")
             parts.append(f"{text}\n{trace}".rstrip() if trace else text)
     if span.status.code == Status.STATUS_CODE_ERROR:
-        message = span.status.message
+        message = without_nul(span.status.message)
         kind = attrs.get(names.ERROR_TYPE)
         if message and not any(message in part for part in parts):
             parts.append(f"{kind}: {message}" if kind and kind not in message else message)
         if not parts:
-            parts.append(f"{kind}" if kind else f"'{span.name}' ended with status ERROR")
+            parts.append(
+                f"{kind}" if kind else f"'{without_nul(span.name)}' ended with status ERROR"
+            )
     return clip("\n\n".join(parts)) if parts else None
 
 

@@ -20,13 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 from pydantic import ValidationError
 
 from workflows.errors import InvalidInput
 from workflows.identifiers import RUN_ID
-from workflows.json_values import UnstorableNumber, storable_json
 from workflows.otlp import conventions as names
 from workflows.otlp.spans import span_step
 from workflows.otlp.values import attributes
@@ -53,6 +51,7 @@ class TraceRun:
 @dataclass(frozen=True, slots=True)
 class _Located:
     span: Span
+    attributes: dict[str, Any]
     place: str
     resource: dict[str, Any]
     run_id: str | None
@@ -74,7 +73,7 @@ def plan_export(export: ExportTraceServiceRequest) -> list[TraceRun]:
         run = runs.get(run_id)
         if run is None:
             run = runs[run_id] = TraceRun(run_id, _run_start(run_id, span, item.resource))
-        event = _event(span, item.place)
+        event = _event(span, item.attributes, item.place)
         run.steps.append((span.start_time_unix_nano or span.end_time_unix_nano, event))
         if not span.parent_span_id:
             failed = event.status == "error"
@@ -95,20 +94,13 @@ def _locate(export: ExportTraceServiceRequest) -> tuple[list[_Located], dict[byt
             for k, span in enumerate(scope_spans.spans):
                 place = f"resourceSpans[{r}].scopeSpans[{s}].spans[{k}]"
                 _check_ids(span, place)
-                run_id = _run_id_attribute(span.attributes) or resource_run_id
+                attrs = attributes(span.attributes)
+                run_id = attrs.get(names.RUN_ID, resource_run_id)
                 if run_id is not None:
                     run_id = str(run_id)
                     named_traces.setdefault(span.trace_id, run_id)
-                located.append(_Located(span, place, resource, run_id))
+                located.append(_Located(span, attrs, place, resource, run_id))
     return located, named_traces
-
-
-def _run_id_attribute(pairs: Any) -> str | None:
-    pair: KeyValue
-    for pair in pairs:
-        if pair.key == names.RUN_ID:
-            return str(pair.value.string_value or pair.value.int_value)
-    return None
 
 
 def _check_ids(span: Span, place: str) -> None:
@@ -130,12 +122,10 @@ def _check_ids(span: Span, place: str) -> None:
         )
 
 
-def _event(span: Span, place: str) -> EventIn:
+def _event(span: Span, attrs: dict[str, Any], place: str) -> EventIn:
     """The span's step, validated as a native event is; refused with its place if not."""
     try:
-        return EventIn.model_validate(storable_json(span_step(span)))
-    except UnstorableNumber as error:  # ints come as int64 and doubles are made finite
-        raise InvalidInput(f"{place}: a number no store keeps: {error}") from None
+        return EventIn.model_validate(span_step(span, attrs))
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(part) for part in problem['loc']) or 'span'}: {problem['msg']}"
@@ -153,5 +143,5 @@ def _run_start(run_id: str, span: Span, resource: dict[str, Any]) -> RunStart:
     return RunStart(
         run_id=run_id,
         input_source=f"OpenTelemetry: {str(service)[:1000]}" if service else "OpenTelemetry",
-        metadata=storable_json({"otel": {"trace_id": span.trace_id.hex(), "resource": resource}}),
+        metadata={"otel": {"trace_id": span.trace_id.hex(), "resource": resource}},
     )

@@ -4,7 +4,9 @@ Attribute values are typed unions (``AnyValue``); the ledger stores JSON. String
 booleans and 64-bit integers carry over as they are; arrays and key-value lists become
 lists and objects; bytes become base64 text; a double that is not finite (OpenTelemetry
 allows NaN and infinities, no store keeps them in JSON) becomes its name, "NaN" or
-"Infinity", so one odd value does not cost an export. A text longer than ``MAX_TEXT`` is
+"Infinity", so one odd value does not cost an export; NULs in texts and keys become
+U+FFFD, as in native events (``workflows.json_values``). What comes out is storable as it
+is, so the ingest path needs no second walk over it. A text longer than ``MAX_TEXT`` is
 clipped, keeping its start and its end with a marker saying how much was cut: a step's
 text fields hold no more than that natively either.
 """
@@ -17,6 +19,8 @@ from collections.abc import Iterable
 from typing import Any, Final
 
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+
+from workflows.json_values import without_nul
 
 MAX_TEXT: Final = 200_000
 """The longest text a step keeps in one field (``LongText`` of ``workflows.schemas``)."""
@@ -37,7 +41,7 @@ def any_value(value: AnyValue) -> Any:
     """One attribute value as JSON (see the module docstring)."""
     kind = value.WhichOneof("value")
     if kind == "string_value":
-        return clip(value.string_value)
+        return clip(without_nul(value.string_value))
     if kind == "int_value" or kind == "bool_value":
         return getattr(value, kind)
     if kind == "double_value":
@@ -56,4 +60,4 @@ def any_value(value: AnyValue) -> Any:
 
 def attributes(pairs: Iterable[KeyValue]) -> dict[str, Any]:
     """Key-value pairs as a dict; a key sent twice keeps its last value, as the SDKs do."""
-    return {pair.key: any_value(pair.value) for pair in pairs}
+    return {without_nul(pair.key): any_value(pair.value) for pair in pairs}
