@@ -64,14 +64,14 @@ def plan_export(export: ExportTraceServiceRequest) -> list[TraceRun]:
     for item in located:
         span = item.span
         run_id = item.run_id or named_traces.get(span.trace_id) or f"otel-{span.trace_id.hex()}"
-        if not RUN_ID.match(run_id):
-            raise InvalidInput(
-                f"{item.place}: {names.RUN_ID} {run_id[:140]!r} is not a run ID (letters, "
-                "digits and _ . : -, up to 128, starting with a letter or digit)",
-                details=[{"loc": f"{item.place}.attributes.{names.RUN_ID}"}],
-            )
         run = runs.get(run_id)
         if run is None:
+            if not RUN_ID.match(run_id):
+                raise InvalidInput(
+                    f"{item.place}: {names.RUN_ID} {run_id[:140]!r} is not a run ID (letters, "
+                    "digits and _ . : -, up to 128, starting with a letter or digit)",
+                    details=[{"loc": f"{item.place}.attributes.{names.RUN_ID}"}],
+                )
             run = runs[run_id] = TraceRun(run_id, _run_start(run_id, span, item.resource))
         event = _event(span, item.attributes, item.place)
         run.steps.append((span.start_time_unix_nano or span.end_time_unix_nano, event))

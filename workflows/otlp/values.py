@@ -59,5 +59,20 @@ def any_value(value: AnyValue) -> Any:
 
 
 def attributes(pairs: Iterable[KeyValue]) -> dict[str, Any]:
-    """Key-value pairs as a dict; a key sent twice keeps its last value, as the SDKs do."""
-    return {without_nul(pair.key): any_value(pair.value) for pair in pairs}
+    """Key-value pairs as a dict; a key sent twice keeps its last value, as the SDKs do.
+
+    Short strings without a NUL, most values, are taken as they are: this runs for every
+    attribute of every span.
+    """
+    found: dict[str, Any] = {}
+    for pair in pairs:
+        value = pair.value
+        if value.WhichOneof("value") == "string_value":
+            text = value.string_value
+            fits = len(text) <= MAX_TEXT and "\x00" not in text
+            found[pair.key] = text if fits else clip(without_nul(text))
+        else:
+            found[pair.key] = any_value(value)
+    if any("\x00" in key for key in found):
+        return {without_nul(key): item for key, item in found.items()}
+    return found
