@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any, Final, Protocol
 
 import orjson
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from store.driver import driver_connection
 
@@ -30,7 +30,11 @@ EVENT_COLUMNS: Final = (
     "ended_at", "duration_ms", "input", "output", "error", "model", "settings",
     "prompt_version", "tokens_in", "tokens_out", "redactions", "recorded_at",
 )  # fmt: skip
-_JSON_COLUMNS: Final = frozenset({"input", "output", "settings", "redactions"})
+RUN_COLUMNS: Final = (
+    "id", "workflow", "status", "input_source", "prompt_version", "model", "metadata",
+    "started_at", "event_count", "redactions",
+)  # fmt: skip
+_JSON_COLUMNS: Final = frozenset({"input", "output", "settings", "redactions", "metadata"})
 _TIME_COLUMNS: Final = frozenset({"started_at", "ended_at", "recorded_at"})
 
 
@@ -58,6 +62,9 @@ class _Statements(Protocol):
 
     async def insert(self, rows: list[dict[str, Any]]) -> None: ...
 
+    async def open_run(self, row: dict[str, Any]) -> tuple[str, str, bool]:
+        """Insert the run unless its ID exists; (its workflow, its status, created)."""
+
 
 Transaction = Callable[[Any], AbstractAsyncContextManager[_Statements]]
 
@@ -81,6 +88,46 @@ async def store_event_batch(
         return await _store(
             statements, run_id=run_id, workflow=workflow, statuses=sorted(statuses), rows=rows
         )
+
+
+async def store_event_batch_in(
+    db: AsyncSession,
+    *,
+    run_id: str,
+    workflow: str,
+    statuses: Collection[str],
+    rows: list[dict[str, Any]],
+) -> StoredBatch | None:
+    """``store_event_batch`` inside the session's open transaction, beside its other writes.
+
+    For a write that must commit or fail with other changes (OTLP: a run created, its
+    spans stored, the run finished, for several traces at once). The statements go on the
+    session's own driver connection, so they commit or roll back with the session.
+    """
+    statements = await _session_statements(db)
+    return await _store(
+        statements, run_id=run_id, workflow=workflow, statuses=sorted(statuses), rows=rows
+    )
+
+
+async def open_run_in(db: AsyncSession, row: dict[str, Any]) -> tuple[str, str, bool]:
+    """Create the run ``row`` describes unless its ID exists, in the session's transaction.
+
+    Returns the workflow and status of the run under that ID, and whether this created it:
+    the caller refuses an ID another workflow owns. The same statement as
+    ``store.repositories.runs.create_run_if_absent``, at the driver, for the hot path.
+    """
+    return await (await _session_statements(db)).open_run(row)
+
+
+async def _session_statements(db: AsyncSession) -> _Statements:
+    connection = await db.connection()
+    dialect = connection.dialect.name
+    driver: Any = (await connection.get_raw_connection()).driver_connection
+    if dialect == "postgresql" and not driver.is_in_transaction():
+        # SQLAlchemy's asyncpg adapter begins lazily, at the first statement it sends.
+        await connection.exec_driver_sql("SELECT 1")
+    return _STATEMENTS[dialect](driver)
 
 
 async def _store(
@@ -152,10 +199,12 @@ class _SqliteTime:
 Converter = Callable[[Any], Any]
 
 
-def _parameters(rows: list[dict[str, Any]], time: Converter | None) -> list[tuple[Any, ...]]:
+def _parameters(
+    rows: list[dict[str, Any]], time: Converter | None, columns: tuple[str, ...] = EVENT_COLUMNS
+) -> list[tuple[Any, ...]]:
     """Rows as driver parameters: JSON columns as text, times as ``time`` makes them."""
     plan: list[tuple[str, Converter | None]] = []
-    for column in EVENT_COLUMNS:
+    for column in columns:
         if column in _JSON_COLUMNS:
             plan.append((column, _json_text))
         elif column in _TIME_COLUMNS:
@@ -168,12 +217,17 @@ def _parameters(rows: list[dict[str, Any]], time: Converter | None) -> list[tupl
     ]
 
 
-def _insert_sql(placeholder: Callable[[int], str]) -> str:
-    values = ", ".join(placeholder(i) for i in range(1, len(EVENT_COLUMNS) + 1))
-    # Fixed column names; every value is a bound parameter.
+def _insert_sql(
+    placeholder: Callable[[int], str],
+    table: str = "events",
+    columns: tuple[str, ...] = EVENT_COLUMNS,
+    returning: str = "",
+) -> str:
+    values = ", ".join(placeholder(i) for i in range(1, len(columns) + 1))
+    # Fixed table and column names; every value is a bound parameter.
     return (
-        f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({values}) "  # noqa: S608
-        "ON CONFLICT DO NOTHING"
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values}) "  # noqa: S608
+        f"ON CONFLICT DO NOTHING{returning}"
     )
 
 
@@ -193,12 +247,21 @@ class _SqliteStatements:
         "AND status IN (SELECT value FROM json_each(?)) RETURNING event_count"
     )
     _insert = _insert_sql(lambda _: "?")
+    _open_run = _insert_sql(lambda _: "?", "runs", RUN_COLUMNS, " RETURNING id")
+    _run_owner = "SELECT workflow, status FROM runs WHERE id = ?"
 
     def __init__(self, driver: Any) -> None:
         self.driver = driver
 
     async def lock(self, run_id: str) -> None:
         """Nothing to do: ``BEGIN IMMEDIATE`` already holds the database's one write lock."""
+
+    async def open_run(self, row: dict[str, Any]) -> tuple[str, str, bool]:
+        [values] = _parameters([row], _SqliteTime(), RUN_COLUMNS)
+        if await self.driver.execute_fetchall(self._open_run, values):
+            return row["workflow"], row["status"], True
+        [(workflow, status)] = await self.driver.execute_fetchall(self._run_owner, (row["id"],))
+        return str(workflow), str(status), False
 
     async def seen(self, run_id: str, client_ids: list[str]) -> set[str]:
         found = await self.driver.execute_fetchall(self._seen, (run_id, _json_text(client_ids)))
@@ -242,9 +305,18 @@ class _PostgresStatements:
     )
     _lock = "SELECT 1 FROM runs WHERE id = $1 FOR UPDATE"
     _insert = _insert_sql(lambda i: f"${i}")
+    _open_run = _insert_sql(lambda i: f"${i}", "runs", RUN_COLUMNS, " RETURNING id")
+    _run_owner = "SELECT workflow, status FROM runs WHERE id = $1"
 
     def __init__(self, driver: Any) -> None:
         self.driver = driver
+
+    async def open_run(self, row: dict[str, Any]) -> tuple[str, str, bool]:
+        [values] = _parameters([row], None, RUN_COLUMNS)
+        if await self.driver.fetchval(self._open_run, *values) is not None:
+            return row["workflow"], row["status"], True
+        workflow, status = await self.driver.fetchrow(self._run_owner, row["id"])
+        return str(workflow), str(status), False
 
     async def lock(self, run_id: str) -> None:
         """The run's row lock, which the position ``UPDATE`` would take later anyway."""
@@ -272,6 +344,10 @@ async def _postgres_transaction(driver: Any) -> AsyncIterator[_Statements]:
         yield _PostgresStatements(driver)
 
 
+_STATEMENTS: Final[dict[str, Callable[[Any], _Statements]]] = {
+    "sqlite": _SqliteStatements,
+    "postgresql": _PostgresStatements,
+}
 _TRANSACTIONS: Final[dict[str, Transaction]] = {
     "sqlite": _sqlite_transaction,
     "postgresql": _postgres_transaction,

@@ -38,7 +38,18 @@ async def start_run(
     db: AsyncSession, *, workflow: str, request: RunStart, redactor: Redactor, now: datetime
 ) -> tuple[Run, bool]:
     """Start a run, or return the one already started under the same client ``run_id``."""
-    run_id = request.run_id or new_id("run")
+    values = new_run_row(workflow=workflow, request=request, redactor=redactor, now=now)
+    created = await repo.create_run_if_absent(db, values)
+    run = await repo.get_run(db, values["id"])
+    if run is None or run.workflow != workflow:
+        raise run_taken(values["id"])
+    return run, created
+
+
+def new_run_row(
+    *, workflow: str, request: RunStart, redactor: Redactor, now: datetime
+) -> dict[str, Any]:
+    """The row a new run is stored as: its free texts redacted, its ID as sent or new."""
     redacted = redactor.redact(
         {
             "input_source": request.input_source,
@@ -47,28 +58,26 @@ async def start_run(
             "metadata": request.metadata,
         }
     )
-    created = await repo.create_run_if_absent(
-        db,
-        {
-            "id": run_id,
-            "workflow": workflow,
-            "status": "running",
-            "input_source": redacted.fields["input_source"],
-            "prompt_version": _short(redacted.fields["prompt_version"]),
-            "model": _short(redacted.fields["model"]),
-            "metadata": redacted.fields["metadata"],
-            "started_at": now,
-            "event_count": 0,
-            "redactions": redacted.counts or None,
-        },
+    return {
+        "id": request.run_id or new_id("run"),
+        "workflow": workflow,
+        "status": "running",
+        "input_source": redacted.fields["input_source"],
+        "prompt_version": _short(redacted.fields["prompt_version"]),
+        "model": _short(redacted.fields["model"]),
+        "metadata": redacted.fields["metadata"],
+        "started_at": now,
+        "event_count": 0,
+        "redactions": redacted.counts or None,
+    }
+
+
+def run_taken(run_id: str) -> Conflict:
+    """The refusal of a run ID another workflow already uses."""
+    return Conflict(
+        f"run ID '{run_id}' is already used by another workflow; choose another run_id",
+        details=[{"loc": "run_id"}],
     )
-    run = await repo.get_run(db, run_id)
-    if run is None or run.workflow != workflow:
-        raise Conflict(
-            f"run ID '{run_id}' is already used by another workflow; choose another run_id",
-            details=[{"loc": "run_id"}],
-        )
-    return run, created
 
 
 async def get_run_of(
