@@ -16,6 +16,7 @@ from typing import NoReturn
 from aiohttp import web
 
 from bot.app import build_app, build_services, prepare_database
+from bot.demo.command import add_demo_parser
 from bot.services import Services
 from bot.settings import Settings, read_settings
 from bot.trace_text import render_trace
@@ -315,6 +316,7 @@ def _parser() -> argparse.ArgumentParser:
     trace_parser = commands.add_parser("trace", help="print a run as a timeline")
     trace_parser.add_argument("run_id")
     trace_parser.set_defaults(handler=trace)
+    add_demo_parser(commands)
     return parser
 
 
