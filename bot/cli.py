@@ -19,6 +19,7 @@ from bot.app import build_app, build_services, prepare_database
 from bot.demo.command import add_demo_parser
 from bot.services import Services
 from bot.settings import Settings, read_settings
+from bot.start_failures import check_database_url, explain
 from bot.trace_text import render_trace
 from store.repositories import credentials as credential_rows
 from workflows import credentials
@@ -45,8 +46,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     _configure_logging()
+    return _command(args)
+
+
+def _command(args: argparse.Namespace) -> int:
+    """Run the command; every failure a user can fix ends as one line on stderr."""
+    settings: Settings | None = None
     try:
         settings = read_settings()
+        check_database_url(settings.database_url)
         if args.command == "serve":
             return serve(settings, args.workers)
         return asyncio.run(_run(settings, args.handler, args))
@@ -55,6 +63,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except HandrailError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        failure = None if settings is None else explain(exc, settings)
+        if failure is None:
+            raise
+        print(f"error: {failure.message}", file=sys.stderr)
         return 1
 
 
