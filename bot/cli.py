@@ -8,6 +8,8 @@ import gc
 import getpass
 import logging
 import multiprocessing
+import os
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
@@ -46,7 +48,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     _configure_logging()
-    return _command(args)
+    try:
+        status = _command(args)
+        sys.stdout.flush()  # here, where a closed pipe can still be answered quietly
+    except BrokenPipeError:
+        return _reader_went_away()
+    return status
 
 
 def _command(args: argparse.Namespace) -> int:
@@ -70,6 +77,18 @@ def _command(args: argparse.Namespace) -> int:
             raise
         print(f"error: {failure.message}", file=sys.stderr)
         return 1
+
+
+def _reader_went_away() -> int:
+    """``handrail token list | head -1``: the reader closed the pipe, so stop quietly.
+
+    Whatever is still buffered for stdout is dropped (pointing stdout at /dev/null, so
+    the interpreter's last flush has nowhere to fail), and the exit status is the one a
+    Unix tool killed by SIGPIPE reports: 128 + 13.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 128 + signal.SIGPIPE
 
 
 def _configure_logging() -> None:

@@ -13,7 +13,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.conftest import POSTGRES_URL
+from store.engine import create_engine, create_sessions
+from tests.conftest import POSTGRES_URL, run_blocking
+from workflows import credentials
+from workflows.clock import system_clock
 
 ROOT = Path(__file__).parent.parent
 COMMANDS = [
@@ -125,3 +128,38 @@ def test_a_port_in_use_is_one_line(env: dict[str, str], taken_port: int) -> None
     line = one_line(handrail({**env, "HANDRAIL_PORT": str(taken_port)}, "serve"))
     assert f"port {taken_port} on 127.0.0.1 is already in use" in line
     assert "set HANDRAIL_PORT to a free port" in line
+
+
+def test_a_closed_pipe_ends_quietly_as_unix_tools_do(env: dict[str, str]) -> None:
+    """``handrail token list | head -1`` stops without a traceback, exit status 141."""
+    assert handrail(env, "db", "upgrade").returncode == 0
+    run_blocking(lambda: create_tokens(env["HANDRAIL_DATABASE_URL"], count=1000))
+    listing = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "token", "list"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert listing.stdout is not None
+    first = listing.stdout.readline()
+    listing.stdout.close()  # as head does after its one line
+    assert listing.stderr is not None
+    with listing.stderr:
+        stderr = listing.stderr.read()
+    listing.wait(timeout=60)
+    assert first.startswith(b"PREFIX")
+    assert b"Traceback" not in stderr
+    assert b"BrokenPipeError" not in stderr
+    assert listing.returncode == 141
+
+
+async def create_tokens(url: str, *, count: int) -> None:
+    """More tokens than a pipe's buffer holds lines of, in one transaction."""
+    engine = create_engine(url)
+    sessions = create_sessions(engine)
+    async with sessions() as db, db.begin():
+        for _ in range(count):
+            await credentials.create_token(
+                db, workflow="ticket-triage", expires_in=None, label="pipe", now=system_clock()
+            )
+    await engine.dispose()
