@@ -290,6 +290,19 @@ async def trace(services: Services, args: argparse.Namespace) -> int:
     return 0
 
 
+def worker_count(value: str) -> int:
+    """``--workers``: a whole number of processes, at least one."""
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a number of processes; give 1 or more (1 is one process)"
+        )
+    return count
+
+
 def expiry(value: str) -> timedelta | None:
     """``--expires-in``: a duration up to ``LONGEST_EXPIRY``, or ``never`` (None)."""
     if value == "never":
@@ -313,7 +326,10 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     serve_parser = commands.add_parser("serve", help="run the API and the Slack app")
     serve_parser.add_argument(
-        "--workers", type=int, default=1, help="server processes sharing the port (default 1)"
+        "--workers",
+        type=worker_count,
+        default=1,
+        help="server processes sharing the port (default 1)",
     )
 
     db = commands.add_parser("db", help="database maintenance")
