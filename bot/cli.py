@@ -13,6 +13,7 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
+from importlib.metadata import version
 from typing import NoReturn
 
 from aiohttp import web
@@ -323,6 +324,7 @@ def expiry(value: str) -> timedelta | None:
 
 def _parser() -> argparse.ArgumentParser:
     parser = Parser(prog="handrail", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version('handrail')}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve_parser = commands.add_parser("serve", help="run the API and the Slack app")
     serve_parser.add_argument(

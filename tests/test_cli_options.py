@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version
+
 import pytest
 
 from bot.cli import main
@@ -18,3 +20,11 @@ def test_serve_refuses_fewer_than_one_worker(
     [line] = capsys.readouterr().err.splitlines()
     assert line.startswith("handrail serve: argument --workers:")
     assert "give 1 or more" in line
+
+
+def test_version_comes_from_the_package_metadata(capsys: pytest.CaptureFixture[str]) -> None:
+    """``handrail --version`` prints the installed distribution's version and exits 0."""
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out == f"handrail {version('handrail')}\n"
