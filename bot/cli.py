@@ -34,6 +34,13 @@ from workflows.story import read_run_story
 
 Command = Callable[[Services, argparse.Namespace], Awaitable[int]]
 
+#: What ``handrail --help`` says first: plain words, since argparse prints them as written.
+DESCRIPTION = (
+    "Handrail keeps AI automations on a handrail: serve the API and the Slack app, migrate "
+    "the database, manage workflow tokens, pause and resume workflows, read a run's trace, "
+    "and play a demo."
+)
+
 #: The longest token expiry; a token meant to outlive that is created with ``never``.
 LONGEST_EXPIRY = timedelta(days=36_500)
 
@@ -323,7 +330,7 @@ def expiry(value: str) -> timedelta | None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = Parser(prog="handrail", description=__doc__)
+    parser = Parser(prog="handrail", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"%(prog)s {version('handrail')}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve_parser = commands.add_parser("serve", help="run the API and the Slack app")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
+import re
+from collections.abc import Iterator
 from importlib.metadata import version
 
 import pytest
 
-from bot.cli import main
+from bot.cli import _parser, main
 
 
 @pytest.mark.parametrize("workers", ["0", "-2", "two"])
@@ -28,3 +31,20 @@ def test_version_comes_from_the_package_metadata(capsys: pytest.CaptureFixture[s
         main(["--version"])
     assert exit_.value.code == 0
     assert capsys.readouterr().out == f"handrail {version('handrail')}\n"
+
+
+def every_parser(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    """``parser`` and each of its subcommands' parsers, at every depth."""
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                yield from every_parser(sub)
+
+
+def test_no_help_shows_docstring_markup() -> None:
+    """No ``--help`` page, top or subcommand, shows reST markup such as double backticks."""
+    markup = re.compile(r"``|:(class|func|meth|mod|attr|data|exc):`|^\s*\.\. ", re.MULTILINE)
+    pages = {parser.prog: parser.format_help() for parser in every_parser(_parser())}
+    assert len(pages) > 10
+    assert {prog: page for prog, page in pages.items() if markup.search(page)} == {}
