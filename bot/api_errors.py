@@ -26,11 +26,32 @@ _HTTP_CODES = {
 }
 
 
+def json_response(
+    data: Any, status: int = 200, *, headers: dict[str, str] | None = None
+) -> web.Response:
+    """Every JSON answer of the API, errors included, ending in a newline.
+
+    The newline is for people reading with curl: without it the prompt ran on after the
+    closing brace. JSON parsers take it as whitespace.
+    """
+    return web.Response(
+        status=status,
+        body=orjson.dumps(data, option=orjson.OPT_APPEND_NEWLINE),
+        content_type="application/json",
+        headers=headers,
+    )
+
+
 def error_response(
-    status: int, code: str, message: str, details: list[dict[str, Any]] | None = None
+    status: int,
+    code: str,
+    message: str,
+    details: list[dict[str, Any]] | None = None,
+    *,
+    headers: dict[str, str] | None = None,
 ) -> web.Response:
     body = {"error": {"code": code, "message": message, "details": details or []}}
-    return web.Response(status=status, body=orjson.dumps(body), content_type="application/json")
+    return json_response(body, status, headers=headers)
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
