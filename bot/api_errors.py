@@ -115,6 +115,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             message = f"the body is larger than the {limit} byte limit; send smaller batches"
         elif exc.status == 404:
             message = f"no route {request.method} {request.path}"
+        elif isinstance(exc, web.HTTPMethodNotAllowed):
+            return _method_not_allowed(request, sorted(exc.allowed_methods))
         return error_response(exc.status, code, message)
     except Exception:
         error_id = new_id("err")
@@ -122,3 +124,15 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return error_response(
             500, "internal_error", f"unexpected error; quote {error_id} when reporting it"
         )
+
+
+def _method_not_allowed(request: web.Request, allowed: list[str]) -> web.Response:
+    """405 names the methods the path takes, in the body and in ``Allow`` (RFC 9110)."""
+    takes = ", ".join(allowed)
+    return error_response(
+        405,
+        "method_not_allowed",
+        f"{request.path} does not take {request.method}; it takes {takes}",
+        [{"loc": "method", "method": request.method, "allowed": allowed}],
+        headers={"Allow": takes},
+    )

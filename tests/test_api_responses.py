@@ -1,4 +1,4 @@
-"""How the API answers on the wire: JSON that ends in a newline."""
+"""How the API answers on the wire: JSON that ends in a newline, and a 405 that helps."""
 
 from __future__ import annotations
 
@@ -40,3 +40,25 @@ async def test_every_json_answer_ends_with_a_newline(
     assert response.content_type == "application/json"
     raw = await response.read()
     assert raw.endswith(b"}\n"), raw
+
+
+async def test_a_wrong_method_names_the_methods_the_path_takes(
+    client: TestClient[Any, Any],
+) -> None:
+    """A 405 is the API's JSON error naming the allowed methods, with an ``Allow`` header."""
+    response = await client.delete("/api/v1/runs/run-1/finish")
+    assert response.status == 405
+    assert response.headers["Allow"] == "POST"
+    body = await response.json()
+    assert body["error"]["code"] == "method_not_allowed"
+    assert body["error"]["message"] == (
+        "/api/v1/runs/run-1/finish does not take DELETE; it takes POST"
+    )
+    assert body["error"]["details"] == [{"loc": "method", "method": "DELETE", "allowed": ["POST"]}]
+
+
+async def test_allow_lists_every_method_the_path_takes(client: TestClient[Any, Any]) -> None:
+    """A path read with GET lists GET and HEAD (which aiohttp answers with it) in ``Allow``."""
+    response = await client.put("/healthz")
+    assert response.status == 405
+    assert response.headers["Allow"] == "GET, HEAD"
