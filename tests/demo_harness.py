@@ -37,15 +37,16 @@ class PlayingDemo:
     task: asyncio.Task[int]
     lines: list[str] = field(default_factory=list)
 
-    async def handoff(self, ticket: str) -> Handoff:
-        """The handoff the demo opened for ``ticket``, once it is there."""
+    async def handoff(self, ticket: str, *, kind: str | None = None) -> Handoff:
+        """The handoff the demo opened for ``ticket`` (of ``kind``), once it is there."""
         run_id = f"{ticket}-{TAG}"
+        query = select(Handoff).where(Handoff.run_id == run_id)
+        if kind is not None:
+            query = query.where(Handoff.kind == kind)
 
         async def probe() -> Handoff | None:
             async with self.slack.services.readers() as db:
-                found: Handoff | None = await db.scalar(
-                    select(Handoff).where(Handoff.run_id == run_id)
-                )
+                found: Handoff | None = await db.scalar(query)
                 return found
 
         return await eventually(probe, what=f"a handoff for {run_id}", tries=2000)

@@ -13,8 +13,9 @@ from handlers.ids import ActionId, BlockId, InputId
 from store.models import Alert, Credential, Event, ParkedJob, Run
 from tests.conftest import Database
 from tests.demo_harness import TAG, example_config, playing
-from tests.slack_harness import REVIEW_CHANNEL, Slack, running_slack
+from tests.slack_harness import REVIEW_CHANNEL, Slack, eventually, running_slack
 from workflows.clock import ManualClock
+from workflows.parking import mark_resumable
 
 EDITED = "Hi Priya,\nyour refund of 49.00 EUR is on its way.\nBest, Support"
 
@@ -42,6 +43,19 @@ async def steps(slack: Slack, ticket: str) -> list[tuple[str, str, str | None]]:
             .order_by(Event.seq)
         )
         return [(row.type, row.name, row.status) for row in rows]
+
+
+async def parked(slack: Slack, ticket: str) -> ParkedJob:
+    """The job the demo parked for ``ticket``, once it is there."""
+
+    async def probe() -> ParkedJob | None:
+        async with slack.services.readers() as db:
+            found: ParkedJob | None = await db.scalar(
+                select(ParkedJob).where(ParkedJob.run_id == f"{ticket}-{TAG}")
+            )
+            return found
+
+    return await eventually(probe, what=f"a parked job for {ticket}", tries=2000)
 
 
 async def test_an_approved_draft_is_sent_as_written(slack: Slack) -> None:
@@ -133,15 +147,45 @@ async def test_a_model_timeout_is_retried_handed_over_and_parked(slack: Slack) -
 
 
 async def test_retry_in_slack_makes_the_demo_try_the_model_again(slack: Slack) -> None:
-    """Retry on the tool failure: the demo asks the model again and finishes the run."""
+    """Retry on the tool failure: the model answers, its draft is reviewed, then sent."""
     async with playing(slack, "model-timeout") as demo:
-        handoff = await demo.handoff("ticket-4815")
-        await slack.click(ActionId.HANDOFF_RETRY, handoff.id, user="U0BOB")
+        failure = await demo.handoff("ticket-4815", kind="tool_failure")
+        await slack.click(ActionId.HANDOFF_RETRY, failure.id, user="U0BOB")
+        draft = await demo.handoff("ticket-4815", kind="approval_required")
+        await slack.click(ActionId.HANDOFF_APPROVE, draft.id)
         await demo.finished()
     said = demo.said("model-timeout")
     assert "retry requested by U0BOB: asking the model again" in said
-    assert any(line.startswith("ticket-4815: the model answered this time") for line in said)
+    assert (
+        "sent the approved reply to ticket-4815: "
+        "“Hi Jo, sorry for the wait: your replacement ships today. Best, Support”"
+    ) in said
     assert (await run_row(slack, "ticket-4815")).status == "succeeded"
+
+
+async def test_a_resumed_parked_job_is_claimed_and_continued(slack: Slack) -> None:
+    """A person resuming the parked job has the demo claim it and go on after its last step."""
+    async with playing(slack, "model-timeout") as demo:
+        job = await parked(slack, "ticket-4815")
+        async with slack.services.sessions() as db, db.begin():
+            await mark_resumable(db, parked_id=job.id, user="U0ALICE", now=slack.services.clock())
+        await demo.handoff("ticket-4815", kind="approval_required")
+        said = demo.said("model-timeout")
+    assert f"ticket-4815: parked job {job.id} was resumed; continuing after order_lookup" in said
+    async with slack.services.readers() as db:
+        claimed = await db.get(ParkedJob, job.id)
+    assert claimed is not None
+    assert claimed.status == "resumed"
+
+
+async def test_taking_over_the_tool_failure_keeps_the_demo_out(slack: Slack) -> None:
+    """ "I'll handle it" on the tool failure: the demo says who handles it and does nothing more."""
+    async with playing(slack, "model-timeout") as demo:
+        failure = await demo.handoff("ticket-4815", kind="tool_failure")
+        await slack.click(ActionId.HANDOFF_TAKE_OVER, failure.id, user="U0BOB")
+        await demo.finished()
+    assert demo.said("model-timeout")[-1] == "taken_over: U0BOB handles ticket-4815; keeping out"
+    assert ("gate", "send_reply", "review") not in await steps(slack, "ticket-4815")
 
 
 async def test_repeated_errors_raise_an_alert(slack: Slack) -> None:

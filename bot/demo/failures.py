@@ -16,9 +16,10 @@ import contextlib
 from pydantic import JsonValue
 from tenacity import wait_fixed
 
-from bot.demo.acting import wait_for
+from bot.demo.acting import ask_gate, quote, reply_sender, wait_for
 from bot.demo.context import Demo, FollowUp
 from bot.demo.reviews import MODEL, TRIAGE, start
+from bot.scheduler import ALERT_INTERVAL
 from workflows.client import Decision, ParkedJob, Run, StepFailed, call_with_retries
 
 INVOICES = "invoice-extraction"
@@ -36,7 +37,7 @@ class SimulatedModel:
         async with run.model("draft_reply", model=MODEL, settings={"timeout_s": 30}) as step:
             if self.down:
                 raise TimeoutError(TIMEOUT)
-            step.output = "Hi Jo,\nyour replacement ships today.\nBest, Support"
+            step.output = "Hi Jo,\nsorry for the wait: your replacement ships today.\nBest, Support"
             step.tokens_in, step.tokens_out = 390, 14
         return str(step.output)
 
@@ -84,24 +85,30 @@ async def model_timeout(demo: Demo) -> FollowUp | None:
                 f"{ticket}: parked job {resumed.parked_id} was resumed; "
                 f"continuing after {resumed.last_step}",
             )
-        elif decision is None:
-            return
-        elif decision.outcome == "taken_over":
-            demo.tell(
-                scenario,
-                f"taken over: {decision.reviewer} handles {ticket}; the automation keeps out",
-            )
-            return
-        elif decision.outcome != "retry_requested":
-            demo.tell(scenario, f"{decision.status}: leaving {ticket} as it is")
-            return
-        else:
+        elif decision is not None and decision.outcome == "retry_requested":
             demo.tell(scenario, f"retry requested by {decision.reviewer}: asking the model again")
+        else:
+            if decision is not None:
+                who = decision.reviewer or "a person"
+                demo.tell(scenario, f"{decision.status}: {who} handles {ticket}; keeping out")
+            return
         model.down = False
-        text = await model.draft(run)
-        await run.action("save_draft", input={"ticket": ticket}, output={"text": text})
-        demo.tell(scenario, f"{ticket}: the model answered this time; saved the draft {text!r}")
-        await run.finish("succeeded", result={"drafted": True})
+        draft = await model.draft(run)
+        demo.tell(scenario, f"{ticket}: the model answered this time: {quote(draft)}")
+        again = await ask_gate(
+            demo,
+            run,
+            scenario=scenario,
+            workflow=TRIAGE,
+            ticket=ticket,
+            action="send_reply",
+            draft=draft,
+            confidence=0.9,
+            summary="Replacement never arrived; it ships today.",
+            act=reply_sender(demo, run, scenario=scenario, ticket=ticket),
+        )
+        if again is not None:
+            await again()
 
     return follow_up
 
@@ -168,6 +175,7 @@ async def repeated_errors(demo: Demo) -> FollowUp | None:
     demo.tell(
         scenario,
         f"{rule.count} invoices failed with the same error ({OCR_ERROR}); Handrail raises a "
-        f"repeated-error alert in {channel} at its next check (every 30 s)",
+        f"repeated-error alert in {channel} at its next check (every "
+        f"{ALERT_INTERVAL.total_seconds():g} s)",
     )
     return None
