@@ -10,12 +10,11 @@ from __future__ import annotations
 import time
 from typing import Any, TypeVar
 
-import orjson
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 
-from bot.api_errors import Handler
+from bot.api_errors import Handler, json_response
 from bot.services import SERVICES
 from store.repositories import handoffs as handoff_rows
 from workflows import callbacks, credentials, gate, handoffs, runs
@@ -29,10 +28,6 @@ from workflows.status import read_backlog, read_pending
 from workflows.story import read_run_story, story_to_json
 
 BodyT = TypeVar("BodyT", bound=BaseModel)
-
-
-def json_response(data: Any, status: int = 200) -> web.Response:
-    return web.Response(status=status, body=orjson.dumps(data), content_type="application/json")
 
 
 async def read_body(request: web.Request, schema: type[BodyT]) -> BodyT:

@@ -32,11 +32,32 @@ _HTTP_CODES = {
 }
 
 
+def json_response(
+    data: Any, status: int = 200, *, headers: dict[str, str] | None = None
+) -> web.Response:
+    """Every JSON answer of the API, errors included, ending in a newline.
+
+    The newline is for people reading with curl: without it the prompt ran on after the
+    closing brace. JSON parsers take it as whitespace.
+    """
+    return web.Response(
+        status=status,
+        body=orjson.dumps(data, option=orjson.OPT_APPEND_NEWLINE),
+        content_type="application/json",
+        headers=headers,
+    )
+
+
 def error_response(
-    status: int, code: str, message: str, details: list[dict[str, Any]] | None = None
+    status: int,
+    code: str,
+    message: str,
+    details: list[dict[str, Any]] | None = None,
+    *,
+    headers: dict[str, str] | None = None,
 ) -> web.Response:
     body = {"error": {"code": code, "message": message, "details": details or []}}
-    return web.Response(status=status, body=orjson.dumps(body), content_type="application/json")
+    return json_response(body, status, headers=headers)
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
@@ -107,6 +128,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             message = f"the body is larger than the {limit} byte limit; send smaller batches"
         elif exc.status == 404:
             message = f"no route {request.method} {request.path}"
+        elif isinstance(exc, web.HTTPMethodNotAllowed):
+            return _method_not_allowed(request, sorted(exc.allowed_methods))
         return error_response(exc.status, code, message)
     except Exception:
         error_id = new_id("err")
@@ -114,3 +137,15 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return error_response(
             500, "internal_error", f"unexpected error; quote {error_id} when reporting it"
         )
+
+
+def _method_not_allowed(request: web.Request, allowed: list[str]) -> web.Response:
+    """405 names the methods the path takes, in the body and in ``Allow`` (RFC 9110)."""
+    takes = ", ".join(allowed)
+    return error_response(
+        405,
+        "method_not_allowed",
+        f"{request.path} does not take {request.method}; it takes {takes}",
+        [{"loc": "method", "method": request.method, "allowed": allowed}],
+        headers={"Allow": takes},
+    )

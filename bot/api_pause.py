@@ -16,7 +16,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.api import authenticate, ensure_own_workflow, json_response, read_body
+from bot.api import authenticate, ensure_own_workflow, read_body
+from bot.api_errors import json_response
 from bot.services import SERVICES
 from workflows.credentials import Principal
 from workflows.errors import Forbidden

@@ -8,16 +8,21 @@ import gc
 import getpass
 import logging
 import multiprocessing
+import os
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
+from importlib.metadata import version
 from typing import NoReturn
 
 from aiohttp import web
 
 from bot.app import build_app, build_services, prepare_database
+from bot.demo.command import add_demo_parser
 from bot.services import Services
 from bot.settings import Settings, read_settings
+from bot.start_failures import check_database_url, explain
 from bot.trace_text import render_trace
 from store.repositories import credentials as credential_rows
 from workflows import credentials
@@ -28,6 +33,13 @@ from workflows.pause import pause_workflow, resume_workflow
 from workflows.story import read_run_story
 
 Command = Callable[[Services, argparse.Namespace], Awaitable[int]]
+
+#: What ``handrail --help`` says first: plain words, since argparse prints them as written.
+DESCRIPTION = (
+    "Handrail keeps AI automations on a handrail: serve the API and the Slack app, migrate "
+    "the database, manage workflow tokens, pause and resume workflows, read a run's trace, "
+    "and play a demo."
+)
 
 #: The longest token expiry; a token meant to outlive that is created with ``never``.
 LONGEST_EXPIRY = timedelta(days=36_500)
@@ -45,7 +57,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _configure_logging()
     try:
+        status = _command(args)
+        sys.stdout.flush()  # here, where a closed pipe can still be answered quietly
+    except BrokenPipeError:
+        return _reader_went_away()
+    return status
+
+
+def _command(args: argparse.Namespace) -> int:
+    """Run the command; every failure a user can fix ends as one line on stderr."""
+    settings: Settings | None = None
+    try:
         settings = read_settings()
+        check_database_url(settings.database_url)
         if args.command == "serve":
             return serve(settings, args.workers)
         return asyncio.run(_run(settings, args.handler, args))
@@ -55,6 +79,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HandrailError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1
+    except Exception as exc:
+        failure = None if settings is None else explain(exc, settings)
+        if failure is None:
+            raise
+        print(f"error: {failure.message}", file=sys.stderr)
+        return 1
+
+
+def _reader_went_away() -> int:
+    """``handrail token list | head -1``: the reader closed the pipe, so stop quietly.
+
+    Whatever is still buffered for stdout is dropped (pointing stdout at /dev/null, so
+    the interpreter's last flush has nowhere to fail), and the exit status is the one a
+    Unix tool killed by SIGPIPE reports: 128 + 13.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 128 + signal.SIGPIPE
 
 
 def _configure_logging() -> None:
@@ -256,6 +298,19 @@ async def trace(services: Services, args: argparse.Namespace) -> int:
     return 0
 
 
+def worker_count(value: str) -> int:
+    """``--workers``: a whole number of processes, at least one."""
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a number of processes; give 1 or more (1 is one process)"
+        )
+    return count
+
+
 def expiry(value: str) -> timedelta | None:
     """``--expires-in``: a duration up to ``LONGEST_EXPIRY``, or ``never`` (None)."""
     if value == "never":
@@ -275,11 +330,15 @@ def expiry(value: str) -> timedelta | None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = Parser(prog="handrail", description=__doc__)
+    parser = Parser(prog="handrail", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version('handrail')}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve_parser = commands.add_parser("serve", help="run the API and the Slack app")
     serve_parser.add_argument(
-        "--workers", type=int, default=1, help="server processes sharing the port (default 1)"
+        "--workers",
+        type=worker_count,
+        default=1,
+        help="server processes sharing the port (default 1)",
     )
 
     db = commands.add_parser("db", help="database maintenance")
@@ -315,6 +374,7 @@ def _parser() -> argparse.ArgumentParser:
     trace_parser = commands.add_parser("trace", help="print a run as a timeline")
     trace_parser.add_argument("run_id")
     trace_parser.set_defaults(handler=trace)
+    add_demo_parser(commands)
     return parser
 
 

@@ -66,33 +66,36 @@ class SocketMode:
 SOCKET_MODE = web.AppKey("socket_mode", SocketMode)
 
 
-def build_slack_client(settings: Settings) -> AsyncWebClient:
-    """The Web API client of the bot token, at ``SLACK_API_URL``.
+def aim_slack_client(client: AsyncWebClient, settings: Settings) -> AsyncWebClient:
+    """Point the Web API client at ``SLACK_API_URL``, with no retry handlers.
 
     No retry handlers: a handler must answer within Slack's budget (a trigger_id lives three
     seconds), so a rate-limited call fails at once and the error handler says so; anything
     that may wait and retry goes through the outbox worker instead.
     """
-    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    return AsyncWebClient(token=token, base_url=settings.slack_api_url, retry_handlers=[])
+    client.base_url = settings.slack_api_url
+    client.retry_handlers = []
+    return client
 
 
-def build_slack_app(services: Services, *, client: AsyncWebClient | None = None) -> AsyncApp:
+def build_slack_app(services: Services) -> AsyncApp:
     """The bolt app with Handrail's listeners, context middleware and error handler.
 
-    The token travels in ``client`` (bolt ignores a ``token=`` next to a client, with a
-    warning). ``process_before_response=False``: bolt answers Slack as soon as a listener
-    calls ``ack()`` and lets the rest run on.
+    Bolt is given the bot token and builds its Web API client from it, which is then aimed
+    at ``SLACK_API_URL``. Handing bolt a ready client instead made it read
+    ``SLACK_BOT_TOKEN`` from the environment as well and warn, at every start, that the
+    token would be unused. ``process_before_response=False``: bolt answers Slack as soon
+    as a listener calls ``ack()`` and lets the rest run on.
     """
     settings = services.settings
-    client = client or build_slack_client(settings)
-    secret = settings.slack_signing_secret
+    token, secret = settings.slack_bot_token, settings.slack_signing_secret
     app = AsyncApp(
         name="handrail",
-        client=client,
+        token=token.get_secret_value() if token is not None else None,
         signing_secret=secret.get_secret_value() if secret is not None else "",
         process_before_response=False,
     )
+    client = aim_slack_client(app.client, settings)
     directory = SlackMemberDirectory(client, clock=services.clock)
     deps: Deps = services  # checked here, once: handlers see Services only through Deps
 
@@ -163,13 +166,11 @@ def _signed_by_slack(verifier: SignatureVerifier, body: str, headers: Mapping[st
         return False
 
 
-def mount_slack(
-    app: web.Application, services: Services, *, client: AsyncWebClient | None = None
-) -> AsyncApp:
+def mount_slack(app: web.Application, services: Services) -> AsyncApp:
     """Serve Slack's requests: over HTTP when a signing secret is set, and over Socket Mode
     when ``SLACK_APP_TOKEN`` is set (connected on start-up, closed on clean-up)."""
     settings = services.settings
-    bolt = build_slack_app(services, client=client)
+    bolt = build_slack_app(services)
     app[SLACK_APP] = bolt
     if settings.slack_signing_secret:  # an empty secret is unset: it would verify nothing
         app.router.add_post(
