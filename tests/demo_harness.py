@@ -16,7 +16,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.demo import DemoTiming, run_demo
+from bot.demo.context import DemoTiming
+from bot.demo.runner import run_demo
 from store.models import Handoff
 from tests.slack_harness import Slack, eventually
 from workflows.config import HandrailConfig, load_config

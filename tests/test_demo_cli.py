@@ -64,3 +64,30 @@ def test_a_wait_that_is_not_positive_is_refused(env: dict[str, str]) -> None:
     assert result.returncode == 2
     [line] = result.stderr.splitlines()
     assert "'0' is not a positive number of seconds" in line
+
+
+def test_the_command_offers_exactly_the_scenarios_the_runner_plays() -> None:
+    """The scenario names on the command line are the runner's, in the order it plays them."""
+    from bot.demo.command import SCENARIO_NAMES
+    from bot.demo.runner import SCENARIOS
+
+    assert tuple(SCENARIOS) == SCENARIO_NAMES
+
+
+def test_the_cli_loads_without_the_client() -> None:
+    """``handrail --help`` works where only the server is installed, without handrail_client."""
+    blocker = (
+        "import sys, importlib.abc\n"
+        "class Block(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path, target=None):\n"
+        "        if name == 'handrail_client':\n"
+        "            raise ModuleNotFoundError(name=name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import runpy; sys.argv = ['handrail', '--help']\n"
+        "runpy.run_module('bot.cli', run_name='__main__')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", blocker], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "demo" in done.stdout

@@ -7,11 +7,9 @@ errors that raise an alert, and a shadow-mode case. Then the demo long-polls for
 decisions people make in Slack (or the local Slack page) and acts on each, saying what it
 does, so the loop is seen to close. It needs nothing set up: it makes its own short-lived
 workflow tokens (labelled ``demo``) in the configured database.
+
+The scenarios import the client; ``bot.demo.runner`` is imported only when the demo runs,
+so the CLI loads where the server is installed without it.
 """
 
 from __future__ import annotations
-
-from bot.demo.context import Demo, DemoTiming
-from bot.demo.runner import SCENARIOS, run_demo
-
-__all__ = ["SCENARIOS", "Demo", "DemoTiming", "run_demo"]

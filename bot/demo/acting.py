@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from handrail_client import Decision, ReviewTimeout, Run
+
 from bot.demo.context import Demo, FollowUp
-from workflows.client import Decision, ReviewTimeout, Run
 
 #: What one scenario does once a decision is in.
 Act = Callable[[Decision], Awaitable[None]]

@@ -7,9 +7,20 @@ from functools import partial
 from typing import Any
 
 from bot.demo.context import DEFAULT_WAIT_SECONDS, DemoTiming
-from bot.demo.runner import SCENARIOS, run_demo
 from bot.services import Services
 from bot.settings import Settings
+from workflows.errors import HandrailError
+
+SCENARIO_NAMES = (
+    "draft-reply",
+    "low-confidence",
+    "stop-topic",
+    "model-timeout",
+    "repeated-errors",
+    "shadow",
+)
+"""The scenarios in the order they play; named here so ``handrail --help`` works without the
+client installed (the server's own distribution does not contain it)."""
 
 DESCRIPTION = """Play example automations against a running Handrail: a draft reply for
 approval, a low-confidence case, a stop-topic hit, a model that keeps timing out, repeated
@@ -29,7 +40,7 @@ def add_demo_parser(commands: Any) -> None:
     parser.add_argument(
         "--scenario",
         action="append",
-        choices=list(SCENARIOS),
+        choices=SCENARIO_NAMES,
         help="play only this scenario; repeat for several (default: all)",
     )
     parser.add_argument(
@@ -45,6 +56,15 @@ def add_demo_parser(commands: Any) -> None:
 
 
 async def demo(services: Services, args: argparse.Namespace) -> int:
+    try:
+        from bot.demo.runner import run_demo
+    except ModuleNotFoundError as missing:
+        if missing.name != "handrail_client":
+            raise
+        raise HandrailError(
+            "the demo plays its automations through the Python client, which is not installed;"
+            " install it with `pip install ./client` (`make run` does)"
+        ) from None
     return await run_demo(
         services,
         url=args.url or default_url(services.settings),

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from workflows.client import HandrailClient
 from workflows.config import HandrailConfig
+
+if TYPE_CHECKING:
+    from handrail_client import HandrailClient
 
 #: Where the demo says what it does, one line at a time (``print`` on the command line).
 Say = Callable[[str], None]

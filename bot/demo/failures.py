@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+from handrail_client import Decision, ParkedJob, Run, StepFailed, call_with_retries
 from pydantic import JsonValue
 from tenacity import wait_fixed
 
@@ -20,7 +21,6 @@ from bot.demo.acting import ask_gate, quote, reply_sender, wait_for
 from bot.demo.context import Demo, FollowUp
 from bot.demo.reviews import MODEL, TRIAGE, start
 from bot.scheduler import ALERT_INTERVAL
-from workflows.client import Decision, ParkedJob, Run, StepFailed, call_with_retries
 
 INVOICES = "invoice-extraction"
 TIMEOUT = "read timeout: gpt-4o gave no answer within 30 s (request cancelled by the client)"

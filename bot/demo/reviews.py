@@ -7,11 +7,11 @@ the gate and hands back what to do once a person decides (``bot.demo.acting``).
 
 from __future__ import annotations
 
+from handrail_client import Decision, Run
 from pydantic import JsonValue
 
 from bot.demo.acting import Act, ask_gate, quote, reply_sender
 from bot.demo.context import Demo, FollowUp
-from workflows.client import Decision, Run
 
 TRIAGE = "ticket-triage"
 SHADOW = "order-updates"

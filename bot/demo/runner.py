@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import aiohttp
+from handrail_client import HandrailClient, HandrailUnavailable, Unauthorized
 from ulid import ULID
 
 from bot.demo import failures, reviews
 from bot.demo.context import Demo, DemoTiming, FollowUp, Say
 from bot.services import Services
 from workflows import credentials
-from workflows.client import HandrailClient, HandrailUnavailable, Unauthorized
 from workflows.errors import HandrailError
 
 DEMO_LABEL = "demo"
