@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run check install lint typecheck test test-postgres bench clean
+.PHONY: run check install browser lint typecheck test test-postgres bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,12 +24,25 @@ workflows.yml:
 run: $(STAMP) workflows.yml
 	$(BIN)/handrail serve
 
-## Lint, type-check and run every test on SQLite and PostgreSQL (PostgreSQL required).
-check: $(STAMP)
+## Debian's chromium, which the browser tests drive; installed with apt when we are root.
+CHROMIUM := /usr/bin/chromium
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing Debian's chromium for the browser tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else \
+			echo "$(CHROMIUM) is missing: run 'sudo apt-get install chromium' (browser tests need it)"; \
+		fi; \
+	fi
+
+## Lint, type-check and run every test on SQLite and PostgreSQL and in a real browser
+## (PostgreSQL and chromium required).
+check: $(STAMP) browser
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	HANDRAIL_REQUIRE_POSTGRES=1 $(BIN)/pytest -q
+	HANDRAIL_REQUIRE_POSTGRES=1 HANDRAIL_REQUIRE_BROWSER=1 $(BIN)/pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check .
@@ -38,7 +51,8 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-## A developer run: PostgreSQL tests are skipped with a message when no server answers.
+## A developer run: PostgreSQL and browser tests are skipped with a message when no server
+## answers or no chromium is installed.
 test: $(STAMP)
 	$(BIN)/pytest -q
 
