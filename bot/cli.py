@@ -16,6 +16,7 @@ from typing import NoReturn
 from aiohttp import web
 
 from bot.app import build_app, build_services, prepare_database
+from bot.sandbox_run import page_port_from_env, run_sandbox
 from bot.services import Services
 from bot.settings import Settings, read_settings
 from bot.trace_text import render_trace
@@ -48,6 +49,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = read_settings()
         if args.command == "serve":
             return serve(settings, args.workers)
+        if args.command == "sandbox":
+            port = args.port or page_port_from_env()
+            return asyncio.run(run_sandbox(settings, page_port=port))
         return asyncio.run(_run(settings, args.handler, args))
     except ConfigError as exc:
         print(exc.message, file=sys.stderr)
@@ -280,6 +284,11 @@ def _parser() -> argparse.ArgumentParser:
     serve_parser = commands.add_parser("serve", help="run the API and the Slack app")
     serve_parser.add_argument(
         "--workers", type=int, default=1, help="server processes sharing the port (default 1)"
+    )
+
+    sandbox = commands.add_parser("sandbox", help="serve with a local Slack in the browser")
+    sandbox.add_argument(
+        "--port", type=int, help="the page's port (default: HANDRAIL_SANDBOX_PORT or 8090)"
     )
 
     db = commands.add_parser("db", help="database maintenance")

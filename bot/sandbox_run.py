@@ -1,0 +1,159 @@
+"""``handrail sandbox``: Handrail, a local Slack and its page, in one process.
+
+The Slack emulator is seeded from workflows.yml; Handrail is the same app ``serve`` runs,
+its Slack settings replaced by the emulator's URL and a bot token and signing secret made
+up for this start (random, held in memory, never printed or logged); the page at
+``http://127.0.0.1:8090`` lets a person be any of the seeded users and act as in Slack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import os
+import secrets
+import signal
+import sys
+
+from aiohttp import web
+from pydantic import SecretStr
+
+from bot.app import build_app
+from bot.settings import Settings
+from sandbox.driver import SlackDriver
+from sandbox.emulator import SlackEmulator
+from sandbox.web.seed import seed_from_config
+from sandbox.web.server import build_page_app
+from workflows.config import load_config
+from workflows.errors import HandrailError
+
+DEFAULT_PAGE_PORT = 8090
+PAGE_HOST = "127.0.0.1"
+#: Slack shows the person an error when an app has not acknowledged within three seconds.
+SLACK_ACK_BUDGET = 3.0
+log = logging.getLogger("handrail.sandbox")
+
+
+def page_port_from_env(environ: dict[str, str] | os._Environ[str] = os.environ) -> int:
+    """``HANDRAIL_SANDBOX_PORT``, or 8090; a bad value is a one-line error."""
+    raw = environ.get("HANDRAIL_SANDBOX_PORT", str(DEFAULT_PAGE_PORT))
+    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+        raise HandrailError(f"HANDRAIL_SANDBOX_PORT: expected a port 1-65535 (got {raw!r})")
+    return int(raw)
+
+
+def sandbox_settings(settings: Settings, *, api_url: str, token: str, secret: str) -> Settings:
+    """``settings`` with Slack pointed at the emulator (Socket Mode off)."""
+    return settings.model_copy(
+        update={
+            "slack_bot_token": SecretStr(token),
+            "slack_signing_secret": SecretStr(secret),
+            "slack_app_token": None,
+            "slack_api_url": api_url,
+        }
+    )
+
+
+def banner(*, page_url: str, api_url: str, settings: Settings) -> str:
+    """Where to click, what to run: the one block printed at start."""
+    workflow = "ticket-triage"
+    return "\n".join(
+        [
+            "",
+            "  Handrail is running with a local Slack (no Slack credentials are set).",
+            "",
+            f"    Open the local Slack:   {page_url}",
+            f"    Handrail's API:         {api_url}",
+            "",
+            "  Make a token for an automation, then hand Handrail some work:",
+            f"    .venv/bin/handrail token create {workflow} --label demo",
+            "    .venv/bin/handrail demo        (if your version has it)",
+            "",
+            f"  Data is kept in {settings.database_url}. Stop with Ctrl-C.",
+            "  To use a real Slack workspace instead, set SLACK_BOT_TOKEN and",
+            "  SLACK_SIGNING_SECRET and run `make run` again.",
+            "",
+        ]
+    )
+
+
+def _bind_error(error: OSError, *, what: str, host: str, port: int, variable: str) -> HandrailError:
+    if error.errno == errno.EADDRINUSE:
+        reason = "is already in use (another Handrail?)"
+    else:
+        reason = f"cannot be opened ({error.strerror or error})"
+    return HandrailError(
+        f"{what} port {host}:{port} {reason}; stop what holds it or set {variable}"
+    )
+
+
+async def _start_site(
+    runner: web.AppRunner, *, what: str, host: str, port: int, variable: str
+) -> None:
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as error:
+        raise _bind_error(error, what=what, host=host, port=port, variable=variable) from None
+
+
+async def run_sandbox(settings: Settings, *, page_port: int) -> int:
+    """Start everything, print the banner, serve until interrupted."""
+    config = load_config(settings.config_path, environ=os.environ)
+    seed = seed_from_config(config)
+    token = "xoxb-sandbox-" + secrets.token_hex(16)
+    secret = secrets.token_hex(32)
+    emulator = SlackEmulator(
+        tokens=[token], users=seed.users, channels=seed.channels, usergroups=seed.usergroups
+    )
+    await emulator.start(PAGE_HOST, 0)
+    runners: list[web.AppRunner] = []
+    driver: SlackDriver | None = None
+    try:
+        for person in seed.people.values():
+            emulator.workspace.open_dm(person.id)
+        wired = sandbox_settings(settings, api_url=emulator.api_url, token=token, secret=secret)
+        handrail = web.AppRunner(build_app(wired), access_log=None, shutdown_timeout=2.0)
+        runners.append(handrail)
+        try:
+            await handrail.setup()
+        except OSError as error:  # the database cannot be reached or opened
+            raise HandrailError(
+                f"Handrail could not open its database ({error}); check HANDRAIL_DATABASE_URL"
+            ) from None
+        await _start_site(
+            handrail, what="Handrail's", host=wired.host, port=wired.port, variable="HANDRAIL_PORT"
+        )
+        handrail_url = f"http://{wired.host}:{wired.port}"
+        driver = SlackDriver(handrail_url, secret, emulator, timeout=SLACK_ACK_BUDGET)
+        page = web.AppRunner(build_page_app(driver=driver, seed=seed), access_log=None)
+        await page.setup()
+        runners.append(page)
+        await _start_site(
+            page,
+            what="the sandbox page's",
+            host=PAGE_HOST,
+            port=page_port,
+            variable="HANDRAIL_SANDBOX_PORT",
+        )
+        page_url = f"http://{PAGE_HOST}:{page_port}"
+        print(banner(page_url=page_url, api_url=handrail_url, settings=wired), file=sys.stderr)
+        await _until_interrupted()
+    finally:
+        for runner in reversed(runners):
+            await runner.cleanup()
+        if driver is not None:
+            await driver.close()
+        await emulator.stop()
+    return 0
+
+
+async def _until_interrupted() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    log.info("stopping the sandbox")
