@@ -21,8 +21,14 @@ workflows.yml:
 	@echo "created workflows.yml from workflows.example.yml; edit it to describe your workflows"
 
 ## Install, migrate and serve the API on 127.0.0.1:8080 with the embedded SQLite store.
+## With no SLACK_BOT_TOKEN (in the environment or .env), a local Slack comes with it: the
+## emulator and its page at http://127.0.0.1:8090 (`handrail sandbox`). With one, real Slack.
 run: $(STAMP) workflows.yml
-	$(BIN)/handrail serve
+	@if [ -n "$$SLACK_BOT_TOKEN" ] || grep -qs '^SLACK_BOT_TOKEN=.' .env; then \
+		exec $(BIN)/handrail serve; \
+	else \
+		exec $(BIN)/handrail sandbox; \
+	fi
 
 ## Debian's chromium, which the browser tests drive; installed with apt when we are root.
 CHROMIUM := /usr/bin/chromium

@@ -2,6 +2,7 @@
 
 Routes (all JSON unless said):
 - ``GET /`` and ``/static/…``: the page (no build step: plain ES modules).
+- ``GET /api/people``: who the page may act as, with their roles.
 - ``GET /api/state?user=U…``: what that person sees now (``sandbox.web.state``).
 - ``GET /api/stream?user=U…``: Server-Sent Events of every change they may see.
 - ``POST /api/click|submit|close|command|post``: what they do (``sandbox.web.acting``).
@@ -68,6 +69,9 @@ def build_page_app(*, driver: SlackDriver, seed: Seed) -> web.Application:
     async def index(request: web.Request) -> web.FileResponse:
         return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
 
+    async def people(request: web.Request) -> web.Response:
+        return web.json_response([person.to_json() for person in seed.people.values()])
+
     async def state(request: web.Request) -> web.Response:
         return web.json_response(user_state(emulator, seed, person(request)))
 
@@ -94,6 +98,7 @@ def build_page_app(*, driver: SlackDriver, seed: Seed) -> web.Application:
         return handle
 
     app.router.add_get("/", index)
+    app.router.add_get("/api/people", people)
     app.router.add_get("/api/state", state)
     app.router.add_get("/api/stream", stream)
     app.router.add_post("/api/click", action(acting.click))
