@@ -19,6 +19,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 import pytest_asyncio
@@ -144,3 +145,59 @@ async def render_url() -> AsyncIterator[str]:
     """The renderer's folder served over HTTP for the whole session (ES modules need it)."""
     async with serve_directory(RENDER_ROOT) as url:
         yield url
+
+
+class RenderHarness:
+    """The renderer's harness page (``render/harness.html``) in a test's tab.
+
+    ``render`` draws a "message", "blocks", "view" or "mrkdwn" into ``#out`` with a context
+    that knows alice, bob, owner, #reviews, #oncall and @support-team; what the renderer
+    reports to ``ctx.onAction`` and ``ctx.onOpenThread`` is read back with ``actions`` and
+    ``threads``.
+    """
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.out = page.locator("#out")
+
+    async def render(self, kind: str, value: Any, **context: Any) -> None:
+        """Draw ``value`` with the renderer for ``kind``; ``context`` adds to the page's ctx."""
+        await self.page.evaluate("([k, v, c]) => window.render(k, v, c)", [kind, value, context])
+
+    async def actions(self) -> list[dict[str, Any]]:
+        """Every action ``ctx.onAction`` received, oldest first."""
+        return cast(list[dict[str, Any]], await self.page.evaluate("window.actions"))
+
+    async def threads(self) -> list[str]:
+        """Every ts ``ctx.onOpenThread`` received, oldest first."""
+        return cast(list[str], await self.page.evaluate("window.threads"))
+
+    async def hold_actions(self) -> None:
+        """Make each ``ctx.onAction`` return a promise that stays pending until released."""
+        await self.page.evaluate("window.holdActions = true")
+
+    async def release_actions(self) -> None:
+        await self.page.evaluate("window.releaseActions()")
+
+    async def view_state(self) -> dict[str, Any]:
+        """``collectViewState`` of the modal on the page."""
+        return cast(dict[str, Any], await self.page.evaluate("window.collect()"))
+
+    async def check_inputs(self) -> dict[str, str]:
+        """``checkViewInputs`` of the modal on the page."""
+        return cast(dict[str, str], await self.page.evaluate("window.check()"))
+
+    async def show_errors(self, errors: dict[str, str]) -> None:
+        """``showViewErrors`` on the modal on the page."""
+        await self.page.evaluate("e => window.showErrors(e)", errors)
+
+    async def evaluate(self, script: str) -> Any:
+        return await self.page.evaluate(script)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def harness(page: Page, render_url: str) -> RenderHarness:
+    """The renderer harness, loaded and ready, in this test's tab."""
+    await page.goto(f"{render_url}/harness.html")
+    await page.wait_for_function("window.ready === true")
+    return RenderHarness(page)
