@@ -16,17 +16,22 @@ import os
 import secrets
 import signal
 import sys
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 
 from aiohttp import web
 from pydantic import SecretStr
 
-from bot.app import build_app
+from bot.app import build_app, build_services
+from bot.services import Services
 from bot.settings import Settings
 from sandbox.driver import SlackDriver
 from sandbox.emulator import SlackEmulator
-from sandbox.web.seed import seed_from_config
+from sandbox.web.seed import Seed, seed_from_config
 from sandbox.web.server import build_page_app
-from workflows.config import load_config
+from workflows.clock import Clock, system_clock
+from workflows.config import HandrailConfig, load_config
 from workflows.errors import HandrailError
 
 DEFAULT_PAGE_PORT = 8090
@@ -91,61 +96,100 @@ def _bind_error(error: OSError, *, what: str, host: str, port: int, variable: st
 
 async def _start_site(
     runner: web.AppRunner, *, what: str, host: str, port: int, variable: str
-) -> None:
+) -> str:
+    """Bind ``runner`` and return its URL (port 0: whichever port was free)."""
     try:
         await web.TCPSite(runner, host, port).start()
     except OSError as error:
         raise _bind_error(error, what=what, host=host, port=port, variable=variable) from None
+    bound_host, bound_port = runner.addresses[-1][:2]
+    return f"http://{bound_host}:{bound_port}"
 
 
-async def run_sandbox(settings: Settings, *, page_port: int) -> int:
-    """Start everything, print the banner, serve until interrupted."""
-    config = load_config(settings.config_path, environ=os.environ)
+@dataclass
+class LocalSlack:
+    """A running sandbox: the emulator, Handrail on it, the driver and the page."""
+
+    emulator: SlackEmulator
+    driver: SlackDriver
+    seed: Seed
+    services: Services
+    settings: Settings
+    handrail_url: str
+    page_url: str
+
+
+@asynccontextmanager
+async def local_slack(
+    settings: Settings,
+    *,
+    config: HandrailConfig,
+    page_port: int,
+    clock: Clock = system_clock,
+    ack_budget: float = SLACK_ACK_BUDGET,
+    post_rate: float | None = 1.0,
+) -> AsyncIterator[LocalSlack]:
+    """The seeded emulator, Handrail wired to it (fresh token and secret) and the page.
+
+    ``handrail sandbox`` serves it until interrupted; the browser tests and benchmarks use
+    it as it is, on free ports (``HANDRAIL_PORT``/``page_port`` 0).
+    """
     seed = seed_from_config(config)
     token = "xoxb-sandbox-" + secrets.token_hex(16)
     secret = secrets.token_hex(32)
     emulator = SlackEmulator(
-        tokens=[token], users=seed.users, channels=seed.channels, usergroups=seed.usergroups
+        tokens=[token],
+        users=seed.users,
+        channels=seed.channels,
+        usergroups=seed.usergroups,
+        post_rate=post_rate,
     )
     await emulator.start(PAGE_HOST, 0)
-    runners: list[web.AppRunner] = []
-    driver: SlackDriver | None = None
-    try:
+    async with AsyncExitStack() as stack:
+        stack.push_async_callback(emulator.stop)
         for person in seed.people.values():
             emulator.workspace.open_dm(person.id)
         wired = sandbox_settings(settings, api_url=emulator.api_url, token=token, secret=secret)
-        handrail = web.AppRunner(build_app(wired), access_log=None, shutdown_timeout=2.0)
-        runners.append(handrail)
+        services = build_services(wired, config=config, clock=clock, environ=os.environ)
+        handrail = web.AppRunner(
+            build_app(wired, services=services), access_log=None, shutdown_timeout=2.0
+        )
+        stack.push_async_callback(handrail.cleanup)
         try:
             await handrail.setup()
         except OSError as error:  # the database cannot be reached or opened
             raise HandrailError(
                 f"Handrail could not open its database ({error}); check HANDRAIL_DATABASE_URL"
             ) from None
-        await _start_site(
+        handrail_url = await _start_site(
             handrail, what="Handrail's", host=wired.host, port=wired.port, variable="HANDRAIL_PORT"
         )
-        handrail_url = f"http://{wired.host}:{wired.port}"
-        driver = SlackDriver(handrail_url, secret, emulator, timeout=SLACK_ACK_BUDGET)
+        driver = SlackDriver(handrail_url, secret, emulator, timeout=ack_budget)
+        stack.push_async_callback(driver.close)
         page = web.AppRunner(build_page_app(driver=driver, seed=seed), access_log=None)
+        stack.push_async_callback(page.cleanup)
         await page.setup()
-        runners.append(page)
-        await _start_site(
+        page_url = await _start_site(
             page,
             what="the sandbox page's",
             host=PAGE_HOST,
             port=page_port,
             variable="HANDRAIL_SANDBOX_PORT",
         )
-        page_url = f"http://{PAGE_HOST}:{page_port}"
-        print(banner(page_url=page_url, api_url=handrail_url, settings=wired), file=sys.stderr)
+        yield LocalSlack(emulator, driver, seed, services, wired, handrail_url, page_url)
+
+
+async def run_sandbox(settings: Settings, *, page_port: int) -> int:
+    """Start everything, print the banner, serve until interrupted."""
+    config = load_config(settings.config_path, environ=os.environ)
+    async with local_slack(settings, config=config, page_port=page_port) as running:
+        print(
+            banner(
+                page_url=running.page_url, api_url=running.handrail_url, settings=running.settings
+            ),
+            file=sys.stderr,
+        )
         await _until_interrupted()
-    finally:
-        for runner in reversed(runners):
-            await runner.cleanup()
-        if driver is not None:
-            await driver.close()
-        await emulator.stop()
     return 0
 
 

@@ -1,7 +1,7 @@
 // The modal overlay: the renderer draws the view; submit and close go to the page server,
 // and Handrail's answer (field errors, an update, a close) is applied here or pushed back.
 
-import { renderView, collectViewState, showViewErrors } from "./render/views.js";
+import { renderView, checkViewInputs, collectViewState, showViewErrors } from "./render/views.js";
 import { act } from "./api.js";
 import { showToast } from "./toast.js";
 
@@ -37,11 +37,14 @@ function wire(element, viewId, user) {
     submit.addEventListener("click", async (event) => {
       event.preventDefault();
       if (submit.disabled) return;
+      // As Slack's client does: an empty required field never leaves the browser.
+      const missing = checkViewInputs(element);
+      showViewErrors(element, missing);
+      if (Object.keys(missing).length) return;
       submit.disabled = true;
       try {
         const answer = await act("submit", { user, view_id: viewId, values: collectViewState(element) });
         if (answer.response_action === "errors") showViewErrors(element, answer.errors || {});
-        else showViewErrors(element, {});
       } catch (error) {
         showToast(error.message);
       } finally {
