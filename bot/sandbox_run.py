@@ -29,7 +29,8 @@ from bot.settings import Settings
 from sandbox.driver import SlackDriver
 from sandbox.emulator import SlackEmulator
 from sandbox.web.seed import Seed, seed_from_config
-from sandbox.web.server import build_page_app
+from sandbox.web.server import HUB, build_page_app
+from sandbox.web.stream import Hub
 from workflows.clock import Clock, system_clock
 from workflows.config import HandrailConfig, load_config
 from workflows.errors import HandrailError
@@ -117,6 +118,8 @@ class LocalSlack:
     settings: Settings
     handrail_url: str
     page_url: str
+    hub: Hub
+    """The page's event streams (``drop_all`` plays a network drop)."""
 
 
 @asynccontextmanager
@@ -166,7 +169,8 @@ async def local_slack(
         )
         driver = SlackDriver(handrail_url, secret, emulator, timeout=ack_budget)
         stack.push_async_callback(driver.close)
-        page = web.AppRunner(build_page_app(driver=driver, seed=seed), access_log=None)
+        page_app = build_page_app(driver=driver, seed=seed)
+        page = web.AppRunner(page_app, access_log=None)
         stack.push_async_callback(page.cleanup)
         await page.setup()
         page_url = await _start_site(
@@ -176,7 +180,9 @@ async def local_slack(
             port=page_port,
             variable="HANDRAIL_SANDBOX_PORT",
         )
-        yield LocalSlack(emulator, driver, seed, services, wired, handrail_url, page_url)
+        yield LocalSlack(
+            emulator, driver, seed, services, wired, handrail_url, page_url, page_app[HUB]
+        )
 
 
 async def run_sandbox(settings: Settings, *, page_port: int) -> int:

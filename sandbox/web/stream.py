@@ -21,6 +21,8 @@ from sandbox.web.state import JSON, change_event
 
 QUEUE_LIMIT = 1000
 KEEPALIVE_SECONDS = 15.0
+RECONNECT_MS = 500
+"""How soon a page's EventSource reconnects after its stream ends (SSE ``retry:``)."""
 
 
 @dataclass
@@ -42,9 +44,12 @@ class Hub:
     def close(self) -> None:
         """Stop watching and end every stream (at shutdown)."""
         self._stop_watching()
-        for subscriber in self.subscribers:
-            with contextlib.suppress(asyncio.QueueFull):
-                subscriber.queue.put_nowait(None)
+        self.drop_all()
+
+    def drop_all(self) -> None:
+        """End every open stream, as a network drop would; the pages reconnect and reload."""
+        for subscriber in list(self.subscribers):
+            self._drop(subscriber)
 
     def changed(self, change: Change) -> None:
         for subscriber in list(self.subscribers):
@@ -62,7 +67,8 @@ class Hub:
             self.subscribers.remove(subscriber)
         while not subscriber.queue.empty():
             subscriber.queue.get_nowait()
-        subscriber.queue.put_nowait(None)
+        with contextlib.suppress(asyncio.QueueFull):
+            subscriber.queue.put_nowait(None)
 
     async def stream(self, request: web.Request, user: str) -> web.StreamResponse:
         """Serve one page's ``text/event-stream`` until it goes away."""
@@ -77,6 +83,7 @@ class Hub:
         subscriber = Subscriber(user)
         self.subscribers.append(subscriber)
         try:
+            await response.write(f"retry: {RECONNECT_MS}\n".encode())
             await response.write(_frame("ready", {"user": user}))
             while True:
                 try:

@@ -115,3 +115,15 @@ async def test_a_strangers_approve_is_refused_privately_and_changes_nothing(
     await expect(message_with(page, DRAFT)).to_be_visible()
     await expect(page.locator("#messages .message.ephemeral")).to_have_count(0)
     assert not page_errors
+
+
+async def test_the_page_reconnects_after_its_stream_drops(
+    page: Page, world: World, page_errors: list[str]
+) -> None:
+    """When the event stream drops, the page reconnects and shows what happened meanwhile."""
+    await open_page(page, world, "U0ALICE")
+    world.sandbox.hub.drop_all()
+    await world.open_review()
+    await expect(message_with(page, DRAFT)).to_be_visible()
+    await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+    assert not page_errors
