@@ -30,15 +30,18 @@ run: $(STAMP) workflows.yml
 		exec $(BIN)/handrail sandbox; \
 	fi
 
-## Debian's chromium, which the browser tests drive; installed with apt when we are root.
+## Debian's chromium, which the browser tests drive, and an emoji font so messages look as in
+## Slack; installed with apt when we are root, otherwise one line says how.
 CHROMIUM := /usr/bin/chromium
+EMOJI_FONT := /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf
 browser:
-	@if [ ! -x $(CHROMIUM) ]; then \
+	@if [ ! -x $(CHROMIUM) ] || [ ! -f $(EMOJI_FONT) ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
-			echo "installing Debian's chromium for the browser tests"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+			echo "installing Debian's chromium and emoji font for the browser tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+				chromium fonts-noto-color-emoji >/dev/null; \
 		else \
-			echo "$(CHROMIUM) is missing: run 'sudo apt-get install chromium' (browser tests need it)"; \
+			echo "the browser tests need Debian's chromium and emoji font: run 'sudo apt-get install chromium fonts-noto-color-emoji'"; \
 		fi; \
 	fi
 

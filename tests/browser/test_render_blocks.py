@@ -205,6 +205,18 @@ async def test_overflow_menu_reports_the_chosen_option(harness: RenderHarness) -
     assert action["selected_option"] == option("1 day", "A1|1d")
 
 
+async def test_overflow_menu_closes_on_a_click_elsewhere(harness: RenderHarness) -> None:
+    """An open overflow menu closes when the person clicks outside it, sending nothing."""
+    menu = {"type": "overflow", "action_id": "m", "options": [option("1 hour", "1h")]}
+    await harness.render("blocks", [{"type": "actions", "elements": [menu]}])
+    await harness.out.get_by_title("More actions").click()
+    item = harness.out.get_by_role("button", name="1 hour")
+    await expect(item).to_be_visible()
+    await harness.page.mouse.click(5, 700)
+    await expect(item).to_be_hidden()
+    assert await harness.actions() == []
+
+
 async def test_static_select_reports_the_chosen_option(harness: RenderHarness) -> None:
     """Choosing from a static select reports selected_option with its text and value."""
     select = {
@@ -250,7 +262,9 @@ async def test_unknown_element_is_raw_beside_working_buttons(harness: RenderHarn
     external = {"type": "external_select", "action_id": "pick", "min_query_length": 2}
     elements = [button("Approve", "a", "1"), external]
     await harness.render("blocks", [{"type": "actions", "elements": elements}])
-    await expect(harness.out.locator(".sk-actions .sk-raw")).to_contain_text("external_select")
+    raw = harness.out.locator(".sk-actions .sk-raw")
+    await expect(raw).to_contain_text("This element could not be shown as Slack would")
+    await expect(raw).to_contain_text("external_select")
     await harness.out.get_by_role("button", name="Approve").click()
     assert len(await harness.actions()) == 1
 

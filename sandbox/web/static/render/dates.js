@@ -1,6 +1,6 @@
 // Slack's `<!date^EPOCH^FORMAT^LINK|FALLBACK>`: a time shown in the reader's own time zone.
-// https-style tokens are the ones Slack documents; any other token means Slack would show
-// the fallback text, so we do too.
+// The {tokens} are the ones Slack documents; any other token means Slack would show the
+// fallback text, so we do too.
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

@@ -22,9 +22,11 @@ export function renderElement(element, blockId, ctx) {
     if (element.confirm !== undefined) checkConfirm(element.confirm);
     return render(element, blockId, ctx);
   } catch (error) {
-    return renderRaw(element, error instanceof Error ? error.message : String(error));
+    return renderRaw(element, error instanceof Error ? error.message : String(error), ELEMENT_WARNING);
   }
 }
+
+const ELEMENT_WARNING = "This element could not be shown as Slack would; raw JSON below";
 
 /** Seconds since the epoch with six decimals, as Slack writes `action_ts`. */
 export function actionTs() {
@@ -135,8 +137,24 @@ function overflow(element, blockId, ctx) {
   }
   toggle.addEventListener("click", () => {
     menu.hidden = !menu.hidden;
+    if (!menu.hidden) closeOnClickElsewhere(menu, toggle);
   });
   return el("span", "sk-overflow", toggle, menu);
+}
+
+/**
+ * Close an open menu at the next click anywhere but on the menu or its toggle.
+ * @param {HTMLElement} menu
+ * @param {HTMLElement} toggle
+ */
+function closeOnClickElsewhere(menu, toggle) {
+  const close = (/** @type {MouseEvent} */ event) => {
+    const target = /** @type {Node} */ (event.target);
+    if (menu.contains(target) || toggle.contains(target)) return;
+    menu.hidden = true;
+    document.removeEventListener("click", close, true);
+  };
+  document.addEventListener("click", close, true);
 }
 
 /**

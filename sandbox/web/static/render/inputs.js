@@ -46,7 +46,8 @@ function inputElement(element, ctx) {
     control.classList.add("sk-input-control");
     return control;
   } catch (error) {
-    return renderRaw(element, error instanceof Error ? error.message : String(error));
+    const reason = error instanceof Error ? error.message : String(error);
+    return renderRaw(element, reason, "This input could not be shown as Slack would; raw JSON below");
   }
 }
 
