@@ -164,6 +164,13 @@ class RenderHarness:
         """Draw ``value`` with the renderer for ``kind``; ``context`` adds to the page's ctx."""
         await self.page.evaluate("([k, v, c]) => window.render(k, v, c)", [kind, value, context])
 
+    async def render_soon(self, kind: str, value: Any) -> None:
+        """Start drawing ``value`` and return at once; wait for the result with ``expect``.
+
+        A renderer stuck in a loop then fails the waiting assertion instead of hanging.
+        """
+        await self.page.evaluate("([k, v]) => window.renderSoon(k, v, {})", [kind, value])
+
     async def actions(self) -> list[dict[str, Any]]:
         """Every action ``ctx.onAction`` received, oldest first."""
         return cast(list[dict[str, Any]], await self.page.evaluate("window.actions"))
@@ -196,8 +203,16 @@ class RenderHarness:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def harness(page: Page, render_url: str) -> RenderHarness:
-    """The renderer harness, loaded and ready, in this test's tab."""
+async def harness(
+    page: Page, render_url: str, page_errors: PageErrors
+) -> AsyncIterator[RenderHarness]:
+    """The renderer harness, loaded and ready, in this test's tab.
+
+    Afterwards nothing the renderer ran may have thrown (an uncaught error or a rejected
+    promise in a click handler fails the test).
+    """
     await page.goto(f"{render_url}/harness.html")
     await page.wait_for_function("window.ready === true")
-    return RenderHarness(page)
+    yield RenderHarness(page)
+    thrown = [error for error in page_errors if error.startswith("uncaught")]
+    assert not thrown, f"the renderer threw: {thrown}"

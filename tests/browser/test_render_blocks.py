@@ -350,6 +350,6 @@ async def test_file_and_video_blocks_are_shown_as_links(harness: RenderHarness) 
 async def test_two_hundred_blocks_render(harness: RenderHarness) -> None:
     """A message of 200 blocks renders every one of them."""
     blocks = [{"type": "section", "text": mrkdwn(f"*Line {n}*")} for n in range(200)]
-    await harness.render("blocks", blocks)
+    await harness.render_soon("blocks", blocks)
     await expect(harness.out.locator(".sk-section")).to_have_count(200)
     await expect(harness.out.locator(".sk-section").last).to_have_text("Line 199")

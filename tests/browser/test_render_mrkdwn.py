@@ -181,6 +181,6 @@ async def test_forty_thousand_characters_render(harness: RenderHarness) -> None:
     """A 40,000-character text of unclosed markers and mentions renders whole."""
     piece = "*a _b ~c <@U0ALICE> `d &amp; <x "
     text = (piece * (40_000 // len(piece) + 1))[:40_000]
-    await harness.render("mrkdwn", text)
+    await harness.render_soon("mrkdwn", text)
     await expect(harness.out.locator(".sk-user").first).to_have_text("@alice")
     assert await harness.evaluate("document.querySelector('#out').textContent.length") > 30_000
