@@ -40,6 +40,7 @@ from bot.sandbox_run import LocalSlack, local_slack  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from workflows import credentials  # noqa: E402
 from workflows.config import HandrailConfig, parse_config  # noqa: E402
+from workflows.handoff_keys import post_key  # noqa: E402
 
 CHROMIUM = os.environ.get("HANDRAIL_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
@@ -160,8 +161,11 @@ async def clicks(args: argparse.Namespace, page: Page, workdir: Path) -> None:
             for n, name in enumerate(names):
                 channel = f"C0BENCH{n}"
                 await open_page(page, sandbox.page_url, channel)
-                messages = emulator.messages(channel)
-                for handoff_id, message in zip(handoffs[name], messages, strict=True):
+                posted = {
+                    (m.event_payload or {}).get("outbox_key"): m for m in emulator.messages(channel)
+                }
+                for handoff_id in handoffs[name]:
+                    message = posted[post_key(handoff_id)]
                     await page.evaluate(MEASURE_JS, message.ts)
                     poll = asyncio.create_task(
                         http.get(
@@ -172,11 +176,18 @@ async def clicks(args: argparse.Namespace, page: Page, workdir: Path) -> None:
                     clicked = time.perf_counter()
                     button = page.locator(f'#messages .message[data-ts="{message.ts}"]')
                     await button.get_by_role("button", name="Approve").click()
-                    rendered.append(await page.evaluate("window.__rendered"))
+                    try:
+                        rendered.append(
+                            await asyncio.wait_for(page.evaluate("window.__rendered"), 60)
+                        )
+                    except TimeoutError:
+                        raise SystemExit(f"click {len(rendered) + 1}: no update in 60 s") from None
                     response = await poll
                     decided.append((time.perf_counter() - clicked) * 1000)
                     assert (await response.json())["status"] == "approved"
                     response.release()
+                    if len(rendered) % 10 == 0:
+                        print(f"  {len(rendered)} clicks", file=sys.stderr, flush=True)
     print(
         f"sandbox clicks: {len(rendered)} Approve clicks in chromium on the local Slack page "
         f"({args.channels} review channels, SQLite, one click at a time)"
