@@ -63,7 +63,11 @@ class Acting:
         try:
             response = await sending
         except TimeoutError:
-            raise Refused(f"Handrail did not answer the {what} in time", status=504) from None
+            raise Refused(
+                f"Handrail did not answer the {what} within Slack's time "
+                f"({self.driver.timeout:g} s); it may still act on it",
+                status=504,
+            ) from None
         except aiohttp.ClientError as error:
             raise Refused(
                 f"Handrail could not be reached for the {what}: {error}", status=502
@@ -138,7 +142,7 @@ class Acting:
         if not isinstance(line, str) or not line.startswith("/"):
             raise Refused("a slash command starts with /", status=400)
         _check_length(line)
-        name, _, text = line.partition(" ")
+        name, _, text = line.replace("\n", " ", 1).partition(" ")
         if name not in COMMANDS:
             raise Refused(
                 f"{name[:40]} is not a valid command here; try {', '.join(COMMANDS)}", status=400

@@ -120,7 +120,9 @@ async def world(tmp_path: Path, sqlite_template: Path) -> AsyncIterator[World]:
     from tests.conftest import TEST_WORKFLOWS
 
     settings = browser_settings(tmp_path, sqlite_template)
-    async with running_world(settings, parse_config(TEST_WORKFLOWS), post_rate=None) as running:
+    # A busy CI machine may take more than Slack's three seconds to acknowledge.
+    options = {"post_rate": None, "ack_budget": 10.0}
+    async with running_world(settings, parse_config(TEST_WORKFLOWS), **options) as running:
         yield running
 
 
