@@ -8,6 +8,7 @@ real stream, one ``event:``/``data:`` frame at a time.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -47,10 +48,14 @@ class Sandbox:
 
 
 async def next_event(stream: ClientResponse) -> tuple[str, dict[str, Any]]:
-    """The next SSE frame's (event name, data), skipping keep-alive comments."""
+    """The next SSE frame's (event name, data), skipping keep-alive comments.
+
+    Bounded: an event that never comes fails the test instead of hanging it.
+    """
     name, data = "message", ""
     while True:
-        line = (await stream.content.readline()).decode().rstrip("\n")
+        async with asyncio.timeout(10):
+            line = (await stream.content.readline()).decode().rstrip("\n")
         if line.startswith("event: "):
             name = line.removeprefix("event: ")
         elif line.startswith("data: "):

@@ -303,3 +303,17 @@ async def test_an_ephemeral_is_pushed_only_to_its_person(sandbox: Sandbox) -> No
     assert (name, data["text"]) == ("message", "marker")
     bob.close()
     alice.close()
+
+
+async def test_a_modal_is_pushed_to_its_person_and_its_closing_too(sandbox: Sandbox) -> None:
+    """Edit's modal reaches the clicker's stream when opened, and null when it closes."""
+    alice = await sandbox.page.get("/api/stream", params={"user": "U0ALICE"})
+    await next_event(alice)
+    view_id = await open_edit_modal(sandbox)
+    name, data = await next_event(alice)
+    while name != "modal":  # the handoff's own message comes first
+        name, data = await next_event(alice)
+    assert data["modal"]["id"] == view_id
+    await sandbox.act("close", user="U0ALICE", view_id=view_id)
+    assert await next_event(alice) == ("modal", {"modal": None})
+    alice.close()
