@@ -72,6 +72,8 @@ def _command(args: argparse.Namespace) -> int:
         check_database_url(settings.database_url)
         if args.command == "serve":
             return serve(settings, args.workers)
+        if args.command == "sandbox":
+            return _sandbox(settings, args.port, demo=args.demo)
         return asyncio.run(_run(settings, args.handler, args))
     except ConfigError as exc:
         print(exc.message, file=sys.stderr)
@@ -97,6 +99,20 @@ def _reader_went_away() -> int:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
     return 128 + signal.SIGPIPE
+
+
+def _sandbox(settings: Settings, port: int | None, *, demo: bool) -> int:
+    """``handrail sandbox``; the emulator is a distribution of its own, loaded only here."""
+    try:
+        from bot.sandbox_run import page_port_from_env, run_sandbox
+    except ModuleNotFoundError as missing:
+        if missing.name != "sandbox" and not (missing.name or "").startswith("sandbox."):
+            raise
+        raise HandrailError(
+            "the local Slack is not installed; run `make run` from the repository, or"
+            " `pip install -e ./sandbox` beside the server"
+        ) from None
+    return asyncio.run(run_sandbox(settings, page_port=port or page_port_from_env(), demo=demo))
 
 
 def _configure_logging() -> None:
@@ -339,6 +355,16 @@ def _parser() -> argparse.ArgumentParser:
         type=worker_count,
         default=1,
         help="server processes sharing the port (default 1)",
+    )
+
+    sandbox = commands.add_parser("sandbox", help="serve with a local Slack in the browser")
+    sandbox.add_argument(
+        "--port", type=int, help="the page's port (default: HANDRAIL_SANDBOX_PORT or 8090)"
+    )
+    sandbox.add_argument(
+        "--demo",
+        action="store_true",
+        help="play the demo automation beside it, so the page has cases to decide at once",
     )
 
     db = commands.add_parser("db", help="database maintenance")

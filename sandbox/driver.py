@@ -25,7 +25,7 @@ from sandbox import payloads
 from sandbox.clock import Clock, seconds
 from sandbox.emulator import SlackEmulator
 from sandbox.models import JSON, User
-from sandbox.webapi_views import after_submission
+from sandbox.webapi_views import after_submission, close_view
 
 Tamper = Literal["bad_signature", "stale_timestamp", "no_signature", "garbled_timestamp"]
 """How to break a request for negative tests: wrong HMAC, 10-minute-old timestamp, no
@@ -336,7 +336,7 @@ class SlackDriver:
         otherwise the view is just marked closed and None is returned.
         """
         stored = self.emulator.view(view_id)
-        stored.closed = True
+        close_view(self.emulator.workspace, stored)
         if not stored.view.get("notify_on_close"):
             return None
         payload = payloads.view_closed(

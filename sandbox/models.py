@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 JSON = dict[str, Any]
 
@@ -213,3 +213,22 @@ class Call:
 
     def to_json(self) -> JSON:
         return dataclasses.asdict(self)
+
+
+ChangeKind = Literal["message", "message_deleted", "ephemeral", "view", "reset"]
+
+
+@dataclass(frozen=True)
+class Change:
+    """Something the bot (or a seed) changed in the workspace, for whoever watches it.
+
+    Names what changed, not its content: a watcher (the sandbox page) reads the current
+    state, so a burst of changes to one message never shows a stale version of it.
+    """
+
+    kind: ChangeKind
+    channel: str | None = None
+    ts: str | None = None
+    user: str | None = None
+    """Whose it is: the person an ephemeral message or a modal is for."""
+    view_id: str | None = None

@@ -118,6 +118,7 @@ def _apply_update(
         message.attachments = attachments
     message.edited = {"user": ws.identity.bot_user_id, "ts": ws.next_ts()}
     message.updates += 1
+    ws.message_changed(message)
 
 
 def chat_update(ws: Workspace, args: JSON) -> JSON:
@@ -128,9 +129,9 @@ def chat_update(ws: Workspace, args: JSON) -> JSON:
     text, blocks, attachments = text_arg(args), args.get("blocks"), args.get("attachments")
     check_content(text, blocks, attachments)
     metadata = metadata_arg(args)
-    _apply_update(ws, message, text=text, blocks=blocks, attachments=attachments)
     if metadata is not None:
         message.metadata = metadata
+    _apply_update(ws, message, text=text, blocks=blocks, attachments=attachments)
     return {
         "channel": channel.id,
         "ts": message.ts,
@@ -164,7 +165,7 @@ def chat_post_ephemeral(ws: Workspace, args: JSON) -> JSON:
         blocks=list(blocks or []),
         thread_ts=str(thread_ts) if thread_ts else None,
     )
-    ws.ephemerals.append(ephemeral)
+    ws.add_ephemeral(ephemeral)
     return {"message_ts": ephemeral.ts}
 
 
@@ -191,8 +192,10 @@ def apply_response(ws: Workspace, entry: ResponseUrl, body: JSON) -> str:
             raise SlackError("message_not_found")
         message = ws.find_message(entry.channel, entry.message_ts)
         # Unlike chat.update, a replacement is whole: what it leaves out is gone.
-        _apply_update(ws, message, text=text or "", blocks=blocks or [], attachments=None)
-        message.attachments = body.get("attachments")
+        message.attachments = None
+        _apply_update(
+            ws, message, text=text or "", blocks=blocks or [], attachments=body.get("attachments")
+        )
         return "replaced"
     thread_ts = body.get("thread_ts")
     if body.get("response_type") == "in_channel":
@@ -205,7 +208,7 @@ def apply_response(ws: Workspace, entry: ResponseUrl, body: JSON) -> str:
             thread_ts=str(thread_ts) if thread_ts else None,
         )
         return "in_channel"
-    ws.ephemerals.append(
+    ws.add_ephemeral(
         Ephemeral(
             channel=entry.channel,
             user=entry.user,

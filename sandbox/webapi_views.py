@@ -69,6 +69,7 @@ def views_open(ws: Workspace, args: JSON) -> JSON:
     view_id = ws.next_id("V")
     obj = _view_object(ws, view_id, spec, root_view_id=view_id, previous_view_id=None)
     ws.views[view_id] = View(view_id, trigger.user, obj, ws.clock())
+    ws.view_changed(ws.views[view_id])
     return {"view": obj}
 
 
@@ -86,6 +87,7 @@ def views_push(ws: Workspace, args: JSON) -> JSON:
     root = str(top.view["root_view_id"])
     obj = _view_object(ws, view_id, spec, root_view_id=root, previous_view_id=top.id)
     ws.views[view_id] = View(view_id, trigger.user, obj, ws.clock(), stack=[*top.stack, top.id])
+    ws.view_changed(ws.views[view_id])
     return {"view": obj}
 
 
@@ -119,6 +121,7 @@ def views_update(ws: Workspace, args: JSON) -> JSON:
     )
     obj["state"] = view.view["state"]
     view.view = obj
+    ws.view_changed(view)
     return {"view": obj}
 
 
@@ -158,13 +161,21 @@ def after_submission(ws: Workspace, view: View, answer: object) -> None:
                 previous_view_id=view.view["previous_view_id"],
             )
             view.view = obj
+            ws.view_changed(view)
             return
         view_id = ws.next_id("V")
         root = str(view.view["root_view_id"])
         obj = _view_object(ws, view_id, spec, root_view_id=root, previous_view_id=view.id)
         ws.views[view_id] = View(view_id, view.user, obj, ws.clock(), stack=[*view.stack, view.id])
+        ws.view_changed(ws.views[view_id])
         return
-    view.closed = True
+    close_view(ws, view)
     if action == "clear":
         for other_id in view.stack:
-            ws.views[other_id].closed = True
+            close_view(ws, ws.views[other_id])
+
+
+def close_view(ws: Workspace, view: View) -> None:
+    """Mark a modal closed (submitted, cleared or dismissed) and tell the watchers."""
+    view.closed = True
+    ws.view_changed(view)

@@ -9,11 +9,23 @@ from __future__ import annotations
 import copy
 import hashlib
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from sandbox.clock import Seconds
-from sandbox.models import Channel, Ephemeral, Identity, Message, ResponseUrl, Trigger, User, View
+from sandbox.models import (
+    Change,
+    Channel,
+    Ephemeral,
+    Identity,
+    Message,
+    ResponseUrl,
+    Trigger,
+    User,
+    View,
+)
+
+Watcher = Callable[[Change], None]
 
 DEFAULT_TOKEN = "xoxb-test-token"  # noqa: S105 - a fake token the emulator accepts
 TRIGGER_TTL = 3.0
@@ -95,7 +107,21 @@ class Workspace:
         self.chat_write_public = chat_write_public
         self.not_member_error = not_member_error
         self.trigger_ttl = trigger_ttl
+        self.watchers: list[Watcher] = []
         self.reset()
+
+    def watch(self, watcher: Watcher) -> Callable[[], None]:
+        """Call ``watcher`` after every change; returns the function that stops it.
+
+        Watchers run synchronously inside the Web API call that made the change, so they
+        must only take note (e.g. put on a queue), never block or raise.
+        """
+        self.watchers.append(watcher)
+        return lambda: self.watchers.remove(watcher) if watcher in self.watchers else None
+
+    def notify(self, change: Change) -> None:
+        for watcher in list(self.watchers):
+            watcher(change)
 
     def reset(self) -> None:
         """Back to the seed: no messages, views, DMs, triggers or response_urls."""
@@ -108,6 +134,8 @@ class Workspace:
         self.response_urls: dict[str, ResponseUrl] = {}
         self._last_micros = 0
         self._counter = itertools.count(1)
+        if hasattr(self, "watchers"):
+            self.notify(Change("reset"))
 
     # --- people and conversations -------------------------------------------------------
 
@@ -162,7 +190,23 @@ class Workspace:
 
     def add_message(self, message: Message) -> Message:
         self.history.setdefault(message.channel, []).append(message)
+        self.notify(Change("message", channel=message.channel, ts=message.ts))
         return message
+
+    def message_changed(self, message: Message) -> None:
+        """Tell watchers a stored message was changed in place (an update or a replace)."""
+        self.notify(Change("message", channel=message.channel, ts=message.ts))
+
+    def add_ephemeral(self, ephemeral: Ephemeral) -> Ephemeral:
+        self.ephemerals.append(ephemeral)
+        self.notify(
+            Change("ephemeral", channel=ephemeral.channel, ts=ephemeral.ts, user=ephemeral.user)
+        )
+        return ephemeral
+
+    def view_changed(self, view: View) -> None:
+        """Tell watchers a modal was opened, updated, pushed or closed."""
+        self.notify(Change("view", user=view.user, view_id=view.id))
 
     def find_message(self, channel_id: str, ts: object) -> Message:
         for message in self.history.get(channel_id, []):
@@ -173,6 +217,7 @@ class Workspace:
     def delete_message(self, channel_id: str, ts: str) -> None:
         message = self.find_message(channel_id, ts)
         self.history[channel_id].remove(message)
+        self.notify(Change("message_deleted", channel=channel_id, ts=message.ts))
 
     # --- things the driver hands to the bot ----------------------------------------------
 

@@ -1,0 +1,1 @@
+"""Tests that drive pages in a real browser (Debian's chromium through Playwright)."""
