@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -114,6 +115,7 @@ def test_with_demo_the_page_has_a_handoff_to_decide(tmp_path: Path) -> None:
     page_port = free_port()
     env = sandbox_env(tmp_path, api_port=free_port(), page_port=page_port)
     env["HANDRAIL_SCHEDULER"] = "false"
+    env["HANDRAIL_OUTBOX_WORKER"] = "true"  # the tests' own default is off; a person's is on
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "sandbox", "--demo"],
         env=env,
@@ -129,9 +131,7 @@ def test_with_demo_the_page_has_a_handoff_to_decide(tmp_path: Path) -> None:
             said.append(line)
             if "waits for a reviewer in C0REVIEW" in line:
                 break
-        url = f"http://127.0.0.1:{page_port}/api/state?user=U0ALICE"
-        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - a local URL
-            state = json.loads(response.read())
+        review = review_channel_when_posted(page_port)
     finally:
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=30)
@@ -139,5 +139,18 @@ def test_with_demo_the_page_has_a_handoff_to_decide(tmp_path: Path) -> None:
     assert "A demo automation is playing example cases now" in text
     assert "demo | [draft-reply] ticket-4812: asked the gate to send_reply: review" in text
     assert "Traceback" not in text
-    review = state["messages"]["C0REVIEW"]
     assert review, "the demo's first handoff reached the review channel on the page"
+
+
+def review_channel_when_posted(page_port: int, *, within: float = 30.0) -> list[object]:
+    """The review channel's messages as the page sees them, once the outbox has posted one."""
+    url = f"http://127.0.0.1:{page_port}/api/state?user=U0ALICE"
+    deadline = time.monotonic() + within
+    while True:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            messages: list[object] = json.loads(response.read())["messages"]["C0REVIEW"]
+        if messages or time.monotonic() > deadline:
+            return messages
+        time.sleep(
+            0.1
+        )  # waiting on another process's outbox; the outcome, not a timing, is checked
