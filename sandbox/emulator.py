@@ -36,6 +36,13 @@ from sandbox.webapi_chat import apply_response
 from sandbox.workspace import DEFAULT_TOKEN, TRIGGER_TTL, SlackError, Workspace
 
 _FAULT_ERRORS = {500: "internal_error", 503: "service_unavailable", 504: "request_timeout"}
+#: Bodies of the ``*_text`` faults: what proxies and load balancers answer, not Slack's JSON.
+_TEXT_BODIES = {
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "<html><head><title>502 Bad Gateway</title></head><body>Bad Gateway</body></html>",
+    503: "upstream connect error or disconnect/reset before headers",
+}
 
 
 def _error_body(error: SlackError) -> JSON:
@@ -282,10 +289,21 @@ class SlackEmulator:
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
         return web.json_response(body, status=status, headers=headers)
 
+    def _answer_text(self, call: Call, fault: Fault) -> web.Response:
+        """A status with a body that is not JSON, as a proxy in front of Slack may send."""
+        status = fault.status
+        text = _TEXT_BODIES[status]
+        call.status, call.response = status, {"text": text}
+        headers = {"Retry-After": str(fault.retry_after)} if status == 429 else None
+        content_type = "text/html" if text.startswith("<") else "text/plain"
+        return web.Response(text=text, status=status, headers=headers, content_type=content_type)
+
     async def _fault_response(self, call: Call, fault: Fault) -> web.Response:
         call.fault = fault.name
         if fault.kind == "timeout":
             await self._hold(fault)
+        if fault.text_body:
+            return self._answer_text(call, fault)
         if fault.kind == "ratelimited":
             body: JSON = {"ok": False, "error": "ratelimited"}
             return self._answer(call, 429, body, retry_after=fault.retry_after)

@@ -7,6 +7,9 @@ A fault is armed for a method (or ``*`` for any) and fires on the next matching 
   504; the call is not executed;
 - ``slow``: held likewise, then executed and answered normally;
 - ``ratelimited``: HTTP 429, ``Retry-After`` and ``{"ok": false, "error": "ratelimited"}``;
+- ``ratelimited_text``, ``http_500_text``, ``http_502_text``, ``http_503_text``: the same
+  status with a body that is not JSON (plain text, an HTML error page), as a proxy or a
+  load balancer in front of Slack answers; the 429 keeps its ``Retry-After``;
 - any other name (``invalid_blocks``, ``channel_not_found``…): HTTP 200 with that Slack error.
 
 Any of these with the suffix ``_after_accept`` (``timeout_after_accept``,
@@ -20,7 +23,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-TRANSPORT_FAULTS = frozenset({"http_500", "http_503", "timeout", "slow", "ratelimited"})
+TEXT_FAULTS = frozenset({"ratelimited_text", "http_500_text", "http_502_text", "http_503_text"})
+TRANSPORT_FAULTS = frozenset(
+    {"http_500", "http_503", "timeout", "slow", "ratelimited", *TEXT_FAULTS}
+)
 AFTER_ACCEPT = "_after_accept"
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -42,9 +48,19 @@ class Fault:
     @property
     def status(self) -> int:
         """The HTTP status this fault answers with."""
-        return {"http_500": 500, "http_503": 503, "timeout": 504, "ratelimited": 429}.get(
-            self.kind, 200
-        )
+        kind = self.kind.removesuffix("_text")
+        return {
+            "http_500": 500,
+            "http_502": 502,
+            "http_503": 503,
+            "timeout": 504,
+            "ratelimited": 429,
+        }.get(kind, 200)
+
+    @property
+    def text_body(self) -> bool:
+        """Whether the answer's body is not JSON (see ``TEXT_FAULTS``)."""
+        return self.kind in TEXT_FAULTS
 
     @property
     def is_slack_error(self) -> bool:
