@@ -10,6 +10,7 @@ from aiohttp import web
 
 from bot import api, api_otlp, api_parked, api_pause, renderers_pause
 from bot.api_errors import REQUEST_LINE_READ_MAX, error_middleware
+from bot.decision_recorder import DecisionRecorder
 from bot.outbox.runtime import OutboxRuntime
 from bot.path_ids import path_id_middleware
 from bot.renderers import Renderers, default_renderers
@@ -98,14 +99,17 @@ def build_app(
     if settings.slack_configured and settings.slack_reachable:
         mount_slack(app, services)
     outbox = OutboxRuntime(services, renderers=build_renderers(services))
+    recorder = DecisionRecorder(services)
 
     async def on_startup(_app: web.Application) -> None:
         await prepare_database(services, migrate=migrate)
+        await recorder.start()
         if settings.outbox_worker_enabled:
             await outbox.start()
         warn_about_slack(settings)
 
     async def on_cleanup(_app: web.Application) -> None:
+        await recorder.stop()
         if settings.outbox_worker_enabled:
             await outbox.stop()
         await services.engine.dispose()

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.claim_batcher import ClaimBatcher, ClaimCheck
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.signals import Signals
 from store.engine import Sessions, create_read_sessions
 from workflows.clock import Clock
 from workflows.config import HandrailConfig, WorkflowConfig
+from workflows.decisions import DecisionInput
 from workflows.errors import NotFound
 from workflows.redaction import RedactionPolicy, Redactor
 
@@ -38,17 +41,40 @@ class Services:
     metrics: Metrics = field(default_factory=Metrics)
     redactors: dict[str, Redactor] = field(default_factory=dict)
     readers: Sessions = field(init=False)
+    claims: ClaimBatcher = field(init=False)
+    decision_writes: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """Taken by each claim batch and each batch of recorded decisions, in turn: on SQLite
+    both need the one write lock, and waiting here, first come first served, is prompt
+    where waiting in SQLite's busy handler sleeps up to 100 ms at a time."""
     signals: Signals = field(default_factory=Signals)
     outbox_wakeup: Callable[[], None] = field(default=lambda: None)
+    decision_wakeup: Callable[[], None] = field(default=lambda: None)
 
     def __post_init__(self) -> None:
         if not self.redactors:
             self.redactors = build_redactors(self.config)
         self.readers = create_read_sessions(self.engine)
+        self.claims = ClaimBatcher(
+            sessions=self.sessions,
+            readers=self.readers,
+            clock=self.clock,
+            writes=self.decision_writes,
+            on_claimed=self.wake_decision_recorder,
+        )
 
     def wake_outbox(self) -> None:
         """Tell the delivery worker (if any) that rows were just committed."""
         self.outbox_wakeup()
+
+    async def claim_handoff(
+        self, *, handoff_id: str, decision: DecisionInput, check: ClaimCheck
+    ) -> bool:
+        """Claim ``handoff_id`` for a click's decision, with the claims of other clicks."""
+        return await self.claims.claim(handoff_id=handoff_id, decision=decision, check=check)
+
+    def wake_decision_recorder(self) -> None:
+        """Tell the decision recorder that a click's claim was just committed."""
+        self.decision_wakeup()
 
     def workflow(self, name: str) -> WorkflowConfig:
         """The brief of ``name``; a workflow removed from workflows.yml is not found."""

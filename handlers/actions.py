@@ -1,12 +1,13 @@
 """Button clicks on handoff messages: approve, edit, reject, take over, retry.
 
-Every click is acknowledged first (Slack gives three seconds; bolt answers as soon as
-``ack()`` is called) by ``acked_first``, which every handler here is registered through.
-The work then checks the clicker (they must review the handoff's workflow) and records the
-decision in its own unit of work. Refusals, late clicks and missing handoffs raise the
-errors of ``workflows.errors``; ``handlers.errors`` turns them into an ephemeral reply.
-The updated message and the thread reply go out through the outbox, never from here.
-"""
+Every click is acknowledged within Slack's three seconds (bolt answers as soon as ``ack()``
+is called) by ``acked_first``, which every handler here is registered through. A click
+that decides first checks the clicker (they must review the handoff's workflow) and claims
+the handoff, in one short write, so decisions keep the order of the acknowledgements; the
+decision is recorded from the claim just after, in a batch (``bot.decision_recorder``).
+Refusals, late clicks and missing handoffs raise the errors of ``workflows.errors``;
+``handlers.errors`` turns them into an ephemeral reply. The updated message and the thread
+reply go out through the outbox, never from here."""
 
 from __future__ import annotations
 
@@ -19,7 +20,13 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.blocks import edit_modal, reject_modal
-from handlers.context import check_reviewer, decide, ensure_pending, read_handoff
+from handlers.context import (
+    check_reviewer,
+    claim,
+    decide,
+    ensure_pending,
+    read_handoff,
+)
 from handlers.errors import answered
 from handlers.ids import ActionId
 from workflows.decisions import DecisionInput
@@ -37,11 +44,20 @@ class Click:
 
 
 ClickWork = Callable[[Click], Awaitable[None]]
+ClickClaim = Callable[[Click], Awaitable[bool]]
 Listener = Callable[..., Awaitable[None]]
 
 
-def acked_first(work: ClickWork, *, slots: asyncio.Semaphore | None = None) -> Listener:
+def acked_first(
+    work: ClickWork, *, claim: ClickClaim | None = None, slots: asyncio.Semaphore | None = None
+) -> Listener:
     """The bolt listener for ``work``: ack, then the work, any error answered ephemerally.
+
+    With ``claim``, a click that decides first claims its decision, before the ack: the
+    order in which clicks are acknowledged is then the order in which they decide, and a
+    Reject submitted after an acknowledged Approve finds the handoff taken. A claimed
+    click is done (its decision is recorded from the claim); ``work`` runs only when the
+    claim failed, to record what it can or tell the person who was first.
 
     With ``slots``, the work waits for one: a burst of clicks then queues its work in
     order instead of interleaving all of it with the acknowledgements of newer clicks,
@@ -56,7 +72,6 @@ def acked_first(work: ClickWork, *, slots: asyncio.Semaphore | None = None) -> L
         client: AsyncWebClient,
         respond: AsyncRespond,
     ) -> None:
-        await ack()
         async with answered(body=body, context=context, respond=respond, client=client):
             click = Click(
                 user=body["user"]["id"],
@@ -65,6 +80,13 @@ def acked_first(work: ClickWork, *, slots: asyncio.Semaphore | None = None) -> L
                 context=context,
                 client=client,
             )
+            claimed = False
+            try:
+                claimed = claim is not None and await claim(click)
+            finally:
+                await ack()
+            if claimed:
+                return
             if slots is None:
                 await work(click)
             else:
@@ -73,6 +95,16 @@ def acked_first(work: ClickWork, *, slots: asyncio.Semaphore | None = None) -> L
 
     listener.__name__ = listener.__qualname__ = work.__name__
     return listener
+
+
+def claiming(outcome: str) -> ClickClaim:
+    """Claim the click's handoff for ``outcome`` (the recorder is woken once it is written)."""
+
+    async def claim_click(click: Click) -> bool:
+        decision = DecisionInput(outcome=outcome, reviewer=click.user)
+        return await claim(click.context, handoff_id=click.handoff_id, decision=decision)
+
+    return claim_click
 
 
 async def handle_handoff_approve(click: Click) -> None:
@@ -113,21 +145,26 @@ async def handle_handoff_reject(click: Click) -> None:
     await click.client.views_open(trigger_id=click.trigger_id, view=reject_modal(view))
 
 
-#: Decisions from clicks recorded at once; each takes a few ms of the event loop.
+#: Refused clicks (their claim failed) answered at once; each takes a few ms of the loop.
 DECISIONS_AT_ONCE = 4
 
 
 def register(app: AsyncApp) -> None:
     """Listen for every handoff button.
 
-    Clicks that record a decision share a few slots; Edit and Reject only open a modal,
-    which must happen while the click's ``trigger_id`` is valid, so they never wait.
+    Clicks that decide claim their handoff before the ack; the few whose claim fails share
+    a few slots to be answered. Edit and Reject only open a modal, which must happen while
+    the click's ``trigger_id`` is valid, so they never wait.
     """
     deciding = asyncio.Semaphore(DECISIONS_AT_ONCE)
-    app.action(ActionId.HANDOFF_APPROVE.value)(acked_first(handle_handoff_approve, slots=deciding))
+    app.action(ActionId.HANDOFF_APPROVE.value)(
+        acked_first(handle_handoff_approve, claim=claiming("approved"), slots=deciding)
+    )
     app.action(ActionId.HANDOFF_EDIT.value)(acked_first(handle_handoff_edit))
     app.action(ActionId.HANDOFF_REJECT.value)(acked_first(handle_handoff_reject))
     app.action(ActionId.HANDOFF_TAKE_OVER.value)(
-        acked_first(handle_handoff_take_over, slots=deciding)
+        acked_first(handle_handoff_take_over, claim=claiming("taken_over"), slots=deciding)
     )
-    app.action(ActionId.HANDOFF_RETRY.value)(acked_first(handle_handoff_retry, slots=deciding))
+    app.action(ActionId.HANDOFF_RETRY.value)(
+        acked_first(handle_handoff_retry, claim=claiming("retry_requested"), slots=deciding)
+    )

@@ -8,16 +8,16 @@ typed accessors here. ``Deps`` is a protocol so that ``handlers/`` does not impo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from handlers.escape import escape_mrkdwn
 from store.engine import Sessions
-from store.models import Decision
+from store.models import Decision, Handoff
 from workflows.clock import Clock
 from workflows.config import WorkflowConfig
-from workflows.decisions import DecidedTooLate, DecisionInput, record_decision
+from workflows.decisions import DecidedTooLate, DecisionInput, already_taken, record_decision
 from workflows.errors import Conflict, NotFound
 from workflows.handoffs import get_handoff_of, load_handoff_view
 from workflows.roles import MemberDirectory, ensure_role
@@ -51,6 +51,14 @@ class Deps(Protocol):
 
     def wake_outbox(self) -> None: ...
 
+    async def claim_handoff(
+        self,
+        *,
+        handoff_id: str,
+        decision: DecisionInput,
+        check: Callable[[Handoff | None], Awaitable[None]],
+    ) -> bool: ...
+
     def workflow(self, name: str) -> WorkflowConfig: ...
 
 
@@ -82,14 +90,23 @@ async def check_reviewer(context: dict[str, Any], *, handoff_id: str, user: str)
     lock for its whole life.
     """
     context[HANDOFF_ID_KEY] = handoff_id
-    deps = deps_of(context)
-    async with deps.readers() as db:
+    async with deps_of(context).readers() as db:
         try:
             handoff = await get_handoff_of(db, handoff_id=handoff_id, workflow=None)
         except NotFound:
             raise gone(handoff_id) from None
+    return await ensure_reviewer(context, handoff, handoff_id=handoff_id, user=user)
+
+
+async def ensure_reviewer(
+    context: dict[str, Any], handoff: Handoff | None, *, handoff_id: str, user: str
+) -> Reviewing:
+    """Make sure ``handoff`` (None: not found) exists and ``user`` reviews its workflow."""
+    context[HANDOFF_ID_KEY] = handoff_id
+    if handoff is None:
+        raise gone(handoff_id)
     context[RUN_ID_KEY] = handoff.run_id
-    policy = deps.workflow(handoff.workflow)
+    policy = deps_of(context).workflow(handoff.workflow)
     await ensure_role(
         user,
         workflow=handoff.workflow,
@@ -100,15 +117,40 @@ async def check_reviewer(context: dict[str, Any], *, handoff_id: str, user: str)
     return Reviewing(handoff_id, handoff.run_id, handoff.workflow, policy)
 
 
+async def claim(context: dict[str, Any], *, handoff_id: str, decision: DecisionInput) -> bool:
+    """Check the reviewer and claim the handoff for their click; False if it is taken.
+
+    Called before the click is acknowledged, so the order of acknowledgements is the
+    order of decisions. The check and the claim are made with those of other clicks
+    arriving at the same time (``bot.claim_batcher``), and the decision is recorded from
+    the claim right after (``bot.decision_recorder``), or after a restart if the server
+    dies first.
+    """
+    context[HANDOFF_ID_KEY] = handoff_id
+
+    async def check(handoff: Handoff | None) -> None:
+        await ensure_reviewer(context, handoff, handoff_id=handoff_id, user=decision.reviewer)
+
+    return await deps_of(context).claim_handoff(
+        handoff_id=handoff_id, decision=decision, check=check
+    )
+
+
 async def decide(context: dict[str, Any], *, handoff_id: str, decision: DecisionInput) -> Decision:
     """Check the reviewer, record the decision in one unit of work, then wake who waits.
 
+    A decision that already lost (the handoff is claimed or decided) is refused from a
+    read, without waiting for the write lock.
     The message update and the thread reply are outbox rows written by ``record_decision``
     in the same transaction; waking the worker after commit sends them. A decision that
     came too late is refused only after its transaction, which expired the handoff, commits.
     """
     reviewing = await check_reviewer(context, handoff_id=handoff_id, user=decision.reviewer)
     deps = deps_of(context)
+    async with deps.readers() as db:
+        taken = await already_taken(db, handoff_id=handoff_id, decision=decision)
+    if taken is not None:
+        raise taken
     too_late: DecidedTooLate | None = None
     async with deps.sessions() as db, db.begin():
         try:

@@ -35,7 +35,12 @@ from sandbox.webapi import METHODS, read_args
 from sandbox.webapi_chat import apply_response
 from sandbox.workspace import DEFAULT_TOKEN, TRIGGER_TTL, SlackError, Workspace
 
-_FAULT_ERRORS = {500: "internal_error", 503: "service_unavailable", 504: "request_timeout"}
+_FAULT_ERRORS = {
+    500: "internal_error",
+    502: "bad_gateway",
+    503: "service_unavailable",
+    504: "request_timeout",
+}
 
 
 def _error_body(error: SlackError) -> JSON:

@@ -7,6 +7,7 @@ A fault is armed for a method (or ``*`` for any) and fires on the next matching 
   504; the call is not executed;
 - ``slow``: held likewise, then executed and answered normally;
 - ``ratelimited``: HTTP 429, ``Retry-After`` and ``{"ok": false, "error": "ratelimited"}``;
+- ``http_502``: a bad gateway, as a proxy in front of Slack answers;
 - any other name (``invalid_blocks``, ``channel_not_found``…): HTTP 200 with that Slack error.
 
 With the suffix ``_text`` (``http_500_text``, ``ratelimited_text``…) the answer has the same
@@ -25,7 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-TRANSPORT_FAULTS = frozenset({"http_500", "http_503", "timeout", "slow", "ratelimited"})
+TRANSPORT_FAULTS = frozenset({"http_500", "http_502", "http_503", "timeout", "slow", "ratelimited"})
 AFTER_ACCEPT = "_after_accept"
 TEXT_BODY = "_text"
 #: The body of a ``_text`` fault: what an upstream proxy says when Slack is not there.
@@ -56,9 +57,13 @@ class Fault:
     @property
     def status(self) -> int:
         """The HTTP status this fault answers with."""
-        return {"http_500": 500, "http_503": 503, "timeout": 504, "ratelimited": 429}.get(
-            self.kind, 200
-        )
+        return {
+            "http_500": 500,
+            "http_502": 502,
+            "http_503": 503,
+            "timeout": 504,
+            "ratelimited": 429,
+        }.get(self.kind, 200)
 
     @property
     def is_slack_error(self) -> bool:

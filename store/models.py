@@ -164,6 +164,11 @@ class Handoff(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    """Who clicked a deciding button first, claimed before the click was acknowledged."""
+    claimed_outcome: Mapped[str | None] = mapped_column(String(32))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When the claim was made: the decision is recorded from the claim, at this time."""
 
 
 class Decision(Base):

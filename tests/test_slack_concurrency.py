@@ -48,8 +48,11 @@ async def test_simultaneous_approvals_record_one_decision_each(slack: Slack) -> 
         posts = slack.emulator.responses
         return posts if len(posts) >= HANDOFFS else None
 
+    async def all_recorded() -> bool | None:
+        return await slack.decision_count() == HANDOFFS or None
+
     posts = await eventually(all_told, what=f"{HANDOFFS} ephemeral refusals", tries=3000)
-    assert await slack.decision_count() == HANDOFFS
+    await eventually(all_recorded, what=f"{HANDOFFS} decisions", tries=3000)
     for post in posts:
         decision = await slack.decision(messages[str(post.message_ts)])
         assert decision is not None

@@ -7,6 +7,9 @@ got to it yet. The decision, its trace step, the in-place message update, the th
 reply and the webhook to the automation are written in one transaction. While the workflow
 is paused the decision is recorded but held: not released to the automation and its webhook
 not sent until an admin resumes.
+
+A click is claimed before Slack is told it was received (``workflows.claims``); a claimed
+handoff is decided only by its claim, which ``record_decision`` then records.
 """
 
 from __future__ import annotations
@@ -71,17 +74,26 @@ async def record_decision(
     policy: WorkflowConfig,
     decision: DecisionInput,
     now: datetime,
+    paused: bool | None = None,
 ) -> Decision:
-    """Record the first decision on a pending handoff and queue everything it causes."""
+    """Record the first decision on a pending handoff and queue everything it causes.
+
+    ``paused``: whether the workflow is paused, read by the caller with the switches held
+    (``hold_pause_state``) in this transaction; None to read it here.
+    """
     handoff = await get_handoff_of(db, handoff_id=handoff_id, workflow=None)
-    await _check_outcome(db, handoff, decision)
+    await check_outcome(db, handoff, decision)
     if decision.outcome == "edited" and decision.final_text == handoff.draft:
         # Saved without a change: that is an approval, and the digest should count it so.
         decision = replace(decision, outcome="approved")
     # Before the claim: the switches are locked before any handoff row, here and in the
     # expiry job, so neither waits in a circle with a resume.
-    paused = await hold_pause_state(db, handoff.workflow) is not None
-    if not await repo.claim_pending_handoff(db, handoff_id, OUTCOME_STATUS[decision.outcome], now):
+    if paused is None:
+        paused = await hold_pause_state(db, handoff.workflow) is not None
+    status = OUTCOME_STATUS[decision.outcome]
+    if not await repo.claim_pending_handoff(
+        db, handoff_id, status, now, reviewer=decision.reviewer, outcome=decision.outcome
+    ):
         raise await _not_claimed(db, handoff=handoff, policy=policy, now=now)
     final_text = decision.final_text if decision.outcome == "edited" else None
     if decision.outcome == "approved":
@@ -132,7 +144,7 @@ async def record_decision(
     return row
 
 
-async def _check_outcome(db: AsyncSession, handoff: Handoff, decision: DecisionInput) -> None:
+async def check_outcome(db: AsyncSession, handoff: Handoff, decision: DecisionInput) -> None:
     """Refuse an outcome the handoff's message does not offer; nothing is recorded then.
 
     The rule is the one the buttons follow (``handlers.blocks.handoff``), so a forged or
@@ -194,7 +206,36 @@ async def _not_claimed(
             f"this handoff expired at {handoff.expires_at:%H:%M} UTC; nothing was recorded",
             details=[{"loc": "handoff_id", "status": "expired"}],
         )
+    return await _taken(db, handoff)
+
+
+async def already_taken(
+    db: AsyncSession, *, handoff_id: str, decision: DecisionInput
+) -> Conflict | None:
+    """Why ``decision`` would lose because someone else claimed or decided the handoff.
+
+    Read-only, so a modal submission that lost answers without queueing for the write
+    lock (it decides before its ack). None when the decision may still win: the write
+    in ``record_decision`` has the last word.
+    """
+    handoff = await get_handoff_of(db, handoff_id=handoff_id, workflow=None)
+    if handoff.status == "pending" and handoff.claimed_by in (None, decision.reviewer):
+        return None
+    if handoff.status == "expired":
+        return None  # said by ``record_decision``, with the time it expired
+    return await _taken(db, handoff)
+
+
+async def _taken(db: AsyncSession, handoff: Handoff) -> Conflict:
+    """Who claimed or decided ``handoff`` first, as the loser is told."""
     existing = await repo.get_decision(db, handoff.id)
+    if existing is None and handoff.claimed_by is not None and handoff.claimed_at is not None:
+        outcome = str(handoff.claimed_outcome).replace("_", " ")
+        return Conflict(
+            f"already {outcome} by <@{handoff.claimed_by}> at "
+            f"{handoff.claimed_at:%H:%M} UTC; nothing was changed",
+            details=[{"loc": "handoff_id", "status": "claimed", "reviewer": handoff.claimed_by}],
+        )
     if existing is None:
         return Conflict(
             f"this handoff is {handoff.status}; nothing was recorded",
