@@ -78,12 +78,12 @@ _DATADOG_APP = "45cf642b0c3a4acdd7f9fcc589f8d0a9f94f03e7"
 _ANTHROPIC_ADMIN = "sk" + "-ant-admin01-FAKE8pcqMKRLd7SUqeaG6nyb229X8YzL7iMa3K8Nsv9-Qt2gi"
 _SHOPIFY = "shp" + "at_a5f61debc267b0bc8d3b1939a9b4ddbe"
 _DIGITALOCEAN = "dop" + "_v1_" + "a5f61debc267b0bc8d3b1939a9b4ddbe" * 2
-_LINEAR = "lin" + "_api_FAKEtEkUdfMI7zcpVMw0qDPAjd6OcZFv1niUab"
+_LINEAR = "lin" + "_api_FAKEtEkUdfMI7zcpVMw0qDPAjd6OcZFv1niUabcd"
 _DISCORD_WEBHOOK = (
     "https://discord" + ".com/api/webhooks/123456789012345678/"
     "FAKEhxE3pyIgKpaUnArl63XykWZeiNNCiia3anXn9k3ksu9mI4ROnl89Sm995ytbxAk"
 )
-_TELEGRAM = "123456789" + ":AA" + "FAKEhxE3pyIgKpaUnArl63XykWZeiNNC"
+_TELEGRAM = "123456789" + ":AA" + "FAKEhxE3pyIgKpaUnArl63XykWZeiNNCx"
 _AGE = "AGE-SECRET" + "-KEY-1" + "QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ"
 
 Positive = tuple[object, dict[str, int]]
@@ -181,6 +181,27 @@ POSITIVES: Final[list[Positive]] = [
     (f"POST {_DISCORD_WEBHOOK} returned 204", {"discord_webhook": 1}),
     (f"https://api.telegram.org/bot{_TELEGRAM}/sendMessage", {"telegram_token": 1}),
     (f"# created: 2024-05-16\n{_AGE}\n", {"private_key": 1}),
+    (f"SQUARE_ACCESS_TOKEN={'sq0' + 'atp-FAKEhxE3pyIgKpaUnArl63'}", {"square_token": 1}),
+    (f"VAULT_TOKEN={'hv' + 's.' + 'FAKE' + 'x1Y2z3' * 16}", {"vault_token": 1}),
+    (
+        f"grafana key {'gl' + 'sa_' + 'FAKEtEkUdfMI7zcpVMw0qDPAjd6OcZFv' + '_a5f61deb'}",
+        {"grafana_token": 1},
+    ),
+    (
+        "x-api-key: PM" + "AK-a5f61debc267b0bc8d3b1939-a5f61debc267b0bc8d3b1939a9b4ddbe12",
+        {"postman_key": 1},
+    ),
+    (f"NEW_RELIC_API_KEY={'NR' + 'AK-' + 'FAKE0123456789ABCDEFGHIJKLM'}", {"newrelic_key": 1}),
+    (
+        f"databricks token {'da' + 'pi' + 'a5f61debc267b0bc8d3b1939a9b4ddbe'}",
+        {"databricks_token": 1},
+    ),
+    (f"jira token {'ATATT' + '3xFfGF0' + 'FAKEv3Vth1Ls6v6O9JL8ZsoWw' * 7}", {"atlassian_token": 1}),
+    (
+        f"DOPPLER_TOKEN={'dp' + '.pt.' + 'FAKEtEkUdfMI7zcpVMw0qDPAjd6OcZFv1niUabcdefg'}",
+        {"doppler_token": 1},
+    ),
+    (f"mailchimp {'a5f61debc267b0bc8d3b1939a9b4ddbe' + '-us21'} expired", {"mailchimp_key": 1}),
     # cookie
     ("Cookie: sessionid=FAKE0a1b2c3d; csrftoken=abc123", {"cookie": 1}),
     ("Set-Cookie: session=FAKEabcdef123456; Path=/; HttpOnly; Secure", {"cookie": 1}),

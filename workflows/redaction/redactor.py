@@ -210,16 +210,16 @@ class Redactor:
                 if needs:
                     continue
             for rank, detector in members:
+                if detector.shape is not None:  # one pass in C, before any search for literals
+                    if encoded is None:
+                        encoded = text.encode("utf-8", "replace")
+                    if _NINES[detector.min_len] not in encoded.translate(detector.shape):
+                        continue
                 if detector.triggers:
                     for trigger in detector.triggers:
                         if trigger in text:
                             break
                     else:
-                        continue
-                if detector.shape is not None:
-                    if encoded is None:
-                        encoded = text.encode("utf-8", "replace")
-                    if _NINES[detector.min_len] not in encoded.translate(detector.shape):
                         continue
                 matches: Iterable[re.Match[str]]
                 if detector.anchors:
@@ -238,7 +238,8 @@ class Redactor:
                 for match in matches:
                     span = detector.check(text, match)
                     if span is not None and span[0] < span[1]:
-                        found.append((rank, *span, detector.kind))
+                        kind = (detector.kinds and match.lastgroup) or detector.kind
+                        found.append((rank, *span, kind))
         if not found:
             return text
         if "[REDACTED:" in text:  # what is already redacted stays as it is, uncounted
