@@ -214,6 +214,7 @@ POSITIVES: Final[list[Positive]] = [
     ('{"signing_key": "abcdEFGH1234", "clientSecret": "s3cr3t"}', {"secret_field": 2}),
     ('draft: {\n  "refresh_token": "r-1abc"\n}', {"secret_field": 1}),
     ('body="{\\"ssh_key\\": \\"opaque-Value\\"}"', {"secret_field": 1}),
+    (f"rotated password=hunter22 and {_GITHUB}", {"secret_field": 1, "github_token": 1}),
     # secret_field, URL-encoded
     ("next=%2Flogin%3Fuser%3Dalice%26password%3Dhunter2%26remember%3D1", {"secret_field": 1}),
     ("q=pass%3Dp%40ssw0rd", {"secret_field": 1}),

@@ -33,6 +33,7 @@ class Detector:
     shape: bytes | None = None  # a table from _shape: matches are runs of certain chars
     min_len: int = 1
     kinds: tuple[str, ...] = ()  # when set, a match's kind is the name of its group
+    run_on: bool = False  # a match may run past spaces, so it is cut at a kept match
 
 
 def _shape(chars: str) -> bytes:
@@ -264,7 +265,9 @@ BUILTIN: Final = (
     ),
     Detector("cli_password", _CLI_FLAG, contexts.cli_flag, " \t", _CLI_FLAGS, _FLAGS, min_len=8),
     Detector(SECRET_FIELD, _JSON_FIELD, contexts.json_field, ":", ('":', '" :'), min_len=8),
-    Detector(SECRET_FIELD, _LABELLED, checks.labelled, ":=%", anchors=_LABELS, min_len=8),
+    Detector(
+        SECRET_FIELD, _LABELLED, checks.labelled, ":=%", anchors=_LABELS, min_len=8, run_on=True
+    ),
     Detector("iban", _IBAN, checks.iban, DIGITS, shape=_IBAN_SHAPE, min_len=15),
     Detector("card_number", _CARD_NUMBER, checks.card, DIGITS, shape=_CARD_SHAPE, min_len=13),
     Detector("email", _EMAIL, checks.email, "@", min_len=6),
