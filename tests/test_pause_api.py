@@ -202,7 +202,7 @@ async def test_a_secret_in_a_pause_reason_or_resume_note_is_never_stored(
     assert "hunter22" not in stored
     assert entries[1].details is not None
     assert entries[1].details["note"] == (
-        "rotated password=[REDACTED:secret_field] and [REDACTED:github_token]"
+        "rotated password=[REDACTED:secret_field] [REDACTED:github_token]"
     )
 
 

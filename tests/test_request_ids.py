@@ -21,7 +21,7 @@ Client = TestClient[Any, Any]
 
 TOKEN = "gh" + "p_FAKEfake0123456789abcdefABCDEF012345"
 OTHER = "gh" + "p_FAKEfake0123456789abcdefABCDEF999999"
-ROUTES = {
+ROUTES: dict[str, dict[str, Any]] = {
     "gate": {"action": "send_reply", "draft": "Hi", "confidence": 0.9},
     "handoffs": {"kind": "tool_failure", "summary": "order_lookup failed"},
     "park": {"last_step": "extract", "error": "order_lookup failed"},

@@ -35,6 +35,7 @@ from workflows.errors import Forbidden, NotFound
 from workflows.handoffs import refresh_message
 from workflows.pausing import ALL_WORKFLOWS, pause_state
 from workflows.policy import PauseState
+from workflows.redaction import Redactor, fit
 from workflows.roles import MemberDirectory, Role, ensure_role, has_any_role
 
 #: What people type for every workflow at once; stored as ``ALL_WORKFLOWS``.
@@ -45,6 +46,8 @@ RESUMED = "workflow.resume"
 #: Who may pause: stopping must be easy. Only admins resume.
 PAUSERS: tuple[Role, ...] = ("reviewer", "admin", "oncall")
 REASON_MAX = 1000
+#: Reasons and notes are people's words, not a workflow's data: secrets only, always on.
+_SECRETS = Redactor()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -228,11 +231,16 @@ async def resume_workflow(
 
 
 def _clean_reason(reason: str | None) -> str | None:
-    """One tidy line, or None; an over-long reason is cut rather than refused."""
+    """One tidy line with its secrets redacted, or None; an over-long one is cut, not refused.
+
+    People paste what they were looking at into a reason ("leaked sk-... in drafts"), and
+    reasons are stored, audited and posted, so secrets go before any of that. Every door
+    (Slack, the CLI, the API, the alert's button) comes through here.
+    """
     if reason is None or not reason.strip():
         return None
-    text = " ".join(reason.split())
-    return text if len(text) <= REASON_MAX else text[: REASON_MAX - 1] + "…"
+    text = str(_SECRETS.redact(" ".join(reason.split())).value)
+    return fit(text, REASON_MAX)
 
 
 async def _refresh_open_messages(

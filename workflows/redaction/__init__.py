@@ -66,6 +66,7 @@ from workflows.redaction.detectors import BUILTIN_KINDS, SECRET_FIELD
 from workflows.redaction.keys import is_secret_key
 from workflows.redaction.policy import PERSONAL_KINDS, RedactionPolicy, validate_custom_pattern
 from workflows.redaction.redactor import Groups, Ranked, Redacted, Redactor, fit, placeholder
+from workflows.redaction.request_ids import stored_request_id
 
 __all__ = [
     "BUILTIN_KINDS",
@@ -81,5 +82,6 @@ __all__ = [
     "fit",
     "is_secret_key",
     "placeholder",
+    "stored_request_id",
     "validate_custom_pattern",
 ]
