@@ -91,7 +91,11 @@ _OPTION_NAMES: Final = frozenset(
      "api-key", "api_key", "passin", "passout", "storepass", "keypass", "srcstorepass",
      "deststorepass", "srckeypass", "destkeypass"}
 )  # fmt: skip
-_OPTION_ENDINGS: Final = ("password", "passwd", "passphrase", "secret", "token", "api-key")
+_OPTION_ENDINGS: Final = tuple(
+    separator + word
+    for separator in "-_"
+    for word in ("password", "passwd", "passphrase", "secret", "token", "api-key")
+)
 _OPTION_CHARS: Final = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 _OPTION_MAX = 48
 # What follows a flag in prose or documentation, not a secret: "the --token flag".
@@ -134,11 +138,7 @@ def cli_option(text: str, match: re.Match[str]) -> Span | None:
     if not option.startswith("-") or not (start == 0 or text[start - 1] in " \t\"'(=\n"):
         return None
     name = option.lstrip("-").lower()
-    if name.startswith("no-") or not (
-        name in _OPTION_NAMES
-        or name.endswith(tuple("-" + e for e in _OPTION_ENDINGS))
-        or name.endswith(tuple("_" + e for e in _OPTION_ENDINGS))
-    ):
+    if name.startswith("no-") or not (name in _OPTION_NAMES or name.endswith(_OPTION_ENDINGS)):
         return None
     found = _value(match)
     if found is None:
