@@ -23,6 +23,7 @@ from workflows.credentials import Principal
 from workflows.errors import InvalidInput, NotFound
 from workflows.pausing import pause_state
 from workflows.policy import GateQuestion
+from workflows.redaction import stored_request_id
 from workflows.schemas import EventBatch, GateBody, HandoffBody, RunFinish, RunStart
 from workflows.status import read_backlog, read_pending
 from workflows.story import read_run_story, story_to_json
@@ -176,17 +177,18 @@ async def ask_gate(request: web.Request) -> web.Response:
     principal = await authenticate(request, "runs:write")
     body = await read_body(request, GateBody)
     policy = services.workflow(principal.workflow)
-    redacted = (
-        services.redactors[principal.workflow]
-        .redact({"draft": body.draft, "summary": body.summary, "payload": body.payload})
-        .fields
-    )
+    redactor = services.redactors[principal.workflow]
+    redacted = redactor.redact(
+        {"draft": body.draft, "summary": body.summary, "payload": body.payload}
+    ).fields
+    run_id = request.match_info["run_id"]
+    request_id = body.request_id and stored_request_id(redactor, body.request_id, run_id=run_id)
     async with services.sessions() as db, db.begin():
         answer = await gate.ask_gate(
             db,
             workflow=principal.workflow,
             policy=policy,
-            run_id=request.match_info["run_id"],
+            run_id=run_id,
             question=GateQuestion(
                 action=body.action,
                 draft=body.draft,
@@ -197,7 +199,7 @@ async def ask_gate(request: web.Request) -> web.Response:
                 draft=redacted["draft"], summary=redacted["summary"], payload=redacted["payload"]
             ),
             now=services.clock(),
-            request_id=body.request_id,
+            request_id=request_id,
         )
     services.wake_outbox()
     result: dict[str, Any] = {
@@ -215,8 +217,11 @@ async def open_handoff(request: web.Request) -> web.Response:
     principal = await authenticate(request, "handoffs:write")
     body = await read_body(request, HandoffBody)
     policy = services.workflow(principal.workflow)
-    fields = services.redactors[principal.workflow].redact(body.model_dump()).fields
+    redactor = services.redactors[principal.workflow]
+    fields = redactor.redact(body.model_dump(exclude={"request_id"})).fields
     run_id = request.match_info["run_id"]
+    if body.request_id is not None:
+        fields["request_id"] = stored_request_id(redactor, body.request_id, run_id=run_id)
     async with services.sessions() as db, db.begin():
         handoff = await handoffs.request_handoff(
             db,

@@ -15,6 +15,7 @@ from bot.api_errors import json_response
 from bot.services import SERVICES
 from workflows import parking
 from workflows.errors import InvalidInput
+from workflows.redaction import stored_request_id
 from workflows.requests import ClaimBody, ParkBody
 
 
@@ -23,14 +24,17 @@ async def park(request: web.Request) -> web.Response:
     principal = await authenticate(request, "runs:write")
     body = await read_body(request, ParkBody)
     content = body.model_dump(include={"last_step", "input_ref", "extracted", "error"})
-    fields = services.redactors[principal.workflow].redact(content).value
+    redactor = services.redactors[principal.workflow]
+    fields = redactor.redact(content).value
     assert isinstance(fields, dict)  # redaction keeps the shape of what it is given
+    run_id = request.match_info["run_id"]
+    request_id = body.request_id and stored_request_id(redactor, body.request_id, run_id=run_id)
     async with services.sessions() as db, db.begin():
         job, created = await parking.park_job(
             db,
             workflow=principal.workflow,
-            run_id=request.match_info["run_id"],
-            request=parking.ParkRequest(request_id=body.request_id, **fields),
+            run_id=run_id,
+            request=parking.ParkRequest(request_id=request_id, **fields),
             now=services.clock(),
         )
     return json_response(parking.parked_json(job), 201 if created else 200)

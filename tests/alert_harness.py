@@ -90,6 +90,24 @@ class OnCall:
             run_ids.append(run_id)
         return run_ids
 
+    async def finish_failed(self, run_id: str, error: str) -> None:
+        """Finish ``run_id`` as failed with ``error``, as an automation that gives up would."""
+        response = await self.slack.api.post(
+            f"/api/v1/runs/{run_id}/finish",
+            json={"status": "failed", "error": error},
+            headers=bearer(self.slack.token),
+        )
+        assert response.status == 200, await response.text()
+
+    async def fail_runs(self, error: str, *, times: int) -> list[str]:
+        """``times`` runs that fail with ``error`` and no failed step of their own."""
+        run_ids = []
+        for _ in range(times):
+            run_id = await self.slack.start_run()
+            await self.finish_failed(run_id, error)
+            run_ids.append(run_id)
+        return run_ids
+
     async def tick(self) -> TickReport:
         """One evaluation tick at the clock's time, as the scheduler runs it."""
         return await jobs.alert_tick(self.services)

@@ -54,6 +54,38 @@ _OPENSSH = (
     "-----END OPENSSH PRIVATE KEY-----"
 )
 
+_GITLAB = "gl" + "pat-FAKEqVwYS81VP7Hb1DX8"
+_GITLAB_ROUTABLE = "gl" + "pat-FAKEvwYS81VP7Hb1DX8pPdNqVwYS81VP7Hb1.01.171abc123"
+_GITLAB_DEPLOY = "gl" + "dt-FAKE9k3ksu9mI4ROnl89"
+_GITLAB_RUNNER = "gl" + "rt-t1_FAKEhxE3pyIgKpaUnArl63Xy"
+_GITLAB_TRIGGER = "gl" + "ptt-45cf642b0c3a4acdd7f9fcc589f8d0a9f94f03e7"
+_GITLAB_REGISTRATION = "GR1348941" + "FAKEaUnArl63Xy5khxE3"
+_SENDGRID = "SG" + ".FAKExE3pyIgKpaUnArl63X.kWZeiNNCiia3anXn9k3ksu9mI4ROnl89Sm995ytbxAk"
+_HUGGINGFACE = "hf" + "_FAKEtMLaMRTvetwtESulEETldqbVwzbJYA"
+_PYPI = (
+    "pypi" + "-AgEIcHlwaS5vcmc" + "CJDFAKExyL1aCcTlN99mhWp708DwGw5HqXDgLVXZx3scB8fnvGNx6jvr7SIftRu"
+)
+_NPM = "npm" + "_FAKEtEkUdfMI7zcpVMw0qDPAjd6OcZFv1niU"
+_AZURE_KEY = (
+    "FAKEv3Vth1Ls6v6+O9JL8ZsoWw/Rxl+IUiTeNUJ+HLRwb8GPJ7KTSJS0Sw5UQsvzU9Kk1v1MIdzu4xCxf8Cvgro=="
+)
+_TWILIO_SID = "AC" + "a5f61debc267b0bc8d3b1939a9b4ddbe"
+_TWILIO_KEY = "SK" + "45cf642b0c3a4acdd7f9fcc589f8d0a9"
+_MAILGUN = "key" + "-a5f61debc267b0bc8d3b1939a9b4ddbe"
+_MAILGUN_NEW = "a5f61debc267b0bc8d3b1939a9b4ddbe" + "-914c0f87-f17f8499"
+_DATADOG_API = "a5f61debc267b0bc8d3b1939a9b4ddbe"
+_DATADOG_APP = "45cf642b0c3a4acdd7f9fcc589f8d0a9f94f03e7"
+_ANTHROPIC_ADMIN = "sk" + "-ant-admin01-FAKE8pcqMKRLd7SUqeaG6nyb229X8YzL7iMa3K8Nsv9-Qt2gi"
+_SHOPIFY = "shp" + "at_a5f61debc267b0bc8d3b1939a9b4ddbe"
+_DIGITALOCEAN = "dop" + "_v1_" + "a5f61debc267b0bc8d3b1939a9b4ddbe" * 2
+_LINEAR = "lin" + "_api_FAKEtEkUdfMI7zcpVMw0qDPAjd6OcZFv1niUabcd"
+_DISCORD_WEBHOOK = (
+    "https://discord" + ".com/api/webhooks/123456789012345678/"
+    "FAKEhxE3pyIgKpaUnArl63XykWZeiNNCiia3anXn9k3ksu9mI4ROnl89Sm995ytbxAk"
+)
+_TELEGRAM = "123456789" + ":AA" + "FAKEhxE3pyIgKpaUnArl63XykWZeiNNCx"
+_AGE = "AGE-SECRET" + "-KEY-1" + "QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ"
+
 Positive = tuple[object, dict[str, int]]
 
 POSITIVES: Final[list[Positive]] = [
@@ -97,9 +129,109 @@ POSITIVES: Final[list[Positive]] = [
     # openai_key
     (_OPENAI, {"openai_key": 1}),
     (f"OPENAI_API_KEY={_OPENAI_PROJ}", {"openai_key": 1}),
-    (f"x-api-key: {_ANTHROPIC}", {"openai_key": 1}),
+    (f"x-api-key: {_ANTHROPIC}", {"anthropic_key": 1}),
     (f"client = OpenAI(api_key='{_OPENAI}')", {"openai_key": 1}),
     (f"Authorization: Bearer {_OPENAI_PROJ}", {"openai_key": 1}),
+    # anthropic_key
+    (_ANTHROPIC, {"anthropic_key": 1}),
+    (f"ANTHROPIC_API_KEY={_ANTHROPIC_ADMIN}", {"anthropic_key": 1}),
+    # gitlab_token
+    (_GITLAB, {"gitlab_token": 1}),
+    (f"git clone https://oauth2:{_GITLAB}@gitlab.example.com/acme/app.git", {"gitlab_token": 1}),
+    (f"PRIVATE-TOKEN: {_GITLAB_ROUTABLE}.", {"gitlab_token": 1}),
+    (f"deploy with {_GITLAB_DEPLOY}, runner {_GITLAB_RUNNER}", {"gitlab_token": 2}),
+    (f"curl -F token={_GITLAB_TRIGGER} -F ref=main", {"gitlab_token": 1}),
+    (f"gitlab-runner register --registration-token {_GITLAB_REGISTRATION}", {"gitlab_token": 1}),
+    # sendgrid_key, huggingface_token, pypi_token, npm_token
+    (f"SENDGRID_API_KEY={_SENDGRID}", {"sendgrid_key": 1}),
+    (f"sg.send failed with {_SENDGRID}: 401", {"sendgrid_key": 1}),
+    (f"huggingface-cli login --token {_HUGGINGFACE}", {"huggingface_token": 1}),
+    (f"[pypi]\nusername = __token__\npassword = {_PYPI}\n", {"pypi_token": 1}),
+    (f"//registry.npmjs.org/:_authToken={_NPM}", {"npm_token": 1}),
+    # azure_storage_key
+    (
+        "DefaultEndpointsProtocol=https;AccountName=acmefake;"
+        f"AccountKey={_AZURE_KEY};EndpointSuffix=core.windows.net",
+        {"azure_storage_key": 1},
+    ),
+    (
+        "Endpoint=sb://acme.servicebus.windows.net/;SharedAccessKeyName=send;"
+        "SharedAccessKey=FAKEb3lO++TVhrLtLCHiEGKrEV6XwqcRkelp6EX79Pnd=",
+        {"azure_storage_key": 1},
+    ),
+    (
+        "https://acme.blob.core.windows.net/c/f.txt?sv=2022-11-02&ss=b&sp=r"
+        "&se=2024-06-01T00:00:00Z&sig=FAKEv3Vth1Ls6v6%2BO9JL8ZsoWw%2FRxl%3D",
+        {"azure_storage_key": 1},
+    ),
+    # twilio_key, mailgun_key, datadog_key
+    (f"twilio account {_TWILIO_SID} with key {_TWILIO_KEY}", {"twilio_key": 2}),
+    (f"MAILGUN_API_KEY={_MAILGUN}", {"mailgun_key": 1}),
+    (f"mailgun rejected {_MAILGUN_NEW} (401)", {"mailgun_key": 1}),
+    (f"DD_API_KEY={_DATADOG_API}", {"datadog_key": 1}),
+    (f"DD_APP_KEY: {_DATADOG_APP}", {"datadog_key": 1}),
+    (
+        f"-H 'DD-API-KEY: {_DATADOG_API}' -H 'DD-APPLICATION-KEY: {_DATADOG_APP}'",
+        {"datadog_key": 2},
+    ),
+    # more vendors a secret scanner knows
+    (f"SHOPIFY_TOKEN={_SHOPIFY}", {"shopify_token": 1}),
+    (f"doctl auth init -t {_DIGITALOCEAN}", {"digitalocean_token": 1}),
+    (f"linear key {_LINEAR}", {"linear_key": 1}),
+    (f"POST {_DISCORD_WEBHOOK} returned 204", {"discord_webhook": 1}),
+    (f"https://api.telegram.org/bot{_TELEGRAM}/sendMessage", {"telegram_token": 1}),
+    (f"# created: 2024-05-16\n{_AGE}\n", {"private_key": 1}),
+    (f"SQUARE_ACCESS_TOKEN={'sq0' + 'atp-FAKEhxE3pyIgKpaUnArl63'}", {"square_token": 1}),
+    (f"VAULT_TOKEN={'hv' + 's.' + 'FAKE' + 'x1Y2z3' * 16}", {"vault_token": 1}),
+    (
+        f"grafana key {'gl' + 'sa_' + 'FAKEtEkUdfMI7zcpVMw0qDPAjd6OcZFv' + '_a5f61deb'}",
+        {"grafana_token": 1},
+    ),
+    (
+        "x-api-key: PM" + "AK-a5f61debc267b0bc8d3b1939-a5f61debc267b0bc8d3b1939a9b4ddbe12",
+        {"postman_key": 1},
+    ),
+    (f"NEW_RELIC_API_KEY={'NR' + 'AK-' + 'FAKE0123456789ABCDEFGHIJKLM'}", {"newrelic_key": 1}),
+    (
+        f"databricks token {'da' + 'pi' + 'a5f61debc267b0bc8d3b1939a9b4ddbe'}",
+        {"databricks_token": 1},
+    ),
+    (f"jira token {'ATATT' + '3xFfGF0' + 'FAKEv3Vth1Ls6v6O9JL8ZsoWw' * 7}", {"atlassian_token": 1}),
+    (
+        f"DOPPLER_TOKEN={'dp' + '.pt.' + 'FAKEtEkUdfMI7zcpVMw0qDPAjd6OcZFv1niUabcdefg'}",
+        {"doppler_token": 1},
+    ),
+    (f"mailchimp {'a5f61debc267b0bc8d3b1939a9b4ddbe' + '-us21'} expired", {"mailchimp_key": 1}),
+    # cookie
+    ("Cookie: sessionid=FAKE0a1b2c3d; csrftoken=abc123", {"cookie": 1}),
+    ("Set-Cookie: session=FAKEabcdef123456; Path=/; HttpOnly; Secure", {"cookie": 1}),
+    ('{"Cookie": "sid=FAKE0a1b2c3d; theme=dark"}', {"cookie": 1}),
+    # secret_field, a JSON object written as text (a draft, a logged body)
+    ('{"api_key": "abcdefghijklmnop"}', {"secret_field": 1}),
+    ('{"user":"alice","pass":"hunter2"}', {"secret_field": 1}),
+    ('{"name": "Authorization", "value": "Token Fake0abc"}', {"secret_field": 1}),
+    ('[{"Key":"DB_PASSWORD","Value":"hunter two"}]', {"secret_field": 1}),
+    ('{"signing_key": "abcdEFGH1234", "clientSecret": "s3cr3t"}', {"secret_field": 2}),
+    ('draft: {\n  "refresh_token": "r-1abc"\n}', {"secret_field": 1}),
+    ('body="{\\"ssh_key\\": \\"opaque-Value\\"}"', {"secret_field": 1}),
+    (f"rotated password=hunter22 and {_GITHUB}", {"secret_field": 1, "github_token": 1}),
+    # secret_field, URL-encoded
+    ("next=%2Flogin%3Fuser%3Dalice%26password%3Dhunter2%26remember%3D1", {"secret_field": 1}),
+    ("q=pass%3Dp%40ssw0rd", {"secret_field": 1}),
+    ("data=%7B%22password%22%3A%22hunter2%22%7D", {"secret_field": 1}),
+    ("POST /login user=alice&pass=p%40ss&remember=1", {"secret_field": 1}),
+    ("DB_PASS=Fake-pass9", {"secret_field": 1}),
+    # cli_password
+    ("docker login --username ci --password Fak3Pass registry.example.com", {"cli_password": 1}),
+    ("az login -u ci@example.com --password 'two words'", {"cli_password": 1, "email": 1}),
+    ("vault login --token=Fake0token9", {"cli_password": 1}),
+    ("mysql -h db.internal -u root -phunter2 orders", {"cli_password": 1}),
+    ("mysqldump -uroot -p'Fake pass' --all-databases", {"cli_password": 1}),
+    ("sshpass -p hunter2 ssh deploy@10.0.0.5", {"cli_password": 1}),
+    ("redis-cli -h cache -a Fake0Pass9 ping", {"cli_password": 1}),
+    ("curl -u alice:Fake0pass https://api.example.com", {"cli_password": 1}),
+    ("keytool -list -keystore k.jks -storepass changeit9", {"cli_password": 1}),
+    ("openssl pkcs12 -in c.p12 -passin pass:Fake0pass", {"cli_password": 1}),
     # jwt
     (_JWT, {"jwt": 1}),
     (f"Authorization: Bearer {_JWT}", {"jwt": 1}),
@@ -383,6 +515,45 @@ NEGATIVES: Final[list[object]] = [
     "TCK-12345 and EMP1234 are too short to be references",
     "| 1 | 2 | 3 |\n|---|---|---|",
     "balance 4000000000 cents",
+    # near misses for the newer kinds
+    "commit 3f786850e387550fdab836ed7e6dc881de23001b on main",
+    "blake2b 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a089f86d081884c7d65",
+    "ulid 01HZX3K6PQRS8TVW9XYZ2ABCDE and run_01J8ZQ4M6K9T2V3W4X5Y6Z7A8B",
+    "request 9f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b failed",
+    "order 2024-118823-7741 shipped",
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"
+    "YPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==",
+    "md5 a5f61debc267b0bc8d3b1939a9b4ddbe",
+    "ACCOUNT a5f61debc267b0bc8d3b1939a9b4ddbe",
+    "monkey-a5f61debc267b0bc8d3b1939a9b4ddbe",
+    "SG.1 release notes",
+    "hf_hub_download(repo_id='acme/model')",
+    "npm_config_cache=/tmp/npm",
+    "pypi-simple index",
+    "glpat- is the GitLab token prefix",
+    "docker run -p 8080:80 nginx",
+    "ssh -p 2222 deploy@10.0.0.5",
+    "mysql -u root -p orders",
+    "mysql -P 3306 -h db.internal",
+    "mkdir -p /srv/app && cp -a src dst",
+    "docker run -u 1000:1000 app",
+    "docker login --password-stdin < token.txt",
+    "use the --password flag or --token option",
+    "psql --password --host db.internal",
+    "deploy --token $DEPLOY_TOKEN --secret ${API_SECRET}",
+    "ffmpeg -i in.mp4 -pass 1 -f null /dev/null",
+    "openssl enc -pass env:PASSPHRASE -in a",
+    "--max-tokens 512 --token-limit 4096 --secret-name prod/db",
+    "boarding pass: gate 12, seat 4C",
+    "bypass=true&first_pass=done",
+    "compass%3Dnorth",
+    "Cookie: none today",
+    "a cookie: chocolate chip",
+    '{"token_count": 812, "max_tokens": 512, "secret_name": "prod/db"}',
+    '{"password_reset": true, "token_type": "Bearer", "key": "ticket-123"}',
+    '{"token": null, "password": ""}',
+    "sig=approved by finance",
+    "DD_SITE=datadoghq.eu DD_ENV=prod",
     # already redacted
     "[REDACTED:email] wrote in",
     "key=[REDACTED:openai_key]",

@@ -88,6 +88,20 @@ async def test_cli_resume_is_audited_with_the_os_user(
     ]
 
 
+async def test_cli_pause_redacts_a_secret_in_its_reason(
+    client: Client, settings: Settings, tmp_path: Path, services: Services
+) -> None:
+    """``handrail pause --reason`` stores the reason with a pasted token redacted."""
+    secret = "gh" + "p_FAKEfake0123456789abcdefABCDEF012345"
+    result = await asyncio.to_thread(
+        handrail, settings, tmp_path, "pause", "ticket-triage", "--reason", f"leaked {secret}"
+    )
+    assert result.returncode == 0, result.stderr
+    async with services.readers() as db:
+        [entry] = (await db.scalars(select(AuditEntry))).all()
+    assert entry.details == {"reason": "leaked [REDACTED:github_token]"}
+
+
 async def test_cli_pause_of_an_unknown_workflow_fails_clearly(
     client: Client, settings: Settings, tmp_path: Path
 ) -> None:

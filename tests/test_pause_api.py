@@ -178,6 +178,34 @@ async def test_pause_and_resume_are_audited(
     assert entries[1].details["paused_reason"] == "bad drafts"
 
 
+async def test_a_secret_in_a_pause_reason_or_resume_note_is_never_stored(
+    client: Client, admin: str, services: Services
+) -> None:
+    """A token pasted into a pause reason or a resume note is redacted before it is stored."""
+    secret = "gh" + "p_FAKEfake0123456789abcdefABCDEF012345"
+    answer = await client.post(
+        "/api/v1/workflows/ticket-triage/pause",
+        json={"reason": f"leaked {secret} in drafts"},
+        headers=bearer(admin),
+    )
+    assert (await answer.json())["reason"] == "leaked [REDACTED:github_token] in drafts"
+    await client.post(
+        "/api/v1/workflows/ticket-triage/resume",
+        json={"note": f"rotated password=hunter22 and {secret}"},
+        headers=bearer(admin),
+    )
+    async with services.readers() as db:
+        entries = (await db.scalars(select(AuditEntry).order_by(AuditEntry.id))).all()
+        workflow = await db.get(Workflow, "ticket-triage")
+    stored = str([entry.details for entry in entries]) + str(workflow and workflow.paused_reason)
+    assert secret not in stored
+    assert "hunter22" not in stored
+    assert entries[1].details is not None
+    assert entries[1].details["note"] == (
+        "rotated password=[REDACTED:secret_field] [REDACTED:github_token]"
+    )
+
+
 async def test_a_held_decision_answers_the_long_poll_after_resume(
     client: Client, token: str, admin: str, services: Services
 ) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+import json
 from types import MappingProxyType
 
 import pytest
 
 from tests.redaction_corpus import NEGATIVES, POLICY, POSITIVES, false_positives, misses
 from workflows.redaction import (
+    BUILTIN_KINDS,
     PERSONAL_KINDS,
     Redacted,
     RedactionPolicy,
@@ -50,6 +52,13 @@ EXAMPLES = {
     "card_number": ("card 4111 1111 1111 1111", "1111"),
     "iban": ("IBAN GB82 WEST 1234 5698 7654 32", "WEST"),
     "ticket_ref": ("see TCK-204816", "204816"),
+    "gitlab_token": ("token gl" + "pat-FAKEqVwYS81VP7Hb1DX8 expired", "FAKEqVwYS81"),
+    "anthropic_key": ("key sk" + "-ant-api03-Fake0123456789abcdefGHIJKL", "Fake0123456789"),
+    "sendgrid_key": ("SG" + ".FAKExE3pyIgKpaUnArl63X." + "k" * 43, "FAKExE3"),
+    "huggingface_token": ("hf" + "_FAKEtMLaMRTvetwtESulEETldqbVwzbJYA", "FAKEtML"),
+    "npm_token": ("npm" + "_FAKEtEkUdfMI7zcpVMw0qDPAjd6OcZFv1niU", "FAKEtEk"),
+    "cookie": ("Cookie: sid=FAKE0a1b2c3d", "FAKE0a1b"),
+    "cli_password": ("docker login -u ci --password Fak3Pass", "Fak3Pass"),
 }
 
 
@@ -159,6 +168,58 @@ def test_a_labelled_secret_is_redacted_whole(text: str, expected: str) -> None:
     of those would leak the rest. The next label, a ";" or the end of the line ends it.
     """
     assert SECRETS_ONLY.redact(text) == Redacted(expected, {"secret_field": 1})
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("mysql -u root -phunter2 orders", "mysql -u root -p[REDACTED:cli_password] orders"),
+        ("sshpass -p hunter2 ssh db", "sshpass -p [REDACTED:cli_password] ssh db"),
+        (
+            "curl -u alice:Fake0pass https://x.io",
+            "curl -u alice:[REDACTED:cli_password] https://x.io",
+        ),
+        ("openssl -passin pass:Fake0pass", "openssl -passin pass:[REDACTED:cli_password]"),
+    ],
+)
+def test_a_command_line_password_is_redacted_and_the_rest_kept(text: str, expected: str) -> None:
+    """A password on a command line goes; the command, the user and the prefix stay."""
+    assert SECRETS_ONLY.redact(text).value == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["mysql -u root -p orders", "docker run -p 8080:80 app", "ssh -p 2222 host"]
+)
+def test_a_short_p_flag_is_a_password_only_where_the_command_says_so(text: str) -> None:
+    """``-p`` is a port or a prompt for most commands: only mysql's glued ``-pX`` is kept secret."""
+    assert SECRETS_ONLY.redact(text).value == text
+
+
+def test_set_cookie_loses_its_value_and_keeps_its_name_and_attributes() -> None:
+    """A ``Set-Cookie`` header keeps the cookie's name and attributes, never its value."""
+    text = "Set-Cookie: session=FAKEabcdef123456; Path=/; HttpOnly"
+    expected = "Set-Cookie: session=[REDACTED:cookie]; Path=/; HttpOnly"
+    assert SECRETS_ONLY.redact(text).value == expected
+
+
+def test_a_json_text_keeps_its_shape_when_a_secret_field_goes() -> None:
+    """Secret fields of a JSON object written as text are replaced and the text stays JSON."""
+    text = '{"user": "alice", "pass": "hunter2", "name": "API_KEY", "value": "abcdefgh"}'
+    redacted = SECRETS_ONLY.redact(text)
+    assert json.loads(str(redacted.value)) == {
+        "user": "alice",
+        "pass": "[REDACTED:secret_field]",
+        "name": "API_KEY",
+        "value": "[REDACTED:secret_field]",
+    }
+    assert redacted.counts == {"secret_field": 2}
+
+
+def test_an_url_encoded_password_ends_at_the_encoded_ampersand() -> None:
+    """``password%3D…`` is redacted up to ``%26``, so the next parameter stays readable."""
+    text = "next=%2Flogin%3Fpassword%3Dhunter2%26remember%3D1"
+    expected = "next=%2Flogin%3Fpassword%3D[REDACTED:secret_field]%26remember%3D1"
+    assert SECRETS_ONLY.redact(text).value == expected
 
 
 def test_a_jwt_in_an_authorization_header_counts_once_as_a_jwt() -> None:
@@ -400,7 +461,8 @@ def test_the_corpus_is_large_and_covers_every_kind() -> None:
     kinds = {kind for _, expected in POSITIVES for kind in expected}
     assert len(POSITIVES) >= 80
     assert len(NEGATIVES) >= 80
-    assert kinds == set(EXAMPLES) | {"employee_id"}
+    assert set(EXAMPLES) <= kinds
+    assert kinds == BUILTIN_KINDS | {"ticket_ref", "employee_id"}
 
 
 def test_every_corpus_positive_is_found_exactly() -> None:

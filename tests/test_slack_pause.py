@@ -98,6 +98,16 @@ async def test_a_mention_typed_in_the_reason_stays_text_everywhere(slack: Slack)
     assert "Paused by <@U0ALICE>: ask &lt;@U0EVE&gt; or &lt;@W0EVE&gt;." in banner
 
 
+async def test_a_secret_typed_in_the_reason_is_never_stored(slack: Slack) -> None:
+    """``/pause`` with a token in its reason stores and shows the reason redacted."""
+    secret = "gh" + "p_FAKEfake0123456789abcdefABCDEF012345"
+    await command(slack, "/pause", f"ticket-triage leaked {secret}", user="U0ALICE")
+    async with slack.services.readers() as db:
+        row = await db.get(Workflow, "ticket-triage")
+    assert row is not None
+    assert row.paused_reason == "leaked [REDACTED:github_token]"
+
+
 async def test_a_non_admin_resume_is_refused_and_nothing_changes(slack: Slack) -> None:
     """A reviewer may pause but not resume: the answer says so and the pause stays."""
     await command(slack, "/pause", "ticket-triage", user="U0ALICE")

@@ -36,6 +36,7 @@ from workflows.handoffs import refresh_message
 from workflows.json_values import without_nul
 from workflows.pausing import ALL_WORKFLOWS, pause_state
 from workflows.policy import PauseState
+from workflows.redaction import Redactor, fit
 from workflows.roles import MemberDirectory, Role, ensure_role, has_any_role
 
 #: What people type for every workflow at once; stored as ``ALL_WORKFLOWS``.
@@ -46,6 +47,8 @@ RESUMED = "workflow.resume"
 #: Who may pause: stopping must be easy. Only admins resume.
 PAUSERS: tuple[Role, ...] = ("reviewer", "admin", "oncall")
 REASON_MAX = 1000
+#: Reasons and notes are people's words, not a workflow's data: secrets only, always on.
+_SECRETS = Redactor()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -229,15 +232,18 @@ async def resume_workflow(
 
 
 def _clean_reason(reason: str | None) -> str | None:
-    """One tidy line, or None; an over-long reason is cut rather than refused.
+    """One tidy line with its secrets redacted, or None; an over-long one is cut, not refused.
 
-    Whatever the door (Slack, the CLI, the API), a pause never fails on its reason: a NUL,
-    which PostgreSQL refuses, is kept as U+FFFD, as in every other stored text.
+    People paste what they were looking at into a reason ("leaked sk-... in drafts"), and
+    reasons are stored, audited and posted, so secrets go before any of that. Every door
+    (Slack, the CLI, the API, the alert's button) comes through here, so a pause never fails
+    on its reason either: a NUL, which PostgreSQL refuses, is kept as U+FFFD, as in every
+    other stored text.
     """
     if reason is None or not reason.strip():
         return None
-    text = " ".join(without_nul(reason).split())
-    return text if len(text) <= REASON_MAX else text[: REASON_MAX - 1] + "…"
+    text = str(_SECRETS.redact(" ".join(without_nul(reason).split())).value)
+    return fit(text, REASON_MAX)
 
 
 async def _refresh_open_messages(

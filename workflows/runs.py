@@ -273,7 +273,7 @@ async def finish_run(
             run_id=run_id,
             workflow=workflow,
             type="error",
-            name="run failed",
+            name=repo.RUN_FAILED_STEP,
             status="error",
             output=None,
             error=run.error or "the run finished as failed without an error text",

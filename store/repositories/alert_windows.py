@@ -27,13 +27,16 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
+    exists,
     func,
     or_,
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from store.models import Event
+from store.repositories.runs import RUN_FAILED_STEP
 
 #: Step types that are calls out of the automation (to a model or a tool).
 CALL_TYPES = ("model", "tool")
@@ -53,9 +56,30 @@ def _window(workflows: str = "workflows", since: str = "since") -> ColumnElement
     )
 
 
-def failed_step() -> ColumnElement[bool]:
+def failed_step(events: Any = Event) -> ColumnElement[bool]:
     """A step that went wrong: an error step, a failed status, or any error text."""
-    return or_(Event.type == "error", Event.status.in_(FAILED_STATUSES), Event.error.is_not(None))
+    return or_(
+        events.type == "error", events.status.in_(FAILED_STATUSES), events.error.is_not(None)
+    )
+
+
+_EARLIER = aliased(Event)
+
+
+def explained_run_failure() -> ColumnElement[bool]:
+    """A run's own failure step that follows a failed step of the same run.
+
+    That failure is the step's incident, told a second time in other words (Alertmanager
+    would group the two by the run): the repeated-error rule counts the step alone.
+    """
+    return and_(
+        Event.type == "error",
+        Event.name == RUN_FAILED_STEP,
+        Event.client_id.is_(None),
+        exists().where(
+            _EARLIER.run_id == Event.run_id, _EARLIER.seq < Event.seq, failed_step(_EARLIER)
+        ),
+    )
 
 
 def _failed_call() -> ColumnElement[bool]:
@@ -72,7 +96,7 @@ def _newest_first(stmt: Any) -> Any:
 
 _FAILED_STEPS = _newest_first(
     select(Event.workflow, Event.error, Event.name, Event.run_id, Event.recorded_at).where(
-        _window(), failed_step()
+        _window(), failed_step(), ~explained_run_failure()
     )
 )
 
@@ -169,7 +193,7 @@ async def _rows(db: AsyncSession, stmt: Any, **params: Any) -> Sequence[AnyRow]:
 async def list_failed_steps(
     db: AsyncSession, *, workflows: Sequence[str], since: datetime, until: datetime, limit: int
 ) -> Sequence[AnyRow]:
-    """The newest failed steps in the window.
+    """The newest failed steps in the window, without run failures a failed step explains.
 
     Columns: ``workflow``, ``error``, ``name``, ``run_id``, ``recorded_at``; newest first.
     """

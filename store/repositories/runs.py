@@ -12,6 +12,9 @@ from sqlalchemy.sql.dml import Insert
 
 from store.models import Base, Decision, Event, Handoff, Run
 
+#: The name of the error step a run's failure is recorded as (type ``error``, no client ID).
+RUN_FAILED_STEP = "run failed"
+
 
 def insert_ignoring_conflicts(db: AsyncSession, model: type[Base]) -> Insert:
     """``INSERT … ON CONFLICT DO NOTHING`` in the dialect of ``db``."""

@@ -24,13 +24,13 @@ def secret(text: str, match: re.Match[str]) -> Span | None:
     return match.span("secret")
 
 
-def _starts_word(text: str, start: int, also: str = "") -> bool:
+def starts_word(text: str, start: int, also: str = "") -> bool:
     """Tell whether ``start`` is not inside a longer token (regex lookbehinds are slower)."""
     return start == 0 or not (text[start - 1].isalnum() or text[start - 1] in also)
 
 
 def token(text: str, match: re.Match[str]) -> Span | None:
-    return match.span() if _starts_word(text, match.start(), "_-") else None
+    return match.span() if starts_word(text, match.start(), "_-") else None
 
 
 def webhook(text: str, match: re.Match[str]) -> Span | None:
@@ -54,7 +54,7 @@ def openai_key(text: str, match: re.Match[str]) -> Span | None:
     return token(text, match) if _mixed(match["body"]) else None
 
 
-_NOT_SECRET_VALUES: Final = frozenset({"null", "none", "true", "false", "undefined", "nil"})
+NOT_SECRET_VALUES: Final = frozenset({"null", "none", "true", "false", "undefined", "nil"})
 
 
 def _credential(value: str) -> bool:
@@ -72,7 +72,7 @@ def auth(text: str, match: re.Match[str]) -> Span | None:
     long follows "bearer" in prose, while "basic responsibilities" can.
     """
     value = match["secret"]
-    if not _starts_word(text, match.start()):
+    if not starts_word(text, match.start()):
         return None
     if _credential(value) or (len(value) >= 16 and match[0][:6].lower() == "bearer"):
         return match.span("secret")
@@ -100,7 +100,7 @@ def auth_header(text: str, match: re.Match[str]) -> Span | None:
         found = _LINE_END.search(text, end)
         end = found.start() if found is not None else len(text)
     value = text[start:end]
-    if len(value) < 4 or value.lower() in _NOT_SECRET_VALUES:
+    if len(value) < 4 or value.lower() in NOT_SECRET_VALUES:
         return None
     return start, end
 
@@ -116,22 +116,46 @@ _PASSWORD_END: Final = re.compile(
 )
 
 
+# Where a URL-encoded value ends: an encoded "&", quote, comma, ";" or "}", or a real "&".
+_ENCODED_END: Final = re.compile(r"%(?:26|22|2[Cc]|3[Bb]|7[Dd])|&")
+
+
+def _bare_pass(text: str, match: re.Match[str]) -> bool:
+    """Tell whether a bare "pass" label is a word of its own that a value is assigned to.
+
+    ``pass=…`` and ``DB_PASS=…`` are; ``bypass=true``, ``first_pass=done`` and "boarding
+    pass: gate 12" are not.
+    """
+    start = match.start()
+    if match["encoded"] is None and ":" in match[0][4:]:
+        return False
+    if start and text[start - 1] == "_":
+        return match["label"].isupper()
+    return starts_word(text, start)
+
+
 def labelled(text: str, match: re.Match[str]) -> Span | None:
     """Accept the value after ``password=``, but not prose such as "token: noun".
 
     A quoted value runs to its closing quote. A bare password or passphrase runs on past
     spaces, since "correct horse battery staple" is one secret and redacting its first
-    word would leak the rest; other bare values (tokens, keys) are one token.
+    word would leak the rest; other bare values (tokens, keys) are one token. A URL-encoded
+    one (``password%3Dp%40ss%26next%3D1``) ends where the encoded ``&`` is.
     """
     label = match["label"].lower()
+    if label == "pass" and not _bare_pass(text, match):
+        return None
     password = label.startswith(_PASSWORD_LABELS)
     quoted = next((group for group in _QUOTED if match[group] is not None), None)
     start, end = match.span(quoted or "bare")
-    if quoted is None and password:
+    if match["encoded"] is not None:
+        found = _ENCODED_END.search(text, start, end)
+        end = found.start() if found is not None else end
+    elif quoted is None and password:
         found = _PASSWORD_END.search(text, end)
         end = found.start() if found is not None else len(text)
     value = text[start:end]
-    if len(value) < 4 or value.lower() in _NOT_SECRET_VALUES:
+    if len(value) < 4 or value.lower() in NOT_SECRET_VALUES:
         return None
     if not password and value.replace(" ", "").isalpha() and value.islower():
         return None
@@ -158,7 +182,7 @@ def email(text: str, match: re.Match[str]) -> Span | None:
 
 
 def phone(text: str, match: re.Match[str]) -> Span | None:
-    if not _starts_word(text, match.start(), "._+-/\\$#,"):
+    if not starts_word(text, match.start(), "._+-/\\$#,"):
         return None
     shortest = 8 if match[0][0] == "+" else 7  # with a country code
     return match.span() if shortest <= sum(c.isdigit() for c in match[0]) <= 15 else None
@@ -208,7 +232,7 @@ def _issued(digits: str) -> bool:
 
 def card(text: str, match: re.Match[str]) -> Span | None:
     start, found = match.start(), match[0]
-    if not _starts_word(text, start, ".,_-"):
+    if not starts_word(text, start, ".,_-"):
         return None
     if start >= 2 and text[start - 1] == " " and text[start - 2].isdigit():
         return None  # the tail of a longer number: "1234 4111 1111 1111 1111"
@@ -244,7 +268,7 @@ _IBAN_LENGTHS: Final = {
 def iban(text: str, match: re.Match[str]) -> Span | None:
     start = match.start()
     length = _IBAN_LENGTHS.get(match[0][:2])
-    if length is None or not _starts_word(text, start):
+    if length is None or not starts_word(text, start):
         return None
     end, seen = start, 0
     while seen < length and end < match.end():

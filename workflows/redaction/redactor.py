@@ -50,6 +50,7 @@ class Redacted:
         return self.value
 
 
+_RUN_ON_MIN: Final = 4  # what is left of a cut password must still look like one
 _CACHE_SIZE: Final = 8192  # clean keys and values remembered, each
 _CACHE_LEN: Final = 128  # longer values rarely repeat: not worth remembering
 _GATE_LEN: Final = 64  # up to here one set operation beats a search per character
@@ -90,7 +91,7 @@ class Redactor:
     only which keys and short strings were clean, kept in a dict and a set.
     """
 
-    __slots__ = ("_clean", "_keys", "_plans", "policy")
+    __slots__ = ("_clean", "_keys", "_plans", "_run_on", "policy")
 
     def __init__(self, policy: RedactionPolicy | None = None) -> None:
         self.policy = policy or RedactionPolicy()
@@ -101,6 +102,9 @@ class Redactor:
             for name, pattern in self.policy.custom
         ]
         self._plans = _build_plans(detectors)
+        # Ranks whose matches run on past spaces (bare passwords): cut, not dropped, when
+        # they run into a secret kept before them ("password=hunter2 and sk-...").
+        self._run_on = frozenset(rank for rank, d in enumerate(detectors) if d.run_on)
         self._keys: dict[object, bool] = {}  # clean key -> whether it names a secret
         self._clean: set[str] = set()
 
@@ -210,16 +214,16 @@ class Redactor:
                 if needs:
                     continue
             for rank, detector in members:
+                if detector.shape is not None:  # one pass in C, before any search for literals
+                    if encoded is None:
+                        encoded = text.encode("utf-8", "replace")
+                    if _NINES[detector.min_len] not in encoded.translate(detector.shape):
+                        continue
                 if detector.triggers:
                     for trigger in detector.triggers:
                         if trigger in text:
                             break
                     else:
-                        continue
-                if detector.shape is not None:
-                    if encoded is None:
-                        encoded = text.encode("utf-8", "replace")
-                    if _NINES[detector.min_len] not in encoded.translate(detector.shape):
                         continue
                 matches: Iterable[re.Match[str]]
                 if detector.anchors:
@@ -238,23 +242,35 @@ class Redactor:
                 for match in matches:
                     span = detector.check(text, match)
                     if span is not None and span[0] < span[1]:
-                        found.append((rank, *span, detector.kind))
+                        kind = (detector.kinds and match.lastgroup) or detector.kind
+                        found.append((rank, *span, kind))
         if not found:
             return text
         if "[REDACTED:" in text:  # what is already redacted stays as it is, uncounted
             found += [(-1, *match.span(), "") for match in _PLACEHOLDER.finditer(text)]
         return self._replace(text, found, counts)
 
-    @staticmethod
-    def _replace(text: str, found: list[tuple[int, int, int, str]], counts: dict[str, int]) -> str:
-        """Keep matches by precedence, dropping any that overlaps one kept before it."""
+    def _replace(
+        self, text: str, found: list[tuple[int, int, int, str]], counts: dict[str, int]
+    ) -> str:
+        """Keep matches by precedence, dropping any that overlaps one kept before it.
+
+        A run-on password that runs into a kept match is cut before it instead, so the
+        password still goes: its words up to there are its secret part.
+        """
         starts: list[int] = []
         ends: list[int] = []
         kinds: list[str] = []
-        for _, start, end, kind in sorted(found):
+        for rank, start, end, kind in sorted(found):
             at = bisect.bisect_right(starts, start)  # kept spans never overlap: sorted twice
-            if (at and ends[at - 1] > start) or (at < len(starts) and starts[at] < end):
+            if at and ends[at - 1] > start:
                 continue
+            if at < len(starts) and starts[at] < end:
+                if rank not in self._run_on:
+                    continue
+                end = len(text[start : starts[at]].rstrip()) + start
+                if end - start < _RUN_ON_MIN:
+                    continue
             starts.insert(at, start)
             ends.insert(at, end)
             kinds.insert(at, kind)
