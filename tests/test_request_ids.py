@@ -44,9 +44,10 @@ async def ask(client: Client, token: str, run_id: str, route: str, request_id: s
 
 
 async def step_ids(services: Services, run_id: str) -> list[str]:
+    """The keys the server stored its own steps under (``gate:…``, ``handoff:…``, ``park:…``)."""
     async with services.readers() as db:
         rows = await db.scalars(
-            select(Event.client_id).where(Event.run_id == run_id, Event.client_id.is_not(None))
+            select(Event.server_key).where(Event.run_id == run_id, Event.server_key.is_not(None))
         )
         return [str(row) for row in rows]
 
