@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
-from bot import api, api_parked, api_pause, renderers_pause
+from bot import api, api_parked, api_pause, api_stats, renderers_pause
 from bot.api_errors import error_middleware
 from bot.outbox.runtime import OutboxRuntime
 from bot.path_ids import path_id_middleware
@@ -93,6 +93,7 @@ def build_app(
     api.add_routes(app)
     api_pause.add_routes(app)
     api_parked.add_routes(app)
+    api_stats.add_routes(app)
     if settings.slack_configured and settings.slack_reachable:
         mount_slack(app, services)
     outbox = OutboxRuntime(services, renderers=build_renderers(services))

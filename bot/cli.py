@@ -15,6 +15,7 @@ from typing import NoReturn
 
 from aiohttp import web
 
+from bot import cli_stats
 from bot.app import build_app, build_services, prepare_database
 from bot.services import Services
 from bot.settings import Settings, read_settings
@@ -315,6 +316,7 @@ def _parser() -> argparse.ArgumentParser:
     trace_parser = commands.add_parser("trace", help="print a run as a timeline")
     trace_parser.add_argument("run_id")
     trace_parser.set_defaults(handler=trace)
+    cli_stats.add_commands(commands, actor=cli_actor)
     return parser
 
 

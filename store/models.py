@@ -159,6 +159,8 @@ class Handoff(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_look_ms: Mapped[int | None] = mapped_column(Integer)
+    """How long after opening a reviewer first opened the Edit or Reject modal on it."""
 
 
 class Decision(Base):
@@ -294,3 +296,17 @@ class Alert(Base):
     resolved_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     details: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
+
+
+class PromptNote(Base):
+    """Why a prompt version was made, by whom: one note per version of a workflow."""
+
+    __tablename__ = "prompt_notes"
+    __table_args__ = (UniqueConstraint("workflow", "version"),)
+
+    id: Mapped[int] = mapped_column(BigKey, primary_key=True, autoincrement=True)
+    workflow: Mapped[str] = mapped_column(ForeignKey("workflows.name"))
+    version: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

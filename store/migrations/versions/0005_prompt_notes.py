@@ -1,0 +1,48 @@
+"""prompt notes and the first look at a handoff
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-12-06 07:00:00.000000
+
+A prompt version gets one change note (why it was made, by whom), so the review metrics
+can say what each version did and list the versions nobody explained. A handoff keeps how
+long after it was opened a reviewer first opened it (the Edit or Reject modal): the time
+to first look, which the decision alone cannot tell for an Approve after a long read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0005"
+down_revision: str | None = "0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "prompt_notes",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("workflow", sa.String(length=64), nullable=False),
+        sa.Column("version", sa.String(length=200), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("author", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workflow"], ["workflows.name"], name=op.f("fk_prompt_notes_workflow_workflows")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_prompt_notes")),
+        sa.UniqueConstraint("workflow", "version", name=op.f("uq_prompt_notes_workflow_version")),
+    )
+    # Plain ADD COLUMN, never a batch rebuild: on SQLite a rebuild of handoffs would
+    # cascade to every decision (see 0004).
+    op.add_column("handoffs", sa.Column("first_look_ms", sa.Integer(), nullable=True))
+
+
+def downgrade() -> None:
+    op.drop_column("handoffs", "first_look_ms")
+    op.drop_table("prompt_notes")

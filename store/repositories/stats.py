@@ -1,0 +1,250 @@
+"""The review metrics' queries: aggregates computed by the database, never rows in Python.
+
+Each query reads one workflow's window through an index (gate steps through
+``ix_events_workflow_recorded_at``, handoffs through ``ix_handoffs_workflow_status_created_at``,
+decisions by their unique ``handoff_id``) and returns a few hundred grouped rows at most,
+whatever the number of cases: memory stays flat. Percentiles are nearest-rank, picked by
+``row_number()`` over a sorted window on both SQLite and PostgreSQL, so the two agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, Integer, Select, and_, case, cast, func, literal, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.models import Decision, Event, Handoff, Run
+
+Split = Literal["action", "prompt_version", "reviewer"] | None
+#: The label of a split with no value: a tool failure has no action, a run no version.
+NO_VALUE = "(none)"
+UNDECIDED = "(undecided)"
+#: Confidence is grouped in hundredths: thresholds are suggested to two decimals.
+CENTILES = 100
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Window:
+    workflow: str
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReadingSpeed:
+    """How fast a person can read a draft, to flag approvals faster than that."""
+
+    ms_per_char: int
+    floor_ms: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CaseGroup:
+    """Handoffs sharing every grouped column, counted."""
+
+    split: str
+    kind: str
+    status: str
+    shadow: bool
+    category: str | None
+    centile: int | None
+    stop_topic: bool
+    count: int
+    fast_approvals: int
+
+
+def _handoffs_in(window: Window) -> ColumnElement[bool]:
+    return and_(
+        Handoff.workflow == window.workflow,
+        Handoff.created_at >= window.start,
+        Handoff.created_at < window.end,
+    )
+
+
+def _handoff_split(split: Split) -> ColumnElement[Any]:
+    if split == "action":
+        return func.coalesce(Handoff.action, NO_VALUE)
+    if split == "prompt_version":
+        return func.coalesce(Run.prompt_version, NO_VALUE)
+    if split == "reviewer":
+        return func.coalesce(Decision.reviewer, UNDECIDED)
+    return literal("*")
+
+
+def _with_split(query: Select[Any], split: Split, *, decisions: Literal["outer", "inner"]) -> Any:
+    query = query.select_from(Handoff)
+    if decisions == "inner":
+        query = query.join(Decision, Decision.handoff_id == Handoff.id)
+    else:
+        query = query.outerjoin(Decision, Decision.handoff_id == Handoff.id)
+    if split == "prompt_version":
+        query = query.join(Run, Run.id == Handoff.run_id)
+    return query
+
+
+def _centile(dialect: str) -> ColumnElement[Any]:
+    """The confidence's hundredth, 0 to 99 (1.0 counts in the top one); NULL when missing.
+
+    SQLite's CAST truncates, PostgreSQL's rounds, hence floor() there. The tiny nudge keeps
+    0.29 (stored as 0.28999…) in its own hundredth.
+    """
+    scaled = Handoff.confidence * CENTILES + 1e-9
+    whole: Any = func.floor(scaled) if dialect == "postgresql" else scaled
+    value = cast(whole, Integer)
+    return case((value > CENTILES - 1, CENTILES - 1), else_=value)
+
+
+def _fast_approval(speed: ReadingSpeed) -> ColumnElement[bool]:
+    """Approved sooner than a person reads the draft (length x ms per char, at least a floor)."""
+    reading = func.coalesce(func.length(Handoff.draft), 0) * speed.ms_per_char
+    needed = case((reading > speed.floor_ms, reading), else_=speed.floor_ms)
+    return and_(Decision.outcome == "approved", Decision.latency_ms < needed)
+
+
+async def count_cases(
+    db: AsyncSession, window: Window, *, split: Split, speed: ReadingSpeed
+) -> list[CaseGroup]:
+    """Every handoff of the window grouped by what the metrics tell apart, in one scan."""
+    dialect = db.get_bind().dialect.name
+    key = _handoff_split(split).label("split")
+    centile = _centile(dialect).label("centile")
+    has_stop = case((Handoff.stop_topic.is_(None), 0), else_=1).label("has_stop")
+    fast = func.sum(case((_fast_approval(speed), 1), else_=0))
+    columns = (key, Handoff.kind, Handoff.status, Handoff.shadow, Decision.category, centile)
+    query = _with_split(
+        select(*columns, has_stop, func.count(), fast), split, decisions="outer"
+    ).where(_handoffs_in(window))
+    rows = await db.execute(query.group_by(*columns, has_stop))
+    return [
+        CaseGroup(
+            split=str(split_value),
+            kind=str(kind),
+            status=str(status),
+            shadow=bool(shadow),
+            category=category,
+            centile=None if band is None else int(band),
+            stop_topic=bool(stop),
+            count=int(count),
+            fast_approvals=int(fast_count or 0),
+        )
+        for split_value, kind, status, shadow, category, band, stop, count, fast_count in rows
+    ]
+
+
+async def count_gate_verdicts(
+    db: AsyncSession, window: Window, *, split: Split
+) -> list[tuple[str, str, int]]:
+    """Gate questions of the window by split and verdict: ``(split, verdict, count)``.
+
+    Questions have no reviewer, so a reviewer split counts them all under ``*``.
+    """
+    if split == "action":
+        key: Any = Event.name
+    elif split == "prompt_version":
+        key = func.coalesce(Run.prompt_version, NO_VALUE)
+    else:
+        key = literal("*")
+    query = select(key.label("split"), Event.status, func.count()).select_from(Event)
+    if split == "prompt_version":
+        query = query.join(Run, Run.id == Event.run_id)
+    query = query.where(
+        Event.workflow == window.workflow,
+        Event.recorded_at >= window.start,
+        Event.recorded_at < window.end,
+        Event.type == "gate",
+    ).group_by(key, Event.status)
+    return [(str(s), str(verdict), int(n)) for s, verdict, n in await db.execute(query)]
+
+
+async def review_percentiles(
+    db: AsyncSession, window: Window, *, split: Split
+) -> list[tuple[str, str, int, int]]:
+    """Nearest-rank p50 and p90 of review time and of time to first look, per split value.
+
+    Rows are ``(split, "review"|"first_look", percent, milliseconds)``. The first look is
+    the first Edit or Reject modal opened on the case, else its decision.
+    """
+    key = _handoff_split(split)
+    look = func.coalesce(Handoff.first_look_ms, Decision.latency_ms)
+    ranked = (
+        _with_split(
+            select(
+                key.label("split"),
+                Decision.latency_ms.label("review"),
+                look.label("look"),
+                func.row_number().over(partition_by=key, order_by=Decision.latency_ms).label("r1"),
+                func.row_number().over(partition_by=key, order_by=look).label("r2"),
+                func.count().over(partition_by=key).label("n"),
+            ),
+            split,
+            decisions="inner",
+        )
+        .where(_handoffs_in(window))
+        .subquery()
+    )
+
+    def at(rank: Any, percent: int) -> ColumnElement[bool]:
+        return and_(rank * 100 >= percent * ranked.c.n, (rank - 1) * 100 < percent * ranked.c.n)
+
+    picks = [at(ranked.c.r1, p) for p in (50, 90)] + [at(ranked.c.r2, p) for p in (50, 90)]
+    rows = await db.execute(
+        select(
+            ranked.c.split, ranked.c.review, ranked.c.look, ranked.c.r1, ranked.c.r2, ranked.c.n
+        ).where(or_(*picks))
+    )
+    found: list[tuple[str, str, int, int]] = []
+    for split_value, review, look_ms, r1, r2, n in rows:
+        for percent in (50, 90):
+            if r1 * 100 >= percent * n > (r1 - 1) * 100:
+                found.append((str(split_value), "review", percent, int(review)))
+            if r2 * 100 >= percent * n > (r2 - 1) * 100:
+                found.append((str(split_value), "first_look", percent, int(look_ms)))
+    return found
+
+
+async def count_reviewer_outcomes(
+    db: AsyncSession, window: Window, *, speed: ReadingSpeed
+) -> list[tuple[str, str, str, int, int]]:
+    """Decisions by reviewer, action and outcome: ``(reviewer, action, outcome, n, fast)``."""
+    action = func.coalesce(Handoff.action, NO_VALUE)
+    fast = func.sum(case((_fast_approval(speed), 1), else_=0))
+    query = (
+        select(Decision.reviewer, action, Decision.outcome, func.count(), fast)
+        .select_from(Handoff)
+        .join(Decision, Decision.handoff_id == Handoff.id)
+        .where(_handoffs_in(window))
+        .group_by(Decision.reviewer, action, Decision.outcome)
+    )
+    return [
+        (str(who), str(act), str(outcome), int(n), int(quick or 0))
+        for who, act, outcome, n, quick in await db.execute(query)
+    ]
+
+
+async def list_edit_diffs(db: AsyncSession, window: Window, *, limit: int) -> Sequence[str]:
+    """The newest ``limit`` edit diffs of the window: enough to find what repeats."""
+    query = (
+        select(Decision.diff)
+        .join(Handoff, Handoff.id == Decision.handoff_id)
+        .where(_handoffs_in(window), Decision.outcome == "edited", Decision.diff.is_not(None))
+        .order_by(Decision.decided_at.desc())
+        .limit(limit)
+    )
+    return [diff for diff in (await db.scalars(query)).all() if diff]
+
+
+async def prompt_versions_seen(
+    db: AsyncSession, *, workflow: str
+) -> Sequence[tuple[str | None, datetime, int]]:
+    """Every prompt version the workflow's runs named, with its first use and run count."""
+    query = (
+        select(Run.prompt_version, func.min(Run.started_at), func.count())
+        .where(Run.workflow == workflow)
+        .group_by(Run.prompt_version)
+        .order_by(func.min(Run.started_at))
+    )
+    return [(version, first, int(n)) for version, first, n in await db.execute(query)]
