@@ -2,7 +2,7 @@
 
 A reliability table puts confidence bands (tenths) beside the share approved unchanged.
 A threshold is suggested only where the evidence carries it: the lowest confidence ``t``
-(in hundredths) such that, over every decided case at or above ``t``, the Wilson lower
+(in hundredths, one that some decided case had) such that, over every decided case at or above ``t``, the Wilson lower
 bound of the share approved unchanged reaches the workflow's ``calibration_target`` and
 at least ``MIN_THRESHOLD_CASES`` cases stand behind it. With 0.98 that takes some 190
 approvals without a miss: a thin sample suggests nothing, and says so.
@@ -221,6 +221,8 @@ def _calibrate_action(
     for centile in range(CENTILES - 1, -1, -1):
         cell = decided.get(centile, [0, 0])
         approved, count = approved + cell[0], count + cell[1]
+        if not cell[1]:
+            continue  # no case at this confidence: nothing says it is safe down to here
         if count >= MIN_THRESHOLD_CASES and wilson_lower_bound(approved, count) >= target:
             best = centile / CENTILES
     why = None
