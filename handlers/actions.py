@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from handlers.blocks import edit_modal, reject_modal
 from handlers.context import check_reviewer, decide, ensure_pending, read_handoff
 from handlers.errors import answered
+from handlers.first_look import note_first_look
 from handlers.ids import ActionId
 from workflows.decisions import DecisionInput
 
@@ -103,6 +104,7 @@ async def handle_handoff_edit(click: Click) -> None:
     view = await read_handoff(click.context, click.handoff_id)
     ensure_pending(view)
     await click.client.views_open(trigger_id=click.trigger_id, view=edit_modal(view))
+    await note_first_look(click.context, handoff_id=click.handoff_id)
 
 
 async def handle_handoff_reject(click: Click) -> None:
@@ -111,6 +113,7 @@ async def handle_handoff_reject(click: Click) -> None:
     view = await read_handoff(click.context, click.handoff_id)
     ensure_pending(view)
     await click.client.views_open(trigger_id=click.trigger_id, view=reject_modal(view))
+    await note_first_look(click.context, handoff_id=click.handoff_id)
 
 
 #: Decisions from clicks recorded at once; each takes a few ms of the event loop.

@@ -96,7 +96,8 @@ async def test_thin_evidence_suggests_nothing_and_says_why(
     await seed(services, [Case(confidence=0.95)] * 50, at=history() - timedelta(hours=10))
     (send_reply,) = (await stats(services)).calibration
     assert send_reply.threshold is None
-    assert send_reply.why_none is not None and "not enough evidence" in send_reply.why_none
+    assert send_reply.why_none is not None
+    assert "not enough evidence" in send_reply.why_none
 
 
 async def test_missing_confidences_suggest_nothing(

@@ -14,7 +14,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, case, cast, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import Decision, Event, Handoff, Run
@@ -248,3 +260,24 @@ async def prompt_versions_seen(
         .order_by(func.min(Run.started_at))
     )
     return [(version, first, int(n)) for version, first, n in await db.execute(query)]
+
+
+async def set_first_look(db: AsyncSession, *, handoff_id: str, now: datetime) -> bool:
+    """Keep how long after opening a pending handoff was first opened; only the first counts.
+
+    ``WHERE first_look_ms IS NULL`` lets the database decide which of two reviewers looked
+    first; False when someone already had, or the handoff is gone or decided.
+    """
+    created = await db.scalar(select(Handoff.created_at).where(Handoff.id == handoff_id))
+    if created is None:
+        return False
+    result = await db.execute(
+        update(Handoff)
+        .where(
+            Handoff.id == handoff_id,
+            Handoff.status == "pending",
+            Handoff.first_look_ms.is_(None),
+        )
+        .values(first_look_ms=max(int((now - created).total_seconds() * 1000), 0))
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

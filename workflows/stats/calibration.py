@@ -2,10 +2,11 @@
 
 A reliability table puts confidence bands (tenths) beside the share approved unchanged.
 A threshold is suggested only where the evidence carries it: the lowest confidence ``t``
-(in hundredths, one that some decided case had) such that, over every decided case at or above ``t``, the Wilson lower
-bound of the share approved unchanged reaches the workflow's ``calibration_target`` and
-at least ``MIN_THRESHOLD_CASES`` cases stand behind it. With 0.98 that takes some 190
-approvals without a miss: a thin sample suggests nothing, and says so.
+(in hundredths, one that some decided case had) such that, over every decided case at or
+above ``t``, the Wilson lower bound of the share approved unchanged reaches the workflow's
+``calibration_target`` and at least ``MIN_THRESHOLD_CASES`` cases stand behind it. With
+0.98 that takes some 190 approvals without a miss: a thin sample suggests nothing, and
+says so.
 
 Shadow agreement reads the same counts for shadow cases only: an approval unchanged is
 the reviewer agreeing with what the automation would have done; an edit or a rejection
