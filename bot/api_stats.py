@@ -62,7 +62,7 @@ async def create_prompt_note(request: web.Request) -> web.Response:
     name = ensure_own_workflow(principal, request.match_info["name"])
     body = await read_body(request, PromptNoteBody)
     async with services.sessions() as db, db.begin():
-        note = await add_prompt_note(
+        note, created = await add_prompt_note(
             db,
             workflow=name,
             version=body.version,
@@ -70,7 +70,7 @@ async def create_prompt_note(request: web.Request) -> web.Response:
             author=body.author or f"api:{principal.credential_id}",
             now=services.clock(),
         )
-    return json_response(note_json(note), 201)
+    return json_response(note_json(note), 201 if created else 200)
 
 
 def add_routes(app: web.Application) -> None:

@@ -45,7 +45,7 @@ async def stats(services: Services, args: argparse.Namespace) -> int:
 async def prompt_note(services: Services, args: argparse.Namespace) -> int:
     policy_of(services.config, args.workflow)
     async with services.sessions() as db, db.begin():
-        note = await add_prompt_note(
+        note, _ = await add_prompt_note(
             db,
             workflow=args.workflow,
             version=args.version,

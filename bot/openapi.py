@@ -82,7 +82,7 @@ OPERATIONS: tuple[Operation, ...] = (
               "The prompt-version changelog, with versions first seen without a note",
               "runs:read", (200,)),
     Operation("post", "/api/v1/workflows/{name}/prompt-notes",
-              "Say why a prompt version was made (one note per version)", "runs:write", (201,),
+              "Say why a prompt version was made (one note per version)", "runs:write", (201, 200),
               PromptNoteBody),
 )  # fmt: skip
 

@@ -3,6 +3,7 @@
 A note says why a version was made and who made it; a version the runs named with no note
 is listed as unexplained, so a change nobody owns stands out. One note per version: a
 second one is refused (409) with the first quoted, as the changelog is a record, not a draft.
+The same note sent again (a client retrying after a lost answer) is answered with the first.
 """
 
 from __future__ import annotations
@@ -76,14 +77,19 @@ def note_json(note: PromptNote) -> dict[str, Any]:
 
 async def add_prompt_note(
     db: AsyncSession, *, workflow: str, version: str, reason: str, author: str, now: datetime
-) -> PromptNote:
-    """Record why ``version`` was made; refused if blank or if the version has a note."""
+) -> tuple[PromptNote, bool]:
+    """Record why ``version`` was made: the note, and whether it is new.
+
+    Refused if blank, or if the version has a different note already.
+    """
     version, reason = version.strip(), reason.strip()
     if not version or not reason:
         where = "version" if not version else "reason"
         raise InvalidInput(f"the {where} is empty; nothing was recorded", details=[{"loc": where}])
     existing = await rows.get_prompt_note(db, workflow=workflow, version=version)
     if existing is not None:
+        if (existing.reason, existing.author) == (reason, author):
+            return existing, False
         raise _already_noted(existing)
     note = PromptNote(
         workflow=workflow, version=version, reason=reason, author=author, created_at=now
@@ -94,7 +100,7 @@ async def add_prompt_note(
     except IntegrityError:  # a note for the same version committed in between
         found = await rows.get_prompt_note(db, workflow=workflow, version=version)
         raise _already_noted(found) from None
-    return note
+    return note, True
 
 
 def _already_noted(note: PromptNote | None) -> Conflict:
