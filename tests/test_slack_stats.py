@@ -13,6 +13,7 @@ from sandbox.blockkit_limits import check_blocks
 from tests.command_harness import command, running_commands, text_of
 from tests.conftest import Database
 from tests.slack_harness import Slack
+from tests.stats_harness import Case, seed
 from workflows.clock import ManualClock
 from workflows.config import HandrailConfig
 
@@ -55,7 +56,7 @@ async def test_stats_answers_privately_with_the_outcomes(slack: Slack, clock: Ma
     assert "2 handed off · approved 1, edited 0, rejected 1" in text
     assert "Wrong rate not enough data (1 of 2)" in text
     assert "<@U0BOB>: 1 decision(s)" in text
-    check_blocks(answer["blocks"])
+    assert check_blocks(answer["blocks"]) == []
 
 
 async def test_stats_split_by_reviewer_has_a_line_each(slack: Slack, clock: ManualClock) -> None:
@@ -95,3 +96,26 @@ async def test_opening_reject_records_the_first_look(slack: Slack, clock: Manual
     await slack.decided(handoff_id)
     answer = await command(slack, "/handrail", "stats ticket-triage", user="U0ALICE")
     assert "p50 10 min, p90 10 min · first look p50 1 min" in text_of(answer)
+
+
+async def test_recorded_names_are_escaped_in_the_answer(slack: Slack, clock: ManualClock) -> None:
+    """An action named like a broadcast is shown escaped, never as a mention."""
+    await seed(slack.services, [Case(action="<!channel> hi")] * 2, at=clock())
+    clock.advance(hours=1)
+    answer = await command(slack, "/handrail", "stats ticket-triage action", user="U0ALICE")
+    text = text_of(answer)
+    assert "<!channel>" not in text
+    assert "&lt;!channel&gt; hi" in text
+
+
+async def test_an_earned_threshold_comes_with_its_yaml_change(
+    slack: Slack, clock: ManualClock
+) -> None:
+    """With the evidence, the answer suggests a threshold and shows the workflows.yml diff."""
+    await seed(slack.services, [Case(confidence=0.97)] * 250, at=clock())
+    clock.advance(hours=1)
+    answer = await command(slack, "/handrail", "stats ticket-triage", user="U0OWNER")
+    text = text_of(answer)
+    assert "250 of 250 approved unchanged at or above 0.97" in text
+    assert "+    confidence_threshold: 0.97" in text
+    assert check_blocks(answer["blocks"]) == []
