@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -75,7 +76,12 @@ class Run(Base):
     """One execution of a workflow; ``event_count`` hands out the order of its steps."""
 
     __tablename__ = "runs"
-    __table_args__ = (Index("ix_runs_workflow_started_at", "workflow", "started_at"),)
+    __table_args__ = (
+        Index("ix_runs_workflow_started_at", "workflow", "started_at"),
+        Index(
+            "ix_runs_workflow_prompt_version_started_at", "workflow", "prompt_version", "started_at"
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(128), primary_key=True)
     workflow: Mapped[str] = mapped_column(ForeignKey("workflows.name"))
@@ -100,6 +106,17 @@ class Event(Base):
         UniqueConstraint("run_id", "seq"),
         Index("uq_events_run_id_client_id", "run_id", "client_id", unique=True),
         Index("ix_events_workflow_recorded_at", "workflow", "recorded_at"),
+        Index(
+            "ix_events_gate_questions",
+            "workflow",
+            "recorded_at",
+            "name",
+            "status",
+            "run_id",
+            "type",
+            postgresql_where=text("type = 'gate'"),
+            sqlite_where=text("type = 'gate'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigKey, primary_key=True, autoincrement=True)

@@ -1,9 +1,11 @@
 """The review metrics' queries: aggregates computed by the database, never rows in Python.
 
-Each query reads one workflow's window through an index (gate steps through
-``ix_events_workflow_recorded_at``, handoffs through ``ix_handoffs_workflow_status_created_at``,
+Each query reads one workflow's window through an index (gate questions through the partial
+covering ``ix_events_gate_questions``, handoffs through ``ix_handoffs_workflow_status_created_at``,
 decisions by their unique ``handoff_id``) and returns a few hundred grouped rows at most,
-whatever the number of cases: memory stays flat. Percentiles are nearest-rank, picked by
+whatever the number of cases: memory stays flat. A handoff's own ``decided_at`` is its
+decision's time, so most figures read handoffs alone and join decisions only for what
+only they hold (reviewer, category, diff). Percentiles are nearest-rank, picked by
 ``row_number()`` over a sorted window on both SQLite and PostgreSQL, so the two agree.
 """
 
@@ -25,6 +27,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,6 +40,8 @@ NO_VALUE = "(none)"
 UNDECIDED = "(undecided)"
 #: Confidence is grouped in hundredths: thresholds are suggested to two decimals.
 CENTILES = 100
+#: Handoff statuses a person's decision leaves (``expired`` sets ``decided_at`` too).
+DECIDED = ("approved", "edited", "rejected", "taken_over", "retry_requested")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,7 +67,6 @@ class CaseGroup:
     kind: str
     status: str
     shadow: bool
-    category: str | None
     centile: int | None
     stop_topic: bool
     count: int
@@ -87,15 +91,25 @@ def _handoff_split(split: Split) -> ColumnElement[Any]:
     return literal("*")
 
 
-def _with_split(query: Select[Any], split: Split, *, decisions: Literal["outer", "inner"]) -> Any:
+def _with_split(query: Select[Any], split: Split, *, decisions: bool = False) -> Any:
+    """From handoffs, joined to what the split (or the caller, with ``decisions``) needs."""
     query = query.select_from(Handoff)
-    if decisions == "inner":
+    if decisions:
         query = query.join(Decision, Decision.handoff_id == Handoff.id)
-    else:
+    elif split == "reviewer":  # undecided cases count too, under UNDECIDED
         query = query.outerjoin(Decision, Decision.handoff_id == Handoff.id)
     if split == "prompt_version":
         query = query.join(Run, Run.id == Handoff.run_id)
     return query
+
+
+def _elapsed_ms(dialect: str) -> ColumnElement[Any]:
+    """Milliseconds from opening to deciding, from the handoff's own two times."""
+    if dialect == "postgresql":
+        seconds: Any = func.extract("epoch", Handoff.decided_at - Handoff.created_at)
+    else:
+        seconds = (func.julianday(Handoff.decided_at) - func.julianday(Handoff.created_at)) * 86400
+    return cast(func.round(seconds * 1000), Integer)
 
 
 def _centile(dialect: str) -> ColumnElement[Any]:
@@ -110,11 +124,11 @@ def _centile(dialect: str) -> ColumnElement[Any]:
     return case((value > CENTILES - 1, CENTILES - 1), else_=value)
 
 
-def _fast_approval(speed: ReadingSpeed) -> ColumnElement[bool]:
+def _fast_approval(speed: ReadingSpeed, dialect: str) -> ColumnElement[bool]:
     """Approved sooner than a person reads the draft (length x ms per char, at least a floor)."""
     reading = func.coalesce(func.length(Handoff.draft), 0) * speed.ms_per_char
     needed = case((reading > speed.floor_ms, reading), else_=speed.floor_ms)
-    return and_(Decision.outcome == "approved", Decision.latency_ms < needed)
+    return and_(Handoff.status == "approved", _elapsed_ms(dialect) < needed)
 
 
 async def count_cases(
@@ -125,26 +139,36 @@ async def count_cases(
     key = _handoff_split(split).label("split")
     centile = _centile(dialect).label("centile")
     has_stop = case((Handoff.stop_topic.is_(None), 0), else_=1).label("has_stop")
-    fast = func.sum(case((_fast_approval(speed), 1), else_=0))
-    columns = (key, Handoff.kind, Handoff.status, Handoff.shadow, Decision.category, centile)
-    query = _with_split(
-        select(*columns, has_stop, func.count(), fast), split, decisions="outer"
-    ).where(_handoffs_in(window))
-    rows = await db.execute(query.group_by(*columns, has_stop))
+    fast = func.sum(case((_fast_approval(speed, dialect), 1), else_=0))
+    columns = (key, Handoff.kind, Handoff.status, Handoff.shadow, centile, has_stop)
+    query = _with_split(select(*columns, func.count(), fast), split).where(_handoffs_in(window))
+    rows = await db.execute(query.group_by(*columns))
     return [
         CaseGroup(
             split=str(split_value),
             kind=str(kind),
             status=str(status),
             shadow=bool(shadow),
-            category=category,
             centile=None if band is None else int(band),
             stop_topic=bool(stop),
             count=int(count),
             fast_approvals=int(fast_count or 0),
         )
-        for split_value, kind, status, shadow, category, band, stop, count, fast_count in rows
+        for split_value, kind, status, shadow, band, stop, count, fast_count in rows
     ]
+
+
+async def count_rejections(
+    db: AsyncSession, window: Window, *, split: Split
+) -> list[tuple[str, str | None, int]]:
+    """Rejections of the window by split and category: ``(split, category, count)``."""
+    key = _handoff_split(split)
+    query = (
+        _with_split(select(key, Decision.category, func.count()), split, decisions=True)
+        .where(_handoffs_in(window), Handoff.status == "rejected")
+        .group_by(key, Decision.category)
+    )
+    return [(str(s), category, int(n)) for s, category, n in await db.execute(query)]
 
 
 async def count_gate_verdicts(
@@ -152,7 +176,8 @@ async def count_gate_verdicts(
 ) -> list[tuple[str, str, int]]:
     """Gate questions of the window by split and verdict: ``(split, verdict, count)``.
 
-    Questions have no reviewer, so a reviewer split counts them all under ``*``.
+    Questions have no reviewer, so a reviewer split counts them all under ``*``. The
+    ``type = 'gate'`` is written out, not bound, so the planner can use the partial index.
     """
     if split == "action":
         key: Any = Event.name
@@ -167,7 +192,7 @@ async def count_gate_verdicts(
         Event.workflow == window.workflow,
         Event.recorded_at >= window.start,
         Event.recorded_at < window.end,
-        Event.type == "gate",
+        text("events.type = 'gate'"),
     ).group_by(key, Event.status)
     return [(str(s), str(verdict), int(n)) for s, verdict, n in await db.execute(query)]
 
@@ -181,21 +206,21 @@ async def review_percentiles(
     the first Edit or Reject modal opened on the case, else its decision.
     """
     key = _handoff_split(split)
-    look = func.coalesce(Handoff.first_look_ms, Decision.latency_ms)
+    elapsed = _elapsed_ms(db.get_bind().dialect.name)
+    look = func.coalesce(Handoff.first_look_ms, elapsed)
     ranked = (
         _with_split(
             select(
                 key.label("split"),
-                Decision.latency_ms.label("review"),
+                elapsed.label("review"),
                 look.label("look"),
-                func.row_number().over(partition_by=key, order_by=Decision.latency_ms).label("r1"),
+                func.row_number().over(partition_by=key, order_by=elapsed).label("r1"),
                 func.row_number().over(partition_by=key, order_by=look).label("r2"),
                 func.count().over(partition_by=key).label("n"),
             ),
             split,
-            decisions="inner",
         )
-        .where(_handoffs_in(window))
+        .where(_handoffs_in(window), Handoff.status.in_(DECIDED))
         .subquery()
     )
 
@@ -223,12 +248,12 @@ async def count_reviewer_outcomes(
 ) -> list[tuple[str, str, str, int, int]]:
     """Decisions by reviewer, action and outcome: ``(reviewer, action, outcome, n, fast)``."""
     action = func.coalesce(Handoff.action, NO_VALUE)
-    fast = func.sum(case((_fast_approval(speed), 1), else_=0))
+    fast = func.sum(case((_fast_approval(speed, db.get_bind().dialect.name), 1), else_=0))
     query = (
         select(Decision.reviewer, action, Decision.outcome, func.count(), fast)
         .select_from(Handoff)
         .join(Decision, Decision.handoff_id == Handoff.id)
-        .where(_handoffs_in(window))
+        .where(_handoffs_in(window), Handoff.status.in_(DECIDED))
         .group_by(Decision.reviewer, action, Decision.outcome)
     )
     return [
@@ -242,7 +267,7 @@ async def list_edit_diffs(db: AsyncSession, window: Window, *, limit: int) -> Se
     query = (
         select(Decision.diff)
         .join(Handoff, Handoff.id == Decision.handoff_id)
-        .where(_handoffs_in(window), Decision.outcome == "edited", Decision.diff.is_not(None))
+        .where(_handoffs_in(window), Handoff.status == "edited", Decision.diff.is_not(None))
         .order_by(Decision.decided_at.desc())
         .limit(limit)
     )

@@ -92,6 +92,7 @@ def slice_figures(
     *,
     cases: Iterable[CaseGroup],
     verdicts: Iterable[tuple[str, int]],
+    rejections: Iterable[tuple[str | None, int]],
     percentiles: Iterable[tuple[str, int, int]],
     minutes_per_case: float | None,
 ) -> SliceFigures:
@@ -106,8 +107,8 @@ def slice_figures(
         fast += group.fast_approvals
         kinds[group.kind] += group.count
         statuses[group.status] += group.count
-        if group.status == "rejected":
-            categories[group.category or "uncategorised"] += group.count
+    for category, count in rejections:
+        categories[category or "uncategorised"] += count
     verdict_counts: Counter[str] = Counter()
     for verdict, count in verdicts:
         verdict_counts[verdict] += count

@@ -1,4 +1,4 @@
-"""prompt notes and the first look at a handoff
+"""prompt notes, the first look at a handoff, and indexes for the review metrics
 
 Revision ID: 0005
 Revises: 0004
@@ -41,8 +41,26 @@ def upgrade() -> None:
     # Plain ADD COLUMN, never a batch rebuild: on SQLite a rebuild of handoffs would
     # cascade to every decision (see 0004).
     op.add_column("handoffs", sa.Column("first_look_ms", sa.Integer(), nullable=True))
+    # The review metrics read every gate question of a window: a partial index that covers
+    # them (and only them) answers without touching the events table. ``type`` is in it
+    # too, or SQLite does not see that the index covers the query's ``type = 'gate'``. Runs by version,
+    # for the versions first seen, likewise.
+    op.create_index(
+        "ix_events_gate_questions",
+        "events",
+        ["workflow", "recorded_at", "name", "status", "run_id", "type"],
+        postgresql_where=sa.text("type = 'gate'"),
+        sqlite_where=sa.text("type = 'gate'"),
+    )
+    op.create_index(
+        "ix_runs_workflow_prompt_version_started_at",
+        "runs",
+        ["workflow", "prompt_version", "started_at"],
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_runs_workflow_prompt_version_started_at", table_name="runs")
+    op.drop_index("ix_events_gate_questions", table_name="events")
     op.drop_column("handoffs", "first_look_ms")
     op.drop_table("prompt_notes")
