@@ -7,12 +7,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from handlers.ids import ActionId, BlockId, InputId
 from sandbox.blockkit_limits import check_blocks
+from store.models import Handoff
 from tests.command_harness import command, running_commands, text_of
 from tests.conftest import Database
-from tests.slack_harness import Slack
+from tests.slack_harness import Slack, eventually
 from tests.stats_harness import Case, seed
 from workflows.clock import ManualClock
 from workflows.config import HandrailConfig
@@ -26,6 +28,19 @@ async def slack(
         database=database, tmp_path=tmp_path, clock=clock, config=config
     ) as running:
         yield running
+
+
+async def looked_at(slack: Slack, handoff_id: str) -> int:
+    """The handoff's time to first look, once the click's work after the modal has kept it."""
+
+    async def probe() -> int | None:
+        async with slack.services.readers() as db:
+            found: int | None = await db.scalar(
+                select(Handoff.first_look_ms).where(Handoff.id == handoff_id)
+            )
+            return found
+
+    return await eventually(probe, what=f"the first look at {handoff_id}")
 
 
 async def approve_and_reject(slack: Slack, clock: ManualClock) -> None:
@@ -87,6 +102,7 @@ async def test_opening_reject_records_the_first_look(slack: Slack, clock: Manual
     clock.advance(minutes=1)
     await slack.click(ActionId.HANDOFF_REJECT, handoff_id, user="U0BOB")
     modal = await slack.opened_view("U0BOB")
+    await looked_at(slack, handoff_id)
     clock.advance(minutes=9)
     await slack.driver.submit_view(
         user="U0BOB",

@@ -184,3 +184,14 @@ async def test_shadow_agreement_counts_approvals_as_agreeing(
     assert (agreement.overall.part, agreement.overall.n) == (3, 5)
     assert {b.low: (b.rate.part, b.rate.n) for b in agreement.bands} == {0.5: (0, 1), 0.9: (3, 3)}
     assert (agreement.missing_confidence.part, agreement.missing_confidence.n) == (0, 1)
+
+
+async def test_too_many_edits_are_not_called_thin_evidence(
+    history: ManualClock, services: Services
+) -> None:
+    """With plenty of cases but one in five edited, the reason is the edits, not the sample."""
+    cases = [Case(confidence=0.9)] * 80 + [Case(confidence=0.9, outcome="edited")] * 20
+    await seed(services, cases, at=history() - timedelta(hours=10))
+    (send_reply,) = (await stats(services)).calibration
+    assert send_reply.why_none is not None
+    assert "at most 80% were approved unchanged" in send_reply.why_none

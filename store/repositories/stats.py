@@ -5,8 +5,8 @@ covering ``ix_events_gate_questions``, handoffs through ``ix_handoffs_workflow_s
 decisions by their unique ``handoff_id``) and returns a few hundred grouped rows at most,
 whatever the number of cases: memory stays flat. A handoff's own ``decided_at`` is its
 decision's time, so most figures read handoffs alone and join decisions only for what
-only they hold (reviewer, category, diff). Percentiles are nearest-rank, picked by
-``row_number()`` over a sorted window on both SQLite and PostgreSQL, so the two agree.
+only they hold (reviewer, category, diff). Percentiles are nearest-rank over
+duration buckets counted in SQL (see ``review_histogram``), so the two databases agree.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from sqlalchemy import (
     cast,
     func,
     literal,
-    or_,
     select,
     text,
+    union_all,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -197,50 +197,40 @@ async def count_gate_verdicts(
     return [(str(s), str(verdict), int(n)) for s, verdict, n in await db.execute(query)]
 
 
-async def review_percentiles(
+def _bucket(ms: ColumnElement[Any]) -> ColumnElement[Any]:
+    """A duration rounded down to 100 ms below 10 s, to the second below 10 min, else to the
+    minute: a few hundred buckets hold any number of decisions, exact enough to read."""
+    return case(
+        (ms < 10_000, ms // 100 * 100),
+        (ms < 600_000, ms // 1000 * 1000),
+        else_=ms // 60_000 * 60_000,
+    )
+
+
+async def review_histogram(
     db: AsyncSession, window: Window, *, split: Split
 ) -> list[tuple[str, str, int, int]]:
-    """Nearest-rank p50 and p90 of review time and of time to first look, per split value.
+    """Decided cases by split and duration bucket: ``(split, what, bucket_ms, count)``.
 
-    Rows are ``(split, "review"|"first_look", percent, milliseconds)``. The first look is
-    the first Edit or Reject modal opened on the case, else its decision.
+    ``what`` is ``review`` (opening to decision) or ``first_look`` (to the first Edit or
+    Reject modal opened, else the decision). Percentiles are read off the cumulative counts,
+    so nothing is sorted case by case and memory does not grow with the cases.
     """
     key = _handoff_split(split)
     elapsed = _elapsed_ms(db.get_bind().dialect.name)
     look = func.coalesce(Handoff.first_look_ms, elapsed)
-    ranked = (
-        _with_split(
-            select(
-                key.label("split"),
-                elapsed.label("review"),
-                look.label("look"),
-                func.row_number().over(partition_by=key, order_by=elapsed).label("r1"),
-                func.row_number().over(partition_by=key, order_by=look).label("r2"),
-                func.count().over(partition_by=key).label("n"),
-            ),
-            split,
+    parts = []
+    for what, value in (("review", elapsed), ("first_look", look)):
+        # Grouped by the labels, so PostgreSQL matches the bucket to its bound parameters.
+        split_value, bucket = key.label("split"), _bucket(value).label("bucket")
+        query = select(split_value, literal(what).label("what"), bucket, func.count())
+        parts.append(
+            _with_split(query, split)
+            .where(_handoffs_in(window), Handoff.status.in_(DECIDED))
+            .group_by(split_value, bucket)
         )
-        .where(_handoffs_in(window), Handoff.status.in_(DECIDED))
-        .subquery()
-    )
-
-    def at(rank: Any, percent: int) -> ColumnElement[bool]:
-        return and_(rank * 100 >= percent * ranked.c.n, (rank - 1) * 100 < percent * ranked.c.n)
-
-    picks = [at(ranked.c.r1, p) for p in (50, 90)] + [at(ranked.c.r2, p) for p in (50, 90)]
-    rows = await db.execute(
-        select(
-            ranked.c.split, ranked.c.review, ranked.c.look, ranked.c.r1, ranked.c.r2, ranked.c.n
-        ).where(or_(*picks))
-    )
-    found: list[tuple[str, str, int, int]] = []
-    for split_value, review, look_ms, r1, r2, n in rows:
-        for percent in (50, 90):
-            if r1 * 100 >= percent * n > (r1 - 1) * 100:
-                found.append((str(split_value), "review", percent, int(review)))
-            if r2 * 100 >= percent * n > (r2 - 1) * 100:
-                found.append((str(split_value), "first_look", percent, int(look_ms)))
-    return found
+    rows = await db.execute(union_all(*parts))
+    return [(str(s), str(what), int(bucket), int(n)) for s, what, bucket, n in rows]
 
 
 async def count_reviewer_outcomes(

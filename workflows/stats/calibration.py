@@ -219,18 +219,28 @@ def _calibrate_action(
         return found
     best: float | None = None
     approved = count = 0
+    best_share = 0.0
     for centile in range(CENTILES - 1, -1, -1):
         cell = decided.get(centile, [0, 0])
         approved, count = approved + cell[0], count + cell[1]
         if not cell[1]:
             continue  # no case at this confidence: nothing says it is safe down to here
-        if count >= MIN_THRESHOLD_CASES and wilson_lower_bound(approved, count) >= target:
+        if count < MIN_THRESHOLD_CASES:
+            continue
+        best_share = max(best_share, approved / count)
+        if wilson_lower_bound(approved, count) >= target:
             best = centile / CENTILES
     why = None
-    if best is None:
+    if best is None and (with_confidence < MIN_THRESHOLD_CASES or best_share >= target):
         why = (
-            f"not enough evidence: {with_confidence} decided case(s) with a confidence, and no "
-            f"confidence above which at least {MIN_THRESHOLD_CASES} cases were approved "
+            f"not enough evidence yet: {with_confidence} decided case(s) with a confidence; "
+            f"a threshold needs at least {MIN_THRESHOLD_CASES} cases above it approved "
             f"unchanged with a 95% lower bound of {target:.0%} or more"
+        )
+    elif best is None:
+        why = (
+            f"reviewers changed too many: above any confidence with {MIN_THRESHOLD_CASES}+ "
+            f"cases, at most {best_share:.0%} were approved unchanged (target {target:.0%}; "
+            f"{with_confidence} decided case(s) with a confidence)"
         )
     return replace(found, threshold=None if best is None else found.at(best), why_none=why)

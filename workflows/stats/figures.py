@@ -87,13 +87,33 @@ class SliceFigures:
         }
 
 
+def nearest_rank(histogram: Iterable[tuple[str, int, int]]) -> dict[tuple[str, int], int]:
+    """p50 and p90 of each measure from ``(what, bucket_ms, count)`` rows: the bucket holding
+    the case of rank ceil(p x n), as the nearest-rank percentile of the bucketed durations."""
+    counts: dict[str, Counter[int]] = {}
+    for what, bucket, count in histogram:
+        counts.setdefault(what, Counter())[bucket] += count
+    picked: dict[tuple[str, int], int] = {}
+    for what, buckets in counts.items():
+        total = sum(buckets.values())
+        for percent in (50, 90):
+            rank = -(-percent * total // 100)  # ceil without floats
+            seen = 0
+            for bucket in sorted(buckets):
+                seen += buckets[bucket]
+                if seen >= rank:
+                    picked[(what, percent)] = bucket
+                    break
+    return picked
+
+
 def slice_figures(
     key: str,
     *,
     cases: Iterable[CaseGroup],
     verdicts: Iterable[tuple[str, int]],
     rejections: Iterable[tuple[str | None, int]],
-    percentiles: Iterable[tuple[str, int, int]],
+    histogram: Iterable[tuple[str, int, int]],
     minutes_per_case: float | None,
 ) -> SliceFigures:
     """Sum the grouped counts that belong to ``key`` into its figures."""
@@ -112,7 +132,7 @@ def slice_figures(
     verdict_counts: Counter[str] = Counter()
     for verdict, count in verdicts:
         verdict_counts[verdict] += count
-    picked = {(what, percent): ms for what, percent, ms in percentiles}
+    picked = nearest_rank(histogram)
     return SliceFigures(
         key=key,
         questions=sum(verdict_counts.values()),

@@ -135,17 +135,14 @@ async def build_stats(
         cases = await repo.count_cases(db, window, split=by, speed=READING_SPEED)
     verdicts = await repo.count_gate_verdicts(db, window, split=by)
     rejections = await repo.count_rejections(db, window, split=by)
-    percentiles = await repo.review_percentiles(db, window, split=by)
-    overall_percentiles = (
-        percentiles if by is None else await repo.review_percentiles(db, window, split=None)
-    )
+    histogram = await repo.review_histogram(db, window, split=by)
     minutes = policy.minutes_per_case
     overall = slice_figures(
         "*",
         cases=by_action,
         verdicts=[(verdict, n) for _, verdict, n in verdicts],
         rejections=[(category, n) for _, category, n in rejections],
-        percentiles=[(what, p, ms) for _, what, p, ms in overall_percentiles],
+        histogram=[(what, bucket, n) for _, what, bucket, n in histogram],
         minutes_per_case=minutes,
     )
     slices: list[SliceFigures] = []
@@ -157,7 +154,7 @@ async def build_stats(
                 cases=[c for c in cases if c.split == key],
                 verdicts=[(v, n) for s, v, n in verdicts if s == key],
                 rejections=[(c, n) for s, c, n in rejections if s == key],
-                percentiles=[(w, p, ms) for s, w, p, ms in percentiles if s == key],
+                histogram=[(w, b, n) for s, w, b, n in histogram if s == key],
                 minutes_per_case=minutes,
             )
             for key in keys

@@ -43,8 +43,8 @@ def upgrade() -> None:
     op.add_column("handoffs", sa.Column("first_look_ms", sa.Integer(), nullable=True))
     # The review metrics read every gate question of a window: a partial index that covers
     # them (and only them) answers without touching the events table. ``type`` is in it
-    # too, or SQLite does not see that the index covers the query's ``type = 'gate'``. Runs by version,
-    # for the versions first seen, likewise.
+    # too, or SQLite does not see that the index covers the query's ``type = 'gate'``.
+    # Runs by version, for the versions first seen, likewise.
     op.create_index(
         "ix_events_gate_questions",
         "events",
