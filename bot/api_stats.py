@@ -28,6 +28,11 @@ def _since(raw: str | None) -> timedelta:
         return parse_duration(raw)
     except ValueError as exc:
         raise InvalidInput(str(exc), details=[{"loc": "query.since", "value": raw[:40]}]) from None
+    except OverflowError:  # more days than a timedelta holds
+        raise InvalidInput(
+            "the window is too long; write at most 3660d",
+            details=[{"loc": "query.since", "value": raw[:40]}],
+        ) from None
 
 
 async def get_stats(request: web.Request) -> web.Response:

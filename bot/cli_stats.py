@@ -23,6 +23,8 @@ def window(value: str) -> timedelta:
         return parse_duration(value)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+    except OverflowError:  # more days than a timedelta holds
+        raise argparse.ArgumentTypeError(f"{value!r} is too long; write at most 3660d") from None
 
 
 async def stats(services: Services, args: argparse.Namespace) -> int:

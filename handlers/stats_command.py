@@ -31,7 +31,7 @@ def _options(words: list[str]) -> tuple[timedelta, str | None]:
             continue
         try:
             since = parse_duration(word)
-        except ValueError:
+        except (ValueError, OverflowError):
             raise InvalidInput(
                 f"`{escape_mrkdwn(word[:40])}` is neither a window (30d) nor a split; {USAGE}",
                 details=[{"loc": "text", "value": word[:40]}],

@@ -135,3 +135,17 @@ async def test_an_earned_threshold_comes_with_its_yaml_change(
     assert "250 of 250 approved unchanged at or above 0.97" in text
     assert "+    confidence_threshold: 0.97" in text
     assert check_blocks(answer["blocks"]) == []
+
+
+async def test_many_actions_still_fit_one_message(slack: Slack, clock: ManualClock) -> None:
+    """Forty actions, each with confidences in every band, still make a valid message."""
+    cases = [
+        Case(action=f"action_number_{n}", confidence=band / 10 + 0.05)
+        for n in range(40)
+        for band in range(10)
+    ]
+    await seed(slack.services, cases, at=clock())
+    clock.advance(hours=1)
+    answer = await command(slack, "/handrail", "stats ticket-triage action", user="U0ALICE")
+    assert check_blocks(answer["blocks"]) == []
+    assert "… and 32 more; see `handrail stats`." in text_of(answer)

@@ -156,3 +156,12 @@ async def test_the_sync_client_adds_and_reads_notes(client: Client, token: str) 
             return [note.version for note in handrail.prompt_changelog("ticket-triage").notes]
 
     assert await asyncio.to_thread(work) == ["v5"]
+
+
+async def test_a_window_too_long_for_a_date_is_a_clear_422(client: Client, token: str) -> None:
+    """A window of more days than a date can hold is refused, not a server error."""
+    response = await client.get(
+        "/api/v1/workflows/ticket-triage/stats?since=99999999999d", headers=bearer(token)
+    )
+    assert response.status == 422
+    assert (await response.json())["error"]["details"][0]["loc"] == "query.since"

@@ -10,6 +10,7 @@ from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock
 
 from handlers.blocks._parts import (
     HEADER_TEXT_MAX,
+    SECTION_TEXT_MAX,
     Message,
     build_message,
     category_label,
@@ -81,7 +82,20 @@ def _people(report: StatsReport) -> str:
             f":eyes: {mention(outlier.reviewer)} approves `{inline(outlier.action, 60)}` "
             f"unchanged {outlier.rate.describe()}; peers {outlier.peers.describe()}"
         )
-    return "\n".join(lines)
+    return _fitted(lines)
+
+
+def _fitted(lines: list[str]) -> str:
+    """Whole lines (each already escaped) up to what a section holds, never a cut one."""
+    kept: list[str] = []
+    size = 0
+    for line in lines:
+        if size + len(line) + 1 > SECTION_TEXT_MAX - 40:
+            kept.append("… more in `handrail stats`")
+            break
+        kept.append(line)
+        size += len(line) + 1
+    return "\n".join(kept)
 
 
 def _calibration(report: StatsReport) -> str:
