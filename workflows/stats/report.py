@@ -34,7 +34,7 @@ from workflows.stats.reviewers import (
 
 SPLITS = ("action", "prompt_version", "reviewer")
 #: The newest edit diffs read for the repeated corrections: bounded, whatever the window.
-DIFFS_READ = 2000
+DIFFS_READ = 500
 CORRECTIONS_SHOWN = 5
 LONGEST_WINDOW = timedelta(days=3660)
 
