@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
-from bot import api, api_otlp, api_parked, api_pause, renderers_pause
+from bot import api, api_otlp, api_parked, api_pause, api_stats, renderers_pause
 from bot.api_errors import REQUEST_LINE_READ_MAX, error_middleware
 from bot.decision_recorder import DecisionRecorder
 from bot.outbox.runtime import OutboxRuntime
@@ -96,6 +96,7 @@ def build_app(
     api_pause.add_routes(app)
     api_parked.add_routes(app)
     api_otlp.add_routes(app)
+    api_stats.add_routes(app)
     if settings.slack_configured and settings.slack_reachable:
         mount_slack(app, services)
     outbox = OutboxRuntime(services, renderers=build_renderers(services))

@@ -18,6 +18,7 @@ from typing import NoReturn
 
 from aiohttp import web
 
+from bot import cli_stats
 from bot.app import build_app, build_services, prepare_database
 from bot.demo.command import add_demo_parser
 from bot.services import Services
@@ -401,6 +402,7 @@ def _parser() -> argparse.ArgumentParser:
     trace_parser.add_argument("run_id")
     trace_parser.set_defaults(handler=trace)
     add_demo_parser(commands)
+    cli_stats.add_commands(commands, actor=cli_actor)
     return parser
 
 

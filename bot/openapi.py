@@ -21,6 +21,7 @@ from pydantic.json_schema import models_json_schema
 
 from workflows.requests import ClaimBody, ParkBody, PauseBody, ResumeBody
 from workflows.schemas import EventBatch, GateBody, HandoffBody, RunFinish, RunStart
+from workflows.stats.prompt_notes import PromptNoteBody
 
 VERSION = "1.0.0"
 COMPONENTS = "#/components/schemas/{model}"
@@ -71,6 +72,18 @@ OPERATIONS: tuple[Operation, ...] = (
               "admin", (200,), PauseBody),
     Operation("post", "/api/v1/workflows/{name}/resume", "Resume the token's workflow",
               "admin", (200,), ResumeBody),
+    Operation("get", "/api/v1/workflows/{name}/stats",
+              "Review metrics, calibration, shadow agreement and suggested thresholds",
+              "runs:read", (200,),
+              query=(("since", "The window, e.g. 30d or 12h (default 30d)", {"type": "string"}),
+                     ("by", "Split the metrics by one of these",
+                      {"type": "string", "enum": ["action", "prompt_version", "reviewer"]}))),
+    Operation("get", "/api/v1/workflows/{name}/prompt-notes",
+              "The prompt-version changelog, with versions first seen without a note",
+              "runs:read", (200,)),
+    Operation("post", "/api/v1/workflows/{name}/prompt-notes",
+              "Say why a prompt version was made (one note per version)", "runs:write", (201, 200),
+              PromptNoteBody),
 )  # fmt: skip
 
 ERROR_SCHEMA: dict[str, Any] = {

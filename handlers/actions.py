@@ -28,6 +28,7 @@ from handlers.context import (
     read_handoff,
 )
 from handlers.errors import answered
+from handlers.first_look import note_first_look
 from handlers.ids import ActionId
 from workflows.decisions import DecisionInput
 
@@ -135,6 +136,7 @@ async def handle_handoff_edit(click: Click) -> None:
     view = await read_handoff(click.context, click.handoff_id)
     ensure_pending(view)
     await click.client.views_open(trigger_id=click.trigger_id, view=edit_modal(view))
+    await note_first_look(click.context, handoff_id=click.handoff_id)
 
 
 async def handle_handoff_reject(click: Click) -> None:
@@ -143,6 +145,7 @@ async def handle_handoff_reject(click: Click) -> None:
     view = await read_handoff(click.context, click.handoff_id)
     ensure_pending(view)
     await click.client.views_open(trigger_id=click.trigger_id, view=reject_modal(view))
+    await note_first_look(click.context, handoff_id=click.handoff_id)
 
 
 #: Refused clicks (their claim failed) answered at once; each takes a few ms of the loop.

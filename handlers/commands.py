@@ -22,6 +22,7 @@ from handlers.digest_command import answer_digest
 from handlers.escape import escape_mrkdwn
 from handlers.ids import ActionId, Command
 from handlers.parking import answer_parked, answer_resume_parked, answer_take_over_parked
+from handlers.stats_command import answer_stats
 from handlers.switching import answer_pause, answer_resume
 from handlers.tracing import answer_trace, answer_trace_page
 from workflows.status import read_status
@@ -58,7 +59,7 @@ async def handle_resume_command(
 async def handle_handrail_command(
     ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, context: dict[str, Any]
 ) -> None:
-    """``/handrail status|parked|digest WORKFLOW|help``."""
+    """``/handrail status|parked|digest WORKFLOW|stats WORKFLOW|help``."""
     await ack()
     user, text = user_of(command), str(command.get("text") or "")
     await answer(respond, command, context, lambda: _handrail(context, user=user, text=text))
@@ -79,6 +80,8 @@ async def _handrail(context: dict[str, Any], *, user: str, text: str) -> Message
         return help_message()
     if subcommand == "digest":  # the weekly failure review on demand (issue 5)
         return await answer_digest(context, user=user, text=" ".join(words[1:]))
+    if subcommand == "stats":
+        return await answer_stats(context, user=user, text=" ".join(words[1:]))
     return help_message(f"`/handrail {escape_mrkdwn(words[0][:40])}` is not a command.")
 
 

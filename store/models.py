@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -75,7 +76,12 @@ class Run(Base):
     """One execution of a workflow; ``event_count`` hands out the order of its steps."""
 
     __tablename__ = "runs"
-    __table_args__ = (Index("ix_runs_workflow_started_at", "workflow", "started_at"),)
+    __table_args__ = (
+        Index("ix_runs_workflow_started_at", "workflow", "started_at"),
+        Index(
+            "ix_runs_workflow_prompt_version_started_at", "workflow", "prompt_version", "started_at"
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(128), primary_key=True)
     workflow: Mapped[str] = mapped_column(ForeignKey("workflows.name"))
@@ -101,6 +107,17 @@ class Event(Base):
         Index("uq_events_run_id_client_id", "run_id", "client_id", unique=True),
         Index("uq_events_run_id_server_key", "run_id", "server_key", unique=True),
         Index("ix_events_workflow_recorded_at", "workflow", "recorded_at"),
+        Index(
+            "ix_events_gate_questions",
+            "workflow",
+            "recorded_at",
+            "name",
+            "status",
+            "run_id",
+            "type",
+            postgresql_where=text("type = 'gate'"),
+            sqlite_where=text("type = 'gate'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigKey, primary_key=True, autoincrement=True)
@@ -169,6 +186,8 @@ class Handoff(Base):
     claimed_outcome: Mapped[str | None] = mapped_column(String(32))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """When the claim was made: the decision is recorded from the claim, at this time."""
+    first_look_ms: Mapped[int | None] = mapped_column(Integer)
+    """How long after opening a reviewer first opened the Edit or Reject modal on it."""
 
 
 class Decision(Base):
@@ -304,3 +323,17 @@ class Alert(Base):
     resolved_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     details: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
+
+
+class PromptNote(Base):
+    """Why a prompt version was made, by whom: one note per version of a workflow."""
+
+    __tablename__ = "prompt_notes"
+    __table_args__ = (UniqueConstraint("workflow", "version"),)
+
+    id: Mapped[int] = mapped_column(BigKey, primary_key=True, autoincrement=True)
+    workflow: Mapped[str] = mapped_column(ForeignKey("workflows.name"))
+    version: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

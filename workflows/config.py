@@ -203,6 +203,10 @@ class WorkflowConfig(_Strict):
     retries: RetryPolicy = RetryPolicy()
     alerts: AlertRules = AlertRules()
     redact: list[RedactEntry] = ["secrets"]
+    minutes_per_case: float | None = Field(default=None, gt=0, le=1440)
+    """A person's minutes per case, for the review metrics' time-saved estimate."""
+    calibration_target: float = Field(default=0.98, gt=0.5, lt=1)
+    """The share approved unchanged a suggested confidence threshold must reach."""
 
     @model_validator(mode="after")
     def _fits_together(self, info: ValidationInfo) -> WorkflowConfig:

@@ -73,12 +73,18 @@ def changed_phrases(diff: str) -> Iterable[tuple[str, str]]:
                     yield before, after
 
 
-def most_repeated_correction(diffs: Iterable[str]) -> Correction | None:
-    """The change made most often across ``diffs`` (counted once per diff), if any."""
+def top_corrections(diffs: Iterable[str], *, limit: int) -> list[Correction]:
+    """The ``limit`` changes made most often across ``diffs`` (each counted once per diff)."""
     counts: Counter[tuple[str, str]] = Counter()
     for diff in diffs:
         counts.update(set(changed_phrases(diff)))
-    if not counts:
-        return None
-    (before, after), count = counts.most_common(1)[0]
-    return Correction(before=before, after=after, count=count)
+    return [
+        Correction(before=before, after=after, count=count)
+        for (before, after), count in counts.most_common(limit)
+    ]
+
+
+def most_repeated_correction(diffs: Iterable[str]) -> Correction | None:
+    """The change made most often across ``diffs`` (counted once per diff), if any."""
+    found = top_corrections(diffs, limit=1)
+    return found[0] if found else None

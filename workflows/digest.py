@@ -26,11 +26,16 @@ from workflows.config import HandrailConfig
 from workflows.corrections import Correction, most_repeated_correction
 from workflows.errors import NotFound
 from workflows.fingerprint import fingerprint
+from workflows.stats.graduation import Suggestion
+from workflows.stats.report import build_stats
+from workflows.stats.versions import VersionEffect, version_effects
 
 DIGEST_RENDER = "digest"
 WEEK = timedelta(days=7)
 #: How far back a prompt version counts as already known (not new this week).
 KNOWN_VERSIONS = timedelta(days=28)
+#: The review metrics behind the suggestions and the prompt versions' effects.
+STATS_WINDOW = timedelta(days=30)
 FAILED_RUNS_MAX = 5000
 REASONS_SHOWN = 5
 
@@ -86,6 +91,10 @@ class Digest:
     new_prompt_versions: list[PromptVersion]
     earlier_prompt_versions: list[str | None]
     alerts: list[tuple[str, int]]
+    suggestions: list[Suggestion] = field(default_factory=list)
+    """Thresholds always-asked actions have earned (over ``STATS_WINDOW``), for a person."""
+    version_effects: list[VersionEffect] = field(default_factory=list)
+    """What each new prompt version did to the wrong rate and the review time."""
 
 
 def percentile(values: list[int], share: float) -> int | None:
@@ -112,6 +121,10 @@ async def build_digest(
     earlier = await repo.distinct_prompt_versions(
         db, workflow=workflow, start=start - KNOWN_VERSIONS, end=start
     )
+    stats = await build_stats(
+        db, config=config, workflow=workflow, since=STATS_WINDOW, split="prompt_version", now=now
+    )
+    new_versions = [version for version, _, _ in versions if version not in earlier]
     return Digest(
         workflow=workflow,
         start=start,
@@ -128,6 +141,8 @@ async def build_digest(
         ],
         earlier_prompt_versions=sorted(earlier, key=lambda v: v or ""),
         alerts=await repo.count_alerts(db, workflow=workflow, start=start, end=now),
+        suggestions=stats.suggestions,
+        version_effects=version_effects(stats, new_versions),
     )
 
 

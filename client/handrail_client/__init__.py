@@ -76,6 +76,7 @@ from handrail_client.errors import (
     WorkflowPaused,
 )
 from handrail_client.parking import ParkedJob, WorkflowInfo
+from handrail_client.prompt_notes import PromptChangelog, PromptNote
 from handrail_client.retrying import (
     HardFailure,
     InvalidModelOutput,
@@ -110,6 +111,8 @@ __all__ = [
     "NotApproved",
     "ParkedJob",
     "PermissionDenied",
+    "PromptChangelog",
+    "PromptNote",
     "RateLimited",
     "ReviewTimeout",
     "Run",

@@ -23,6 +23,7 @@ from typing import Any
 from ulid import ULID
 
 from handrail_client import parking as parking_calls
+from handrail_client import prompt_notes as prompt_note_calls
 from handrail_client import review as review_calls
 from handrail_client.config import resolve_connection
 from handrail_client.errors import HandrailUnavailable, InvalidRequest
@@ -37,6 +38,7 @@ from handrail_client.payloads import (
     fit_document,
     json_safe,
 )
+from handrail_client.prompt_notes import PromptChangelog, PromptNote
 from handrail_client.review import Decision, GateResult
 from handrail_client.runs import FinishStatus, Run
 from handrail_client.steps import Timer, clip, new_event_id
@@ -285,6 +287,18 @@ class HandrailClient:
     async def get_workflow(self, name: str) -> WorkflowInfo:
         """The workflow's ``max_attempts`` and whether it is paused."""
         return await parking_calls.get_workflow(self, name)
+
+    async def add_prompt_note(
+        self, workflow: str, version: str, reason: str, *, author: str | None = None
+    ) -> PromptNote:
+        """Say why prompt ``version`` was made; sending the same note again is harmless."""
+        return await prompt_note_calls.add_prompt_note(
+            self, workflow, version, reason, author=author
+        )
+
+    async def prompt_changelog(self, workflow: str) -> PromptChangelog:
+        """The notes, and the versions first seen without one."""
+        return await prompt_note_calls.prompt_changelog(self, workflow)
 
     async def get_run(self, run_id: str) -> dict[str, Any]:
         """The run as the server keeps it (redacted), with its steps in order."""

@@ -26,6 +26,7 @@ from handrail_client.config import resolve_connection
 from handrail_client.context import AnyRun, enter_run, leave_run
 from handrail_client.parking import ParkedJob, WorkflowInfo
 from handrail_client.payloads import Event
+from handrail_client.prompt_notes import PromptChangelog, PromptNote
 from handrail_client.review import Decision, GateResult
 from handrail_client.runs import FinishStatus, Run, StepBlock
 from handrail_client.steps import Step, Timer
@@ -323,3 +324,13 @@ class HandrailSyncClient:
 
     def get_workflow(self, name: str) -> WorkflowInfo:
         return self._loop.call(self.client.get_workflow(name))
+
+    def add_prompt_note(
+        self, workflow: str, version: str, reason: str, *, author: str | None = None
+    ) -> PromptNote:
+        return self._loop.call(
+            self.client.add_prompt_note(workflow, version, reason, author=author)
+        )
+
+    def prompt_changelog(self, workflow: str) -> PromptChangelog:
+        return self._loop.call(self.client.prompt_changelog(workflow))

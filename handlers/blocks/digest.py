@@ -26,6 +26,7 @@ from handlers.blocks._parts import (
     trace_button,
 )
 from workflows.digest import Digest, FailureGroup, ReviewNumbers
+from workflows.stats.versions import VersionEffect
 from workflows.views import OUTCOMES
 
 FAILURE_GROUPS = 8
@@ -65,6 +66,8 @@ def digest_message(digest: Digest) -> Message:
     blocks.append(section(_reviews_text(digest.reviews)))
     blocks.append(section(_handoffs_text(digest)))
     blocks.append(section(_prompts_text(digest)))
+    if digest.suggestions:
+        blocks.append(section(_suggestions_text(digest)))
     if digest.alerts:
         alerts = ", ".join(f"{_RULE_WORDS.get(rule, rule)} {n}" for rule, n in digest.alerts)
         blocks.append(context(f":rotating_light: Alerts raised: {inline(alerts, 500)}"))
@@ -137,7 +140,35 @@ def _prompts_text(digest: Digest) -> str:
     for version in digest.new_prompt_versions:
         name = inline(version.version or "(none)", 100)
         lines.append(f"• `{name}` from {clock(version.first_used)} ({version.runs} run(s))")
+    for effect in digest.version_effects:
+        lines.append(_effect_text(effect))
     earlier = digest.earlier_prompt_versions[:10]
     if earlier:
         lines.append("before: " + ", ".join(f"`{inline(v or '(none)', 60)}`" for v in earlier))
+    return "\n".join(lines)
+
+
+def _effect_text(effect: VersionEffect) -> str:
+    """``v2`` against ``v1``: wrong rate and median review time, each with its n."""
+    before = effect.wrong_before.describe() if effect.wrong_before else "no earlier version"
+    p50 = f"{_p50(effect.review_p50_before_ms)} → {_p50(effect.review_p50_after_ms)}"
+    why = (
+        f" · why: {inline(effect.note, 200)}" if effect.note else " · unexplained (no prompt note)"
+    )
+    against = f" against `{inline(effect.previous, 60)}`" if effect.previous else ""
+    return (
+        f"  `{inline(effect.version, 60)}`{against}: wrong rate {before} → "
+        f"{effect.wrong_after.describe()}, review time p50 {p50}{why}"
+    )
+
+
+def _p50(ms: int | None) -> str:
+    return "—" if ms is None else duration(ms)
+
+
+def _suggestions_text(digest: Digest) -> str:
+    """Thresholds earned, as suggestions: the YAML change is in ``handrail stats --suggest``."""
+    lines = ["*Thresholds to consider* (nothing changes unless you edit workflows.yml)"]
+    lines += [f"• {inline(suggestion.describe(), 500)}" for suggestion in digest.suggestions[:3]]
+    lines.append(f"See the exact change: `handrail stats {inline(digest.workflow, 64)} --suggest`")
     return "\n".join(lines)

@@ -40,6 +40,8 @@ HELP = "\n".join(
         "• `/handrail status`: paused workflows, waiting handoffs, firing alerts, outbox backlog",
         "• `/handrail parked`: unfinished jobs to resume or take over",
         "• `/handrail digest WORKFLOW`: the weekly failure review, now",
+        "• `/handrail stats WORKFLOW [30d] [action|prompt_version|reviewer]`: review metrics "
+        "and suggested thresholds (reviewers and admins)",
         "• `/handrail help`: this list",
     ]
 )

@@ -1,0 +1,282 @@
+"""``handrail stats`` over 1M recorded gate questions, SQLite and PostgreSQL, beside count(*).
+
+Run: .venv/bin/python bench/stats.py [--rows 1000000] [--stores sqlite,postgres]
+
+For each store the script creates a fresh database and loads it fast (driver-level
+executemany on SQLite, ``COPY`` on PostgreSQL), outside the timed part: ``--rows`` gate
+questions over the last 30 days (two per run, four actions, three prompt versions), 40%
+of them handed to a person with a confidence and a draft; 90% of those decided by one of
+five reviewers (approved, edited with a diff, rejected with a category), the rest pending
+or expired. It loads a tenth of the rows first and then all of them, so the memory column
+shows whether the stats grow with the data.
+
+Each measurement runs in a fresh process (so one store's cache or heap never flatters the
+next): after connecting, it times ``build_stats`` over 30 days split by action - all of
+``handrail stats WORKFLOW --by action`` but printing - and, as the baseline, a plain
+``SELECT count(*)`` over the same gate questions, handoffs and decisions. It prints wall
+times and the process's peak RSS before and after. A figure, not a test: it never fails
+on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import resource
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import closing
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from support import POSTGRES_URL, postgres_schema, sqlite_value  # noqa: E402
+
+WORKFLOW = "ticket-triage"
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+ACTIONS = ("send_reply", "tag", "route", "refund")
+VERSIONS = ("v1", "v2", "v3")
+REVIEWERS = ("U0ALICE", "U0BOB", "U0CAROL", "U0DAN", "U0ERIN")
+DRAFT = "Hi Sam,\nthanks for writing in. Your order A-{n} ships today; tracking follows.\nBest"
+DIFF = "--- draft\n+++ sent\n@@ -1 +1 @@\n-Hi Sam,\n+Hello Sam,"
+BRIEF = {
+    "workflows": {
+        WORKFLOW: {
+            "reviewers": list(REVIEWERS),
+            "admins": ["U0OWNER"],
+            "review_channel": "C0REVIEW",
+            "mode": "review",
+            "allowed_actions": list(ACTIONS),
+            "minutes_per_case": 4,
+        }
+    }
+}
+RUN_COLUMNS = ("id", "workflow", "status", "prompt_version", "started_at", "event_count")
+EVENT_COLUMNS = ("run_id", "workflow", "seq", "type", "name", "status", "recorded_at")
+HANDOFF_COLUMNS = ("id", "run_id", "workflow", "kind", "status", "action", "summary", "draft",
+                   "confidence", "stop_topic", "shadow", "created_at", "decided_at")  # fmt: skip
+DECISION_COLUMNS = ("handoff_id", "run_id", "outcome", "reviewer", "diff", "reason", "category",
+                    "decided_at", "latency_ms", "released_at")  # fmt: skip
+BATCH = 50_000
+
+
+def batches(rows: int, seed: int) -> Iterator[tuple[list[tuple[Any, ...]], ...]]:
+    """(runs, events, handoffs, decisions) in batches of ``BATCH`` gate questions."""
+    rng = random.Random(seed)
+    span = timedelta(days=30).total_seconds()
+    for start in range(0, rows, BATCH):
+        runs: list[tuple[Any, ...]] = []
+        events: list[tuple[Any, ...]] = []
+        handoffs: list[tuple[Any, ...]] = []
+        decisions: list[tuple[Any, ...]] = []
+        for n in range(start, min(start + BATCH, rows)):
+            asked = NOW - timedelta(seconds=span * (1 - n / rows) + 1)
+            run_id = f"run-{seed}-{n // 2}"
+            if n % 2 == 0:
+                version = VERSIONS[min(n * len(VERSIONS) // rows, len(VERSIONS) - 1)]
+                runs.append((run_id, WORKFLOW, "succeeded", version, asked, 2))
+            action = ACTIONS[rng.randrange(len(ACTIONS))]
+            handed = rng.random() < 0.4
+            events.append(
+                (
+                    run_id,
+                    WORKFLOW,
+                    n % 2 + 1,
+                    "gate",
+                    action,
+                    "review" if handed else "allow",
+                    asked,
+                )
+            )
+            if not handed:
+                continue
+            handoff_id = f"hof-{seed}-{n}"
+            roll = rng.random()
+            outcome = (
+                "approved" if roll < 0.72 else "edited" if roll < 0.82 else "rejected"
+                if roll < 0.9 else "pending" if roll < 0.95 else "expired"
+            )  # fmt: skip
+            latency = int(rng.lognormvariate(11, 1))
+            decided = asked + timedelta(milliseconds=latency)
+            confidence = None if rng.random() < 0.05 else round(rng.betavariate(8, 2), 3)
+            stop = "refund" if action == "refund" and rng.random() < 0.3 else None
+            handoffs.append(
+                (handoff_id, run_id, WORKFLOW, "approval_required", outcome, action, "seeded",
+                 DRAFT.format(n=n), confidence, stop, False, asked,
+                 None if outcome == "pending" else decided)
+            )  # fmt: skip
+            if outcome in ("pending", "expired"):
+                continue
+            decisions.append(
+                (handoff_id, run_id, outcome, REVIEWERS[rng.randrange(len(REVIEWERS))],
+                 DIFF if outcome == "edited" else None,
+                 "wrong order" if outcome == "rejected" else None,
+                 "wrong_facts" if outcome == "rejected" else None, decided, latency, decided)
+            )  # fmt: skip
+        yield runs, events, handoffs, decisions
+
+
+TABLES = (
+    ("runs", RUN_COLUMNS),
+    ("events", EVENT_COLUMNS),
+    ("handoffs", HANDOFF_COLUMNS),
+    ("decisions", DECISION_COLUMNS),
+)
+
+
+async def load(url: str, schema: str | None, rows: int) -> float:
+    """Migrate and fill a store; returns the seconds it took (not part of any figure)."""
+    from sqlalchemy import text
+
+    from store.engine import create_engine
+    from store.migrate import upgrade_database
+
+    started = time.perf_counter()
+    engine = create_engine(url, schema=schema)
+    await upgrade_database(engine)
+    sqlite = url.startswith("sqlite")
+    async with engine.begin() as connection:
+        await connection.execute(
+            text("INSERT INTO workflows (name, created_at) VALUES (:n, :t)"),
+            {"n": WORKFLOW, "t": sqlite_value(NOW) if sqlite else NOW},
+        )
+    await engine.dispose()
+    if sqlite:
+        path = url.split("///", 1)[1]
+        with closing(sqlite3.connect(path)) as db:
+            for batch in batches(rows, seed=1):
+                for (table, columns), table_rows in zip(TABLES, batch, strict=True):
+                    marks = ", ".join("?" for _ in columns)
+                    db.executemany(
+                        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",  # noqa: S608 - fixed names
+                        [tuple(sqlite_value(v) for v in row) for row in table_rows],
+                    )
+                db.commit()
+            db.execute("ANALYZE")
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return time.perf_counter() - started
+    import asyncpg
+
+    raw = await asyncpg.connect(POSTGRES_URL.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        await raw.execute(f'SET search_path TO "{schema}"')
+        for batch in batches(rows, seed=1):
+            for (table, columns), table_rows in zip(TABLES, batch, strict=True):
+                await raw.copy_records_to_table(
+                    table, records=table_rows, columns=columns, schema_name=schema
+                )
+        await raw.execute("ANALYZE")
+    finally:
+        await raw.close()
+    return time.perf_counter() - started
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def measure(url: str, schema: str | None) -> dict[str, float]:
+    """In this fresh process: time the stats and the count(*) baseline, and the peak RSS."""
+    from sqlalchemy import text
+
+    from store.engine import create_engine, create_read_sessions
+    from workflows.config import parse_config
+    from workflows.stats.report import build_stats
+
+    engine = create_engine(url, schema=schema)
+    readers = create_read_sessions(engine)
+    config = parse_config(BRIEF)
+    async with readers() as db:
+        await db.execute(text("SELECT 1"))
+    figures: dict[str, float] = {"rss_before_mb": peak_rss_mb()}
+    started = time.perf_counter()
+    async with readers() as db:
+        counted = 0
+        for table, where in (
+            ("events", f"workflow = '{WORKFLOW}' AND type = 'gate'"),
+            ("handoffs", f"workflow = '{WORKFLOW}'"),
+            ("decisions", "1 = 1"),
+        ):
+            sql = f"SELECT count(*) FROM {table} WHERE {where}"  # noqa: S608 - fixed names
+            counted += int((await db.execute(text(sql))).scalar_one())
+    figures["count_s"] = time.perf_counter() - started
+    figures["rss_after_count_mb"] = peak_rss_mb()
+    started = time.perf_counter()
+    async with readers() as db:
+        report = await build_stats(
+            db,
+            config=config,
+            workflow=WORKFLOW,
+            since=timedelta(days=30),
+            split="action",
+            now=NOW,
+        )
+    figures["stats_s"] = time.perf_counter() - started
+    figures["rss_after_stats_mb"] = peak_rss_mb()
+    figures["questions"] = report.overall.questions
+    figures["handoffs"] = report.overall.handoffs
+    figures["counted"] = counted
+    await engine.dispose()
+    return figures
+
+
+def measure_in_fresh_process(url: str, schema: str | None) -> dict[str, float]:
+    args = [sys.executable, __file__, "--measure", url] + (["--schema", schema] if schema else [])
+    result = subprocess.run(args, capture_output=True, text=True, check=True, timeout=600)
+    figures: dict[str, float] = json.loads(result.stdout.strip().splitlines()[-1])
+    return figures
+
+
+async def run_store(store: str, rows: int) -> None:
+    for size in (rows // 10, rows):
+        workdir = Path(tempfile.mkdtemp(prefix=f"handrail-stats-{store}-"))
+        schema = None
+        url = f"sqlite+aiosqlite:///{workdir / 'handrail.db'}"
+        if store == "postgres":
+            url, schema = POSTGRES_URL, f"bench_stats_{uuid.uuid4().hex[:8]}"
+            await postgres_schema(schema, create=True)
+        try:
+            seconds = await load(url, schema, size)
+            f = measure_in_fresh_process(url, schema)
+        finally:
+            if schema is not None:
+                await postgres_schema(schema, create=False)
+            shutil.rmtree(workdir, ignore_errors=True)
+        print(
+            f"{store:<9} {size:>9,} questions ({int(f['handoffs']):>7,} handoffs; loaded in "
+            f"{seconds:5.1f} s) | stats {f['stats_s'] * 1000:7.0f} ms | count(*) "
+            f"{f['count_s'] * 1000:6.0f} ms | ratio {f['stats_s'] / f['count_s']:5.1f}x | "
+            f"peak RSS {f['rss_before_mb']:5.0f} MB before, {f['rss_after_stats_mb']:5.0f} MB "
+            "after stats",
+            flush=True,
+        )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000, help="gate questions (largest)")
+    parser.add_argument("--stores", default="sqlite,postgres")
+    parser.add_argument("--measure", help=argparse.SUPPRESS)
+    parser.add_argument("--schema", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(await measure(args.measure, args.schema)))
+        return
+    print(f"handrail stats --since 30d --by action over gate questions, {args.rows:,} at most")
+    for store in args.stores.split(","):
+        await run_store(store.strip(), args.rows)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

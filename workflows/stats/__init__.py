@@ -1,0 +1,1 @@
+"""Review metrics: what reviewers did, how sure the automation was, and what to trust next."""
