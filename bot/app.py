@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
-from bot import api, api_parked, api_pause, renderers_pause
+from bot import api, api_parked, api_pause, readiness, renderers_pause
 from bot.api_errors import error_middleware
 from bot.outbox.runtime import OutboxRuntime
 from bot.path_ids import path_id_middleware
@@ -19,7 +19,7 @@ from bot.services import SERVICES, Services
 from bot.settings import Settings
 from bot.slack_app import mount_slack
 from store.engine import create_engine, create_sessions
-from store.migrate import upgrade_database
+from store.migrate import check_schema, upgrade_database
 from store.repositories.workflows import create_missing_workflows
 from workflows.clock import Clock, system_clock
 from workflows.config import HandrailConfig, load_config
@@ -52,9 +52,16 @@ def build_services(
 
 
 async def prepare_database(services: Services, *, migrate: bool = True) -> None:
-    """Apply migrations and make sure every configured workflow has its row."""
+    """Apply migrations (or, with ``migrate=False``, insist they were applied) and make sure
+    every configured workflow has its row.
+
+    A schema behind or ahead of this Handrail raises ``SchemaMismatch`` with its one line.
+    """
     if migrate:
         await upgrade_database(services.engine, schema=services.settings.database_schema)
+    else:
+        async with services.engine.connect() as connection:
+            await check_schema(connection)
     async with services.sessions() as db, db.begin():
         await create_missing_workflows(db, services.config.workflows, services.clock())
 
@@ -93,6 +100,7 @@ def build_app(
     api.add_routes(app)
     api_pause.add_routes(app)
     api_parked.add_routes(app)
+    readiness.add_routes(app)
     if settings.slack_configured and settings.slack_reachable:
         mount_slack(app, services)
     outbox = OutboxRuntime(services, renderers=build_renderers(services))
