@@ -19,6 +19,10 @@ ROOT = Path(__file__).parent.parent
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
+    return cli_env(tmp_path)
+
+
+def cli_env(tmp_path: Path) -> dict[str, str]:
     """A migrated SQLite file and the example workflows.yml, as after ``db upgrade``."""
     shutil.copy(ROOT / "workflows.example.yml", tmp_path / "workflows.yml")
     env = {

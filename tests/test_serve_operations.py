@@ -17,9 +17,23 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
-from tests.test_cli import _free_port, env, handrail  # noqa: F401  (env is a fixture)
+import pytest
+
+from tests.test_cli import _free_port, cli_env, handrail
 
 WORKER_FILE = re.compile(r"^histogram_(\d+)\.db$")
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return cli_env(tmp_path)
+
+
+def get(port: int, path: str, **headers: str) -> tuple[int, str]:
+    """One GET on a new connection (so SO_REUSEPORT picks a worker each time)."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers)
+    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 (http only)
+        return response.status, response.read().decode()
 
 
 def _set_revision(env: dict[str, str], revision: str) -> None:
@@ -53,8 +67,8 @@ def test_no_command_runs_against_a_newer_schema(env: dict[str, str]) -> None:
 
 
 @contextmanager
-def serving(env: dict[str, str], *args: str) -> Iterator[tuple[str, Path]]:
-    """``handrail serve`` in the background; yields its URL once it answers, and its log."""
+def serving(env: dict[str, str], *args: str) -> Iterator[tuple[int, Path]]:
+    """``handrail serve`` in the background; yields its port once it answers, and its log."""
     port = _free_port()
     env = {**env, "HANDRAIL_PORT": str(port)}
     log = Path(env["HANDRAIL_CONFIG"]).with_name(f"serve-{port}.log")
@@ -62,16 +76,15 @@ def serving(env: dict[str, str], *args: str) -> Iterator[tuple[str, Path]]:
         server = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "serve", *args], env=env, stderr=stderr
         )
-    url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"{url}/healthz", timeout=5):
-                    break
+                get(port, "/healthz")
+                break
             except OSError:
                 time.sleep(0.2)
-        yield url, log
+        yield port, log
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -84,13 +97,11 @@ def test_json_logs_say_where_it_listens_and_keep_query_strings_out(
     "listening on", and the access log names method, path, status and duration but never
     the query string or the Authorization header."""
     env = {**env, "HANDRAIL_LOG_FORMAT": "json"}
-    with serving(env) as (url, log):
-        request = urllib.request.Request(
-            f"{url}/healthz?token=hr_leak_in_query",
-            headers={"Authorization": "Bearer hr_leak_in_header"},
+    with serving(env) as (port, log):
+        status, _ = get(
+            port, "/healthz?token=hr_leak_in_query", Authorization="Bearer hr_leak_in_header"
         )
-        with urllib.request.urlopen(request, timeout=5) as response:
-            assert response.status == 200
+        assert status == 200
         deadline = time.monotonic() + 10
         while "/healthz" not in log.read_text() and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -106,8 +117,8 @@ def test_json_logs_say_where_it_listens_and_keep_query_strings_out(
 def test_log_level_warning_leaves_out_the_access_log(env: dict[str, str]) -> None:
     """``HANDRAIL_LOG_LEVEL=warning`` keeps warnings and drops the INFO access lines."""
     env = {**env, "HANDRAIL_LOG_LEVEL": "warning"}
-    with serving(env) as (url, log):
-        urllib.request.urlopen(f"{url}/healthz", timeout=5).close()
+    with serving(env) as (port, log):
+        get(port, "/healthz")
         time.sleep(0.5)
     text = log.read_text()
     assert "WARNING handrail: Slack delivery is off" in text
@@ -126,19 +137,18 @@ def test_metrics_are_summed_across_two_workers(env: dict[str, str], tmp_path: Pa
     shared.mkdir()
     (shared / "counter_1.db").write_bytes(b"left from an earlier start")
     env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(shared)}
-    with serving(env, "--workers", "2") as (url, _log):
+    with serving(env, "--workers", "2") as (port, _log):
         assert not (shared / "counter_1.db").exists()  # cleaned at start
         sent = 0
         deadline = time.monotonic() + 60
         workers: set[str] = set()
         while (len(workers) < 2 or sent < 40) and time.monotonic() < deadline:
-            urllib.request.urlopen(f"{url}/healthz", timeout=5).close()  # a new connection
+            get(port, "/healthz")
             sent += 1
             workers = {m.group(1) for p in shared.iterdir() if (m := WORKER_FILE.match(p.name))}
         assert len(workers) == 2, "SO_REUSEPORT never gave the second worker a request"
         for _ in range(4):  # whichever worker answers the scrape, the totals agree
-            with urllib.request.urlopen(f"{url}/metrics", timeout=5) as response:
-                body = response.read().decode()
+            _, body = get(port, "/metrics")
             served = _metric(
                 body, 'handrail_http_request_duration_seconds_count{method="GET",route="/healthz"'
             )
