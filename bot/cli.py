@@ -18,6 +18,7 @@ from typing import NoReturn
 
 from aiohttp import web
 
+from bot import cli_data
 from bot.app import build_app, build_services, prepare_database
 from bot.logs import ACCESS, AccessLogger, configure_logging
 from bot.metrics_dir import metrics_dir_for_workers
@@ -299,6 +300,7 @@ def _parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply migrations").set_defaults(handler=db_upgrade)
+    cli_data.add_db_commands(db_commands)
 
     token = commands.add_parser("token", help="workflow tokens")
     token_commands = token.add_subparsers(dest="token_command", required=True)
@@ -329,6 +331,7 @@ def _parser() -> argparse.ArgumentParser:
     trace_parser = commands.add_parser("trace", help="print a run as a timeline")
     trace_parser.add_argument("run_id")
     trace_parser.set_defaults(handler=trace)
+    cli_data.add_commands(commands)
     return parser
 
 

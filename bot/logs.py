@@ -25,7 +25,7 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 def configure_logging(*, level: str = "INFO", json_lines: bool = False) -> None:
     """Send every record to stderr in the chosen form; called in every process, since
     ``serve --workers`` starts its extra processes fresh (spawn), not as copies of this one."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(
         JsonFormatter(
             "{levelname}{name}{message}",
@@ -37,13 +37,25 @@ def configure_logging(*, level: str = "INFO", json_lines: bool = False) -> None:
         else logging.Formatter(TEXT_FORMAT)
     )
     root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
+    for old in [h for h in root.handlers if isinstance(h, _StderrHandler)]:
+        root.removeHandler(old)  # configured again (tests call the CLI in-process)
     root.addHandler(handler)
     root.setLevel(level)
     # Their INFO lines narrate every job registration and migration check; keep warnings.
     for chatty in ("apscheduler", "alembic"):
         logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to ``sys.stderr`` as it is when a record comes, not as it was at set-up."""
+
+    @property
+    def stream(self) -> object:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
 
 
 class AccessLogger(AbstractAccessLogger):

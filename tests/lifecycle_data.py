@@ -116,10 +116,7 @@ async def rows_of(services: Services, run_ids: Sequence[str]) -> dict[str, int]:
             counts[table] = int(await db.scalar(query) or 0)
         keys = [f"handoff:ho_{run_id}:post" for run_id in run_ids]
         counts["outbox"] = int(
-            await db.scalar(
-                select(func.count()).where(OutboxMessage.ordering_key.in_(keys))
-            )
-            or 0
+            await db.scalar(select(func.count()).where(OutboxMessage.ordering_key.in_(keys))) or 0
         )
         counts["alert_samples"] = int(
             await db.scalar(select(func.count()).where(Alert.last_run_id.in_(run_ids))) or 0
