@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
-from bot import api, api_parked, api_pause, readiness, renderers_pause
+from bot import api, api_lists, api_parked, api_pause, readiness, renderers_pause
 from bot.api_errors import error_middleware
 from bot.outbox.runtime import OutboxRuntime
 from bot.path_ids import path_id_middleware
@@ -100,6 +100,7 @@ def build_app(
     api.add_routes(app)
     api_pause.add_routes(app)
     api_parked.add_routes(app)
+    api_lists.add_routes(app)
     readiness.add_routes(app)
     if settings.slack_configured and settings.slack_reachable:
         mount_slack(app, services)
