@@ -29,6 +29,9 @@ from store.models import (
     Run,
 )
 
+#: Runs read per batch to choose from; most batches delete a few runs of many steps.
+CANDIDATES = 100
+
 #: Where the retention purge stopped: the (started_at, id) of the last run it looked at.
 RunKey = tuple[datetime, str]
 
@@ -105,7 +108,7 @@ async def expired_runs(
             Run.status.not_in(list(open_statuses)),
         )
         .order_by(Run.started_at, Run.id)
-        .limit(max_rows)
+        .limit(min(max_rows, CANDIDATES))
     )
     if after is not None:
         query = query.where(tuple_(Run.started_at, Run.id) > after)
