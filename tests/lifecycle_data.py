@@ -118,9 +118,12 @@ async def rows_of(services: Services, run_ids: Sequence[str]) -> dict[str, int]:
         counts["outbox"] = int(
             await db.scalar(select(func.count()).where(OutboxMessage.ordering_key.in_(keys))) or 0
         )
-        counts["alert_samples"] = int(
-            await db.scalar(select(func.count()).where(Alert.last_run_id.in_(run_ids))) or 0
+        samples = select(func.count()).where(
+            Alert.id.in_([f"al_{run_id}" for run_id in run_ids]),
+            (Alert.last_run_id.is_not(None)) | (Alert.sample.is_not(None)),
+            Alert.title == "declines",
         )
+        counts["alert_samples"] = int(await db.scalar(samples) or 0)
     return counts
 
 

@@ -2,7 +2,7 @@
 
 A run's data lives in more tables than ``runs``: its steps, its handoffs with their
 decisions and the outbox rows that post, update, remind about or call back on them, its
-parked jobs, and the sample text an alert copied from its error. ``delete_runs`` removes
+parked jobs, and the sample and title an alert copied from it. ``delete_runs`` removes
 all of it in one transaction, so a run is either whole or gone, never half-deleted.
 
 ``expired_runs`` picks what the retention purge may delete: old enough, finished, with no
@@ -28,6 +28,9 @@ from store.models import (
     ParkedJob,
     Run,
 )
+
+#: An alert's title may quote the run (an error line, a handoff summary): it goes too.
+ERASED_TITLE = "(text removed with the run it came from)"
 
 #: Runs read per batch to choose from; most batches delete a few runs of many steps.
 CANDIDATES = 100
@@ -66,7 +69,9 @@ async def delete_runs(db: AsyncSession, run_ids: Sequence[str]) -> dict[str, int
     await _count("events", delete(Event).where(Event.run_id.in_(run_ids)))
     await _count(
         "alert_samples",
-        update(Alert).where(Alert.last_run_id.in_(run_ids)).values(last_run_id=None, sample=None),
+        update(Alert)
+        .where(Alert.last_run_id.in_(run_ids))
+        .values(last_run_id=None, sample=None, title=ERASED_TITLE),
     )
     await _count("runs", delete(Run).where(Run.id.in_(run_ids)))
     return {name: count for name, count in counts.items() if count}
