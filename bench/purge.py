@@ -39,7 +39,7 @@ from support import POSTGRES_URL, bulk_load, free_port, percentile, postgres_sch
 
 from store.engine import create_engine, create_sessions  # noqa: E402
 from workflows.config import parse_config  # noqa: E402
-from workflows.retention import purge_expired  # noqa: E402
+from workflows.retention import batch_pause, purge_expired  # noqa: E402
 
 WORKFLOW = "ticket-triage"
 STEPS_PER_RUN = 100
@@ -135,7 +135,10 @@ async def bench_store(store: str, events: int, seconds: float) -> None:
         beside_task = asyncio.create_task(ingest(base, token, stop))
         started = time.perf_counter()
         report = await purge_expired(
-            create_sessions(engine), config=parse_config(raw), now=datetime.now(UTC)
+            create_sessions(engine),
+            config=parse_config(raw),
+            now=datetime.now(UTC),
+            pause=batch_pause(engine.dialect.name),
         )
         purge_seconds = time.perf_counter() - started
         stop.set()

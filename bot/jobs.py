@@ -17,7 +17,7 @@ from workflows.alerts.tick import evaluate_alerts
 from workflows.alerts.tokens import send_credential_reminders
 from workflows.digest import queue_weekly_digests
 from workflows.handoffs import expire_overdue
-from workflows.retention import PurgeReport, purge_expired
+from workflows.retention import PurgeReport, batch_pause, purge_expired
 
 log = logging.getLogger("handrail.jobs")
 
@@ -69,7 +69,12 @@ async def credential_reminders(services: Services) -> int:
 
 async def retention_purge(services: Services) -> PurgeReport:
     """Delete runs and audit entries past their workflow's retention, in small batches."""
-    report = await purge_expired(services.sessions, config=services.config, now=services.clock())
+    report = await purge_expired(
+        services.sessions,
+        config=services.config,
+        now=services.clock(),
+        pause=batch_pause(services.engine.dialect.name),
+    )
     for workflow, counts in report.deleted.items():
         log.info(
             "retention: %s: %s",

@@ -18,7 +18,7 @@ from tests.lifecycle_data import audit_entries, orphan_steps, rows_of, seed_run
 from workflows.clock import ManualClock
 from workflows.config import HandrailConfig, parse_config
 from workflows.errors import ConfigError
-from workflows.retention import PURGED, purge_expired
+from workflows.retention import PURGED, batch_pause, purge_expired
 
 RETENTION = timedelta(days=90)
 
@@ -45,7 +45,7 @@ async def test_purge_deletes_old_runs_with_everything_they_left(
     now = clock()
     await seed_run(store, "old", started_at=now - RETENTION - timedelta(days=1))
     await seed_run(store, "recent", started_at=now - RETENTION + timedelta(days=1))
-    report = await purge_expired(store.sessions, config=store.config, now=now)
+    report = await purge_expired(store.sessions, config=store.config, now=now, pause=0)
     assert set((await rows_of(store, ["old"])).values()) == {0}
     assert set((await rows_of(store, ["recent"])).values()) == {1, 3}  # 3 steps, 1 of each
     assert report.deleted["ticket-triage"]["runs"] == 1
@@ -60,7 +60,7 @@ async def test_purge_keeps_runs_still_in_use(store: Services, clock: ManualClock
     await seed_run(store, "waiting", started_at=old, handoff_status="pending")
     await seed_run(store, "undelivered", started_at=old, outbox_status="pending")
     await seed_run(store, "done", started_at=old)
-    await purge_expired(store.sessions, config=store.config, now=clock())
+    await purge_expired(store.sessions, config=store.config, now=clock(), pause=0)
     for run_id in ("open", "waiting", "undelivered"):
         assert (await rows_of(store, [run_id]))["runs"] == 1, run_id
     assert (await rows_of(store, ["done"]))["runs"] == 0
@@ -77,7 +77,7 @@ async def test_workflow_without_retention_keeps_everything(
     await seed_run(
         store, "ancient", workflow="invoice-extraction", started_at=clock() - timedelta(days=900)
     )
-    await purge_expired(store.sessions, config=store.config, now=clock())
+    await purge_expired(store.sessions, config=store.config, now=clock(), pause=0)
     assert (await rows_of(store, ["ancient"]))["runs"] == 1
 
 
@@ -90,7 +90,7 @@ async def test_audit_log_is_kept_longer_than_runs(store: Services, clock: Manual
                 db, actor="cli:ops", action="paused", workflow="ticket-triage",
                 details={"reason": reason}, now=now - timedelta(days=age),
             )  # fmt: skip
-    await purge_expired(store.sessions, config=store.config, now=now)
+    await purge_expired(store.sessions, config=store.config, now=now, pause=0)
     reasons = [e.details and e.details["reason"] for e in await audit_entries(store, "paused")]
     assert reasons == ["kept"]
 
@@ -104,7 +104,7 @@ async def test_purge_works_in_batches_and_leaves_no_run_half_deleted(
     ids = [f"batch-{n}" for n in range(12)]
     for run_id in ids:
         await seed_run(store, run_id, started_at=old, steps=4, handoff_status=None)
-    await purge_expired(store.sessions, config=store.config, now=clock(), batch_rows=10)
+    await purge_expired(store.sessions, config=store.config, now=clock(), pause=0, batch_rows=10)
     assert (await rows_of(store, ids))["runs"] == 0
     assert await orphan_steps(store) == 0
 
@@ -131,7 +131,13 @@ async def test_purge_racing_live_writes_leaves_the_live_run_whole(
             assert response.status == 202
 
     await asyncio.gather(
-        purge_expired(services.sessions, config=services.config, now=clock(), batch_rows=12),
+        purge_expired(
+            services.sessions,
+            config=services.config,
+            now=clock(),
+            pause=batch_pause(services.engine.dialect.name),
+            batch_rows=12,
+        ),
         write_live_steps(),
     )
     assert (await rows_of(services, ids))["runs"] == 0

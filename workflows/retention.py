@@ -35,8 +35,17 @@ from workflows.runs import OPEN_STATUSES
 BATCH_ROWS = 500
 #: Runs erased per transaction (each with all of its rows).
 ERASE_BATCH = 100
-#: The pause between two batches, which lets waiting writers in.
-BATCH_PAUSE_SECONDS = 0.01
+#: The pause between two batches, which lets waiting writers in. On SQLite a writer that
+#: found the database locked sleeps in its busy handler for up to 100 ms at a time, so a
+#: shorter pause would let the purge take the lock again before it wakes.
+BATCH_PAUSE_SECONDS = {"sqlite": 0.11}
+DEFAULT_BATCH_PAUSE_SECONDS = 0.01
+
+
+def batch_pause(dialect: str) -> float:
+    """The pause between batches on a database of ``dialect``."""
+    return BATCH_PAUSE_SECONDS.get(dialect, DEFAULT_BATCH_PAUSE_SECONDS)
+
 
 PURGED = "retention_purge"
 ERASED = "erasure"
@@ -58,8 +67,8 @@ async def purge_expired(
     *,
     config: HandrailConfig,
     now: datetime,
+    pause: float,
     batch_rows: int = BATCH_ROWS,
-    pause: float = BATCH_PAUSE_SECONDS,
 ) -> PurgeReport:
     """Delete what each workflow's retention no longer keeps; see the module docstring."""
     report = PurgeReport()
