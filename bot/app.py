@@ -8,7 +8,16 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
-from bot import api, api_otlp, api_parked, api_pause, api_stats, renderers_pause
+from bot import (
+    api,
+    api_lists,
+    api_otlp,
+    api_parked,
+    api_pause,
+    api_stats,
+    readiness,
+    renderers_pause,
+)
 from bot.api_errors import REQUEST_LINE_READ_MAX, error_middleware
 from bot.decision_recorder import DecisionRecorder
 from bot.outbox.runtime import OutboxRuntime
@@ -20,7 +29,7 @@ from bot.services import SERVICES, Services
 from bot.settings import Settings
 from bot.slack_app import mount_slack
 from store.engine import create_engine, create_sessions
-from store.migrate import upgrade_database
+from store.migrate import check_schema, upgrade_database
 from store.repositories.workflows import create_missing_workflows
 from workflows.clock import Clock, system_clock
 from workflows.config import HandrailConfig, load_config
@@ -53,9 +62,16 @@ def build_services(
 
 
 async def prepare_database(services: Services, *, migrate: bool = True) -> None:
-    """Apply migrations and make sure every configured workflow has its row."""
+    """Apply migrations (or, with ``migrate=False``, insist they were applied) and make sure
+    every configured workflow has its row.
+
+    A schema behind or ahead of this Handrail raises ``SchemaMismatch`` with its one line.
+    """
     if migrate:
         await upgrade_database(services.engine, schema=services.settings.database_schema)
+    else:
+        async with services.engine.connect() as connection:
+            await check_schema(connection)
     async with services.sessions() as db, db.begin():
         await create_missing_workflows(db, services.config.workflows, services.clock())
 
@@ -97,6 +113,8 @@ def build_app(
     api_parked.add_routes(app)
     api_otlp.add_routes(app)
     api_stats.add_routes(app)
+    api_lists.add_routes(app)
+    readiness.add_routes(app)
     if settings.slack_configured and settings.slack_reachable:
         mount_slack(app, services)
     outbox = OutboxRuntime(services, renderers=build_renderers(services))

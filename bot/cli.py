@@ -11,20 +11,25 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from importlib.metadata import version
+from multiprocessing.process import BaseProcess
 from typing import NoReturn
 
 from aiohttp import web
 
-from bot import cli_stats
+from bot import cli_data, cli_stats
 from bot.app import build_app, build_services, prepare_database
 from bot.demo.command import add_demo_parser
+from bot.logs import ACCESS, AccessLogger, configure_logging
+from bot.metrics_dir import metrics_dir_for_workers
 from bot.services import Services
 from bot.settings import Settings, read_settings
 from bot.start_failures import check_database_url, explain
 from bot.trace_text import render_trace
+from store.migrate import SchemaMismatch
 from store.repositories import credentials as credential_rows
 from workflows import credentials
 from workflows.credentials import DEFAULT_SCOPES, SCOPES
@@ -32,6 +37,8 @@ from workflows.durations import parse_duration
 from workflows.errors import ConfigError, HandrailError
 from workflows.pause import pause_workflow, resume_workflow
 from workflows.story import read_run_story
+
+log = logging.getLogger("handrail")
 
 Command = Callable[[Services, argparse.Namespace], Awaitable[int]]
 
@@ -56,7 +63,6 @@ class Parser(argparse.ArgumentParser):
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    _configure_logging()
     try:
         status = _command(args)
         sys.stdout.flush()  # here, where a closed pipe can still be answered quietly
@@ -71,6 +77,7 @@ def _command(args: argparse.Namespace) -> int:
     try:
         settings = read_settings()
         check_database_url(settings.database_url)
+        configure_logging(level=settings.log_level, json_lines=settings.log_format == "json")
         if args.command == "serve":
             return serve(settings, args.workers)
         if args.command == "sandbox":
@@ -79,6 +86,9 @@ def _command(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(exc.message, file=sys.stderr)
         return 2
+    except SchemaMismatch as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
     except HandrailError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1
@@ -116,59 +126,61 @@ def _sandbox(settings: Settings, port: int | None, *, demo: bool) -> int:
     return asyncio.run(run_sandbox(settings, page_port=port or page_port_from_env(), demo=demo))
 
 
-def _configure_logging() -> None:
-    """One line per record with time, level and logger; called in every process, since
-    ``serve --workers`` starts its extra processes fresh (spawn), not as copies of this one."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # Their INFO lines narrate every job registration and migration check; keep warnings.
-    for chatty in ("apscheduler", "alembic"):
-        logging.getLogger(chatty).setLevel(logging.WARNING)
-
-
 def serve(settings: Settings, workers: int = 1) -> int:
     """Run the API (and, when configured, the Slack app) until interrupted.
 
     With ``workers`` > 1 the database is migrated once, then that many processes share the
     port (SO_REUSEPORT) as independent instances: the same design as several instances
     behind a load balancer (state in the database, outbox claims and scheduler leases
-    decided in SQL), using every core of one machine.
+    decided in SQL), using every core of one machine. This process then only watches
+    them, so that every serving process writes its metrics to the shared directory.
     """
     if workers <= 1:
         _serve_instance(migrate=True, shared_port=False)
         return 0
     asyncio.run(_run(settings, db_upgrade, argparse.Namespace()))
     context = multiprocessing.get_context("spawn")
-    children = [
-        context.Process(
-            target=_serve_instance, kwargs={"migrate": False, "shared_port": True}, daemon=True
-        )
-        for _ in range(workers - 1)
-    ]
-    for child in children:
-        child.start()
-    try:
-        _serve_instance(migrate=False, shared_port=True)
-    finally:
+    with metrics_dir_for_workers():
+        children = [
+            context.Process(target=_serve_instance, kwargs={"migrate": False, "shared_port": True})
+            for _ in range(workers)
+        ]
         for child in children:
-            child.terminate()
-            child.join(timeout=10)
-    return 0
+            child.start()
+        return _supervise(children)
+
+
+def _supervise(children: Sequence[BaseProcess]) -> int:
+    """Wait for a stop signal (then stop the workers) or for a worker to die (then 1)."""
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    failed = False
+    while not stop.wait(0.5):
+        if any(not child.is_alive() for child in children):
+            log.error("a server process stopped unexpectedly; stopping the others")
+            failed = True
+            break
+    for child in children:
+        child.terminate()
+    for child in children:
+        child.join(timeout=10)
+    return 1 if failed else 0
 
 
 def _serve_instance(*, migrate: bool, shared_port: bool) -> None:
     """One server process; settings are read again from the environment it inherited."""
-    _configure_logging()  # a no-op in the first process, which has it already
     settings = read_settings()
+    configure_logging(level=settings.log_level, json_lines=settings.log_format == "json")
     app = build_app(settings, migrate=migrate)
     app.on_startup.append(_freeze_start_up_heap)
     web.run_app(
         app,
         host=settings.host,
         port=settings.port,
-        print=None,
-        access_log=None,
+        print=lambda _banner: log.info("listening on http://%s:%d", settings.host, settings.port),
+        access_log=ACCESS,
+        access_log_class=AccessLogger,
         reuse_port=shared_port or None,
     )
 
@@ -189,9 +201,10 @@ async def _freeze_start_up_heap(_app: web.Application) -> None:
 
 
 async def _run(settings: Settings, handler: Command, args: argparse.Namespace) -> int:
+    """Run one command; only ``db upgrade`` migrates, every other one needs the schema current."""
     services = build_services(settings)
     try:
-        await prepare_database(services)
+        await prepare_database(services, migrate=handler is db_upgrade)
         return await handler(services, args)
     finally:
         await services.engine.dispose()
@@ -371,6 +384,7 @@ def _parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply migrations").set_defaults(handler=db_upgrade)
+    cli_data.add_db_commands(db_commands)
 
     token = commands.add_parser("token", help="workflow tokens")
     token_commands = token.add_subparsers(dest="token_command", required=True)
@@ -403,6 +417,7 @@ def _parser() -> argparse.ArgumentParser:
     trace_parser.set_defaults(handler=trace)
     add_demo_parser(commands)
     cli_stats.add_commands(commands, actor=cli_actor)
+    cli_data.add_commands(commands)
     return parser
 
 

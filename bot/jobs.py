@@ -17,6 +17,7 @@ from workflows.alerts.tick import evaluate_alerts
 from workflows.alerts.tokens import send_credential_reminders
 from workflows.digest import queue_weekly_digests
 from workflows.handoffs import expire_overdue
+from workflows.retention import PurgeReport, batch_pause, purge_expired
 
 log = logging.getLogger("handrail.jobs")
 
@@ -64,3 +65,20 @@ async def credential_reminders(services: Services) -> int:
     if queued:
         services.wake_outbox()
     return queued
+
+
+async def retention_purge(services: Services) -> PurgeReport:
+    """Delete runs and audit entries past their workflow's retention, in small batches."""
+    report = await purge_expired(
+        services.sessions,
+        config=services.config,
+        now=services.clock(),
+        pause=batch_pause(services.engine.dialect.name),
+    )
+    for workflow, counts in report.deleted.items():
+        log.info(
+            "retention: %s: %s",
+            workflow,
+            ", ".join(f"{count} {table}" for table, count in sorted(counts.items())),
+        )
+    return report

@@ -3,6 +3,13 @@
 Counters are this process's own. The waiting-work gauges are read from the database at
 each scrape, so every instance reports the same installation-wide figures, and they stay
 readable when Slack itself is down.
+
+Under ``serve --workers N`` (``PROMETHEUS_MULTIPROC_DIR`` set, see ``bot.metrics_dir``)
+every process writes its values to files in that directory and a scrape, answered by
+whichever worker the kernel picks, merges them all: counters and histograms are summed
+across the processes. The database-read gauges are not process state, so they are kept
+in ``mostrecent`` mode: the figures the answering worker just read, once, not N copies
+added up.
 """
 
 from __future__ import annotations
@@ -12,7 +19,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 
+from bot.metrics_dir import shared_metrics_dir
 from workflows.status import BACKLOG_STATES, BacklogLine, PendingLine
 
 
@@ -52,24 +61,28 @@ class Metrics:
             "Handoffs waiting for a reviewer's decision",
             ["workflow"],
             registry=self.registry,
+            multiprocess_mode="mostrecent",
         )
         self.handoffs_pending_oldest = Gauge(
             "handrail_handoffs_pending_oldest_age_seconds",
             "Age of the oldest handoff waiting for a decision (0 when none)",
             ["workflow"],
             registry=self.registry,
+            multiprocess_mode="mostrecent",
         )
         self.outbox_messages = Gauge(
             "handrail_outbox_messages",
             "Slack writes and webhooks not yet delivered, by outbox state",
             ["status"],
             registry=self.registry,
+            multiprocess_mode="mostrecent",
         )
         self.outbox_oldest = Gauge(
             "handrail_outbox_oldest_age_seconds",
             "Age of the oldest undelivered outbox row, by state (0 when none)",
             ["status"],
             registry=self.registry,
+            multiprocess_mode="mostrecent",
         )
 
     def observe_waiting(
@@ -101,7 +114,13 @@ class Metrics:
             self.outbox_oldest.labels(backlog_line.status).set(_age(backlog_line.oldest_at, now))
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        """The text exposition: this process's registry, or every worker's files merged."""
+        directory = shared_metrics_dir()
+        if directory is None:
+            return generate_latest(self.registry)
+        merged = CollectorRegistry()
+        MultiProcessCollector(merged, path=str(directory))  # type: ignore[no-untyped-call]
+        return generate_latest(merged)
 
 
 def _age(since: datetime, now: datetime) -> float:

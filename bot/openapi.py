@@ -40,9 +40,19 @@ class Operation:
     query: tuple[tuple[str, str, dict[str, Any]], ...] = ()
 
 
+_STATUS_QUERY = ("status", "Comma-separated statuses (default: all)", {"type": "string"})
+_PAGE_QUERY: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("since", "Only items from this time on (ISO 8601)", {"type": "string", "format": "date-time"}),
+    ("until", "Only items before this time (ISO 8601)", {"type": "string", "format": "date-time"}),
+    ("limit", "Items per page", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}),
+    ("cursor", "next_cursor from the previous page", {"type": "string"}),
+)
+
 OPERATIONS: tuple[Operation, ...] = (
     Operation("post", "/api/v1/runs", "Start a run (the same run_id again rejoins it)",
               "runs:write", (201, 200), RunStart),
+    Operation("get", "/api/v1/runs", "List the workflow's runs, oldest first, a page at a time",
+              "runs:read", (200,), query=(*_PAGE_QUERY, _STATUS_QUERY)),
     Operation("post", "/api/v1/runs/{run_id}/events", "Append steps, de-duplicated by event ID",
               "runs:write", (202,), EventBatch),
     Operation("post", "/api/v1/runs/{run_id}/finish", "Finish a run with its result or error",
@@ -55,6 +65,10 @@ OPERATIONS: tuple[Operation, ...] = (
               "handoffs:write", (201,), HandoffBody),
     Operation("post", "/api/v1/runs/{run_id}/park", "Park a job that cannot finish",
               "runs:write", (201, 200), ParkBody),
+    Operation("get", "/api/v1/handoffs",
+              "List the workflow's handoffs, oldest first, a page at a time", "runs:read",
+              (200,), query=(*_PAGE_QUERY, _STATUS_QUERY,
+                             ("kind", "Comma-separated handoff kinds", {"type": "string"}))),
     Operation("get", "/api/v1/handoffs/{handoff_id}",
               "Read a handoff's decision, long-polling up to `wait` seconds", "runs:read",
               (200,),

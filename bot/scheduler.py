@@ -1,4 +1,5 @@
-"""The in-process scheduler: alert rules, stale handoffs, the weekly review, token reminders.
+"""The in-process scheduler: alert rules, stale handoffs, the weekly review, token reminders,
+the retention purge.
 
 APScheduler 3's ``AsyncIOScheduler`` fires the jobs of ``bot/jobs.py`` on the app's event
 loop. Several Handrail instances may run it side by side (PostgreSQL, behind a load
@@ -39,6 +40,7 @@ log = logging.getLogger("handrail.scheduler")
 
 ALERT_INTERVAL = timedelta(seconds=30)
 HANDOFF_INTERVAL = timedelta(seconds=60)
+RETENTION_INTERVAL = timedelta(hours=1)
 
 
 @dataclass(slots=True)
@@ -119,6 +121,12 @@ def scheduled_jobs(services: Services, *, timezone: ZoneInfo) -> list[ScheduledJ
             CronTrigger(hour=hour, minute=minute, timezone=timezone),
             partial(jobs.credential_reminders, services),
             lease=timedelta(hours=1),
+        ),
+        ScheduledJob(
+            "retention",
+            IntervalTrigger(seconds=RETENTION_INTERVAL.total_seconds(), timezone=timezone),
+            partial(jobs.retention_purge, services),
+            lease=RETENTION_INTERVAL,
         ),
     ]
 

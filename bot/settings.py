@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -43,6 +43,20 @@ class Settings(BaseSettings):
     )
     scheduler_enabled: bool = Field(default=True, alias="HANDRAIL_SCHEDULER")
     outbox_worker_enabled: bool = Field(default=True, alias="HANDRAIL_OUTBOX_WORKER")
+    log_format: Literal["text", "json"] = Field(default="text", alias="HANDRAIL_LOG_FORMAT")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", alias="HANDRAIL_LOG_LEVEL"
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_any_case(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _format_any_case(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
 
     @field_validator("digest_schedule")
     @classmethod

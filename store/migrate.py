@@ -6,6 +6,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -42,6 +45,12 @@ async def upgrade_database(
     async with engine.begin() as connection:
         if schema is not None and connection.dialect.name == "postgresql":
             await _create_missing_schema(connection, schema)
+        try:
+            await check_schema(connection)
+            return
+        except SchemaMismatch as mismatch:
+            if not mismatch.behind:
+                raise
         await connection.run_sync(_upgrade)
 
 
@@ -51,3 +60,54 @@ async def _create_missing_schema(connection: AsyncConnection, schema: str) -> No
     )
     if not exists:
         await connection.execute(CreateSchema(schema, if_not_exists=True))
+
+
+class SchemaMismatch(Exception):
+    """The database's schema is not the one this Handrail was built for; ``message`` is
+    the one line that says which way and what to run."""
+
+    def __init__(self, message: str, *, behind: bool) -> None:
+        super().__init__(message)
+        self.message = message
+        self.behind = behind
+
+
+def head_revision() -> str:
+    """The newest migration this Handrail knows."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None, "the packaged migrations have a head"
+    return head
+
+
+async def check_schema(connection: AsyncConnection) -> str:
+    """The database's revision if it is exactly this Handrail's head; else ``SchemaMismatch``.
+
+    A revision the packaged migrations do not know was written by a newer Handrail: running
+    against it could drop what that version relies on, so nothing runs. An older one (or an
+    empty database) needs ``handrail db upgrade``; only ``serve`` and ``db upgrade`` migrate.
+    """
+    current = await connection.run_sync(
+        lambda sync: MigrationContext.configure(sync).get_current_revision()
+    )
+    head = head_revision()
+    if current == head:
+        return head
+    if current is not None and not _known(current):
+        raise SchemaMismatch(
+            f"the database schema (revision {current}) is newer than this Handrail "
+            f"(revision {head}): upgrade Handrail to the version that wrote it",
+            behind=False,
+        )
+    found = "empty" if current is None else f"at revision {current}"
+    raise SchemaMismatch(
+        f"the database schema is {found} and this Handrail needs revision {head}: "
+        "run `handrail db upgrade`",
+        behind=True,
+    )
+
+
+def _known(revision: str) -> bool:
+    try:
+        return ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None
+    except CommandError:
+        return False

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from store.engine import create_engine
+from store.migrate import upgrade_database
 from tests.conftest import POSTGRES_URL, drop_schema, run_blocking
 
 ROOT = Path(__file__).parent.parent
@@ -17,12 +19,26 @@ ROOT = Path(__file__).parent.parent
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
+    return cli_env(tmp_path)
+
+
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    """A migrated SQLite file and the example workflows.yml, as after ``db upgrade``."""
     shutil.copy(ROOT / "workflows.example.yml", tmp_path / "workflows.yml")
-    return {
+    env = {
         **os.environ,
         "HANDRAIL_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'handrail.db'}",
         "HANDRAIL_CONFIG": str(tmp_path / "workflows.yml"),
     }
+    url = env["HANDRAIL_DATABASE_URL"]
+    run_blocking(lambda: _migrate(url))
+    return env
+
+
+async def _migrate(url: str) -> None:
+    engine = create_engine(url)
+    await upgrade_database(engine)
+    await engine.dispose()
 
 
 def handrail(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

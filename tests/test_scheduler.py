@@ -120,10 +120,18 @@ async def test_a_failing_job_is_logged_and_keeps_its_lease(
 
 
 def test_jobs_and_their_triggers(services: Services) -> None:
-    """Rules every 30 s, handoffs every minute, the review weekly and reminders daily."""
+    """Rules every 30 s, handoffs every minute, the review weekly, reminders daily and the
+    retention purge hourly."""
     scheduler = build_scheduler(services, holder="a")
     jobs = {job.id: job.trigger for job in scheduler.get_jobs()}
-    assert set(jobs) == {"alerts", "handoffs", "weekly-digest", "credential-reminders"}
+    assert set(jobs) == {
+        "alerts",
+        "handoffs",
+        "weekly-digest",
+        "credential-reminders",
+        "retention",
+    }
+    assert jobs["retention"].interval == timedelta(hours=1)
     assert isinstance(jobs["alerts"], IntervalTrigger)
     assert jobs["alerts"].interval == timedelta(seconds=30)
     assert jobs["handoffs"].interval == timedelta(seconds=60)

@@ -207,6 +207,11 @@ class WorkflowConfig(_Strict):
     """A person's minutes per case, for the review metrics' time-saved estimate."""
     calibration_target: float = Field(default=0.98, gt=0.5, lt=1)
     """The share approved unchanged a suggested confidence threshold must reach."""
+    retention: Duration | None = None
+    """How long runs are kept with their steps, handoffs, decisions and deliveries; None keeps
+    them. The scheduled purge (``workflows.retention``) deletes what is older."""
+    audit_retention: Duration = timedelta(days=400)
+    """How long this workflow's audit log entries are kept: apart from, and longer than, runs."""
 
     @model_validator(mode="after")
     def _fits_together(self, info: ValidationInfo) -> WorkflowConfig:

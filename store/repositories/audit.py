@@ -1,4 +1,5 @@
-"""The audit log: who changed what, when and why. Rows are only ever added."""
+"""The audit log: who changed what, when and why. Rows are only ever added here; the
+retention purge deletes them after their workflow's ``audit_retention``."""
 
 from __future__ import annotations
 
