@@ -81,6 +81,7 @@ class Tally:
     """One server's requests across rounds: latencies (ms), wall and CPU seconds."""
 
     latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
     cpu: float = 0.0
 
@@ -89,7 +90,7 @@ class Tally:
         cpu_ms = self.cpu / len(self.latencies) * 1000
         return (
             f"{name:<30}{rate:>9.0f}/s{percentile(self.latencies, 50):>9.1f}ms"
-            f"{percentile(self.latencies, 95):>9.1f}ms{cpu_ms:>11.2f}ms"
+            f"{percentile(self.latencies, 95):>9.1f}ms{cpu_ms:>11.2f}ms{len(self.errors):>8}"
         )
 
 
@@ -99,6 +100,7 @@ class Tally:
 class Handrail:
     def __init__(self, workdir: Path, url: str, schema: str | None, api_url: str) -> None:
         (workdir / "workflows.yml").write_text(WORKFLOWS_YML)
+        self.workdir = workdir
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = {
@@ -120,9 +122,8 @@ class Handrail:
                 [*cli, *command], env=self.env, cwd=ROOT, check=True, capture_output=True, text=True
             )
         self.headers = {"Authorization": f"Bearer {created.stdout.strip()}"}
-        self.process = subprocess.Popen(
-            [*cli, "serve"], env=self.env, cwd=ROOT, stderr=subprocess.DEVNULL
-        )
+        with (self.workdir / "handrail.log").open("wb") as log:
+            self.process = subprocess.Popen([*cli, "serve"], env=self.env, cwd=ROOT, stderr=log)
 
 
 class Peer:
@@ -172,21 +173,28 @@ def install_peer() -> None:
 # -- load ------------------------------------------------------------------------------------
 
 
-async def flood(base: str, headers: dict[str, str], seconds: float, call: Call) -> list[float]:
-    """``AUTOMATIONS`` concurrent loops of ``call`` for ``seconds``; latencies in ms."""
+async def flood(
+    base: str, headers: dict[str, str], seconds: float, call: Call
+) -> tuple[list[float], list[str]]:
+    """``AUTOMATIONS`` concurrent loops of ``call`` for ``seconds``: ms per success, errors."""
     latencies: list[float] = []
+    errors: list[str] = []
     stop_at = time.perf_counter() + seconds
 
     async def automation(session: aiohttp.ClientSession, number: int) -> None:
         while time.perf_counter() < stop_at:
             started = time.perf_counter()
-            await call(session, number)
+            try:
+                await call(session, number)
+            except RuntimeError as error:  # an error answer: counted, and the load goes on
+                errors.append(str(error))
+                continue
             latencies.append((time.perf_counter() - started) * 1000)
 
     connector = aiohttp.TCPConnector(limit=AUTOMATIONS)
     async with aiohttp.ClientSession(base, headers=headers, connector=connector) as session:
         await asyncio.gather(*(automation(session, n) for n in range(AUTOMATIONS)))
-    return latencies
+    return latencies, errors
 
 
 async def expect(response: aiohttp.ClientResponse, status: int) -> Any:
@@ -218,9 +226,10 @@ async def peer_task(session: aiohttp.ClientSession) -> str:
 async def round_of(server: Handrail | Peer, tally: Tally, seconds: float, call: Call) -> None:
     cpu = cpu_seconds(server.process.pid)
     started = time.perf_counter()
-    latencies = await flood(server.base, server.headers, seconds, call)
+    latencies, errors = await flood(server.base, server.headers, seconds, call)
     tally.seconds += time.perf_counter() - started
     tally.latencies += latencies
+    tally.errors += errors
     tally.cpu += cpu_seconds(server.process.pid) - cpu
 
 
@@ -351,6 +360,10 @@ async def measure(
                     )
                 )
     report(args, ours, theirs if peer else None, ours_d, theirs_d)
+    if ours.errors:
+        log = (handrail.workdir / "handrail.log").read_text(errors="replace").splitlines()
+        causes = sorted({line[:150] for line in log if "Error" in line})
+        print("Handrail's log says: " + "; ".join(causes[:3]))
     print(f"Slack messages posted by the end: {len(emulator.calls_to('chat.postMessage')):,}")
 
 
@@ -366,7 +379,7 @@ def report(
         f"\n== opening reviews: {AUTOMATIONS} automations, {args.rounds} x {args.seconds:g} s "
         f"rounds each, alternating; store {store}"
     )
-    print(f"{'':<30}{'rate':>11}{'p50':>11}{'p95':>11}{'CPU/request':>13}")
+    print(f"{'':<30}{'rate':>11}{'p50':>11}{'p95':>11}{'CPU/request':>13}{'errors':>8}")
     print(ours.line("Handrail gate -> handoff"))
     if theirs is not None:
         print(theirs.line("awaithumans task create"))
