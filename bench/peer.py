@@ -57,7 +57,8 @@ from sandbox.emulator import SlackEmulator  # noqa: E402
 from sandbox.models import User  # noqa: E402
 from sandbox.workspace import DEFAULT_TOKEN  # noqa: E402
 
-PEER = "awaithumans[server]==0.1.12"
+PEER = ("awaithumans[server]==0.1.12", "psycopg[binary]")
+"""The peer, and the PostgreSQL driver its migrations import but its extras do not list."""
 PEER_VENV = ROOT / ".bench-venvs" / "awaithumans"
 SECRET = "bench-signing-secret"
 CHANNEL = "C0REVIEW"
@@ -166,7 +167,7 @@ def install_peer() -> None:
     if (PEER_VENV / "bin" / "awaithumans").exists():
         return
     subprocess.run([sys.executable, "-m", "venv", str(PEER_VENV)], check=True)
-    pip = [str(PEER_VENV / "bin" / "pip"), "install", "--quiet", PEER]
+    pip = [str(PEER_VENV / "bin" / "pip"), "install", "--quiet", *PEER]
     subprocess.run(pip, check=True, capture_output=True)
 
 
