@@ -187,7 +187,7 @@ async def flood(
             started = time.perf_counter()
             try:
                 await call(session, number)
-            except RuntimeError as error:  # an error answer: counted, and the load goes on
+            except (RuntimeError, aiohttp.ClientError) as error:  # counted; the load goes on
                 errors.append(str(error))
                 continue
             latencies.append((time.perf_counter() - started) * 1000)
