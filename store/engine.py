@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from store import write_lock
+
 Sessions = async_sessionmaker[AsyncSession]
 
 #: Execution option marking a connection that will only read.
@@ -43,7 +45,8 @@ def create_engine(url: str, *, schema: str | None = None, **kwargs: Any) -> Asyn
 
     SQLite gets WAL, foreign keys, a busy timeout and ``BEGIN IMMEDIATE`` transactions:
     a writer takes the lock when it starts instead of failing halfway when another
-    connection writes first.
+    connection writes first; the writers of this process queue for it in turn
+    (``store.write_lock``) rather than sleeping in SQLite's busy handler.
     """
     is_sqlite = make_url(url).get_backend_name() == "sqlite"
     if schema is not None and not is_sqlite:
@@ -71,9 +74,13 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
 
+    write_lock.install(engine)
+
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         read_only = connection.get_execution_options().get(READ_ONLY, False)
+        if not read_only:
+            write_lock.take_before_begin(engine.sync_engine, connection)
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 

@@ -24,6 +24,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from store.driver import driver_connection
+from store.write_lock import write_turn
 
 EVENT_COLUMNS: Final = (
     "run_id", "workflow", "seq", "client_id", "type", "name", "status", "started_at",
@@ -84,7 +85,11 @@ async def store_event_batch(
     run of ``workflow`` (the caller reads the run to say which).
     """
     transaction = _TRANSACTIONS[engine.dialect.name]
-    async with driver_connection(engine) as driver, transaction(driver) as statements:
+    async with (
+        write_turn(engine),
+        driver_connection(engine) as driver,
+        transaction(driver) as statements,
+    ):
         return await _store(
             statements, run_id=run_id, workflow=workflow, statuses=sorted(statuses), rows=rows
         )

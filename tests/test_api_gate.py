@@ -312,6 +312,23 @@ async def test_the_verdict_comes_before_the_handoff_it_opens(client: Client, tok
     assert steps == [("gate", body["handoff_id"]), ("handoff", body["handoff_id"])]
 
 
+async def test_a_verdict_and_its_handoff_take_the_next_positions_after_the_automations_steps(
+    client: Client, token: str
+) -> None:
+    """The two steps a gate records follow the run's earlier steps, and later ones follow them."""
+    run_id = await new_run(client, token)
+    events_url = f"/api/v1/runs/{run_id}/events"
+    step = {"type": "tool", "name": "order_lookup", "status": "ok"}
+    batch = {"events": [{**step, "id": "e1"}, {**step, "id": "e2"}]}
+    await client.post(events_url, json=batch, headers=bearer(token))
+    await gate(client, token, run_id, action="send_reply", draft="Hi", confidence=0.9)
+    later = {"events": [{**step, "id": "e3"}]}
+    await client.post(events_url, json=later, headers=bearer(token))
+    story = await (await client.get(f"/api/v1/runs/{run_id}", headers=bearer(token))).json()
+    order = [(event["seq"], event["type"]) for event in story["events"]]
+    assert order == [(1, "tool"), (2, "tool"), (3, "gate"), (4, "handoff"), (5, "tool")]
+
+
 def gauge(metrics_text: str, name: str) -> dict[str, float]:
     """``{label value: sample}`` for one single-label gauge in Prometheus text."""
     samples = {}

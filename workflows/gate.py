@@ -20,7 +20,14 @@ from workflows.handoffs import HandoffRequest, open_handoff
 from workflows.identifiers import new_id
 from workflows.pausing import pause_state
 from workflows.policy import GateQuestion, evaluate
-from workflows.runs import OPEN_STATUSES, find_server_step, get_run_of, record_step, server_key
+from workflows.runs import (
+    OPEN_STATUSES,
+    Step,
+    find_server_step,
+    get_run_of,
+    record_steps,
+    server_key,
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,10 +85,7 @@ async def ask_gate(
     decision = evaluate(policy, question, workflow=workflow, paused=paused)
     # The verdict is recorded before the handoff it opens, so the trace reads in order.
     handoff_id = new_id("hof") if decision.handoff_kind is not None else None
-    await record_step(
-        db,
-        run_id=run_id,
-        workflow=workflow,
+    verdict = Step(
         type="gate",
         name=question.action,
         status=decision.verdict,
@@ -91,10 +95,11 @@ async def ask_gate(
             "handoff_id": handoff_id,
             "paused": paused is not None,
         },
-        now=now,
         server_key=key,
     )
-    if decision.handoff_kind is not None:
+    if decision.handoff_kind is None:
+        await record_steps(db, run_id=run_id, workflow=workflow, steps=[verdict], now=now)
+    else:
         await open_handoff(
             db,
             workflow=workflow,
@@ -113,6 +118,7 @@ async def ask_gate(
                 shadow=decision.verdict == "shadow",
             ),
             now=now,
+            steps_before=[verdict],
         )
     return GateAnswer(
         verdict=decision.verdict,

@@ -25,7 +25,15 @@ from workflows.handoff_keys import post_key
 from workflows.identifiers import new_id
 from workflows.pausing import ALL_WORKFLOWS, hold_pause_state, pause_state, refuse_if_paused
 from workflows.redaction import fit
-from workflows.runs import SHORT_TEXT, find_server_step, get_run_of, record_step, server_key
+from workflows.runs import (
+    SHORT_TEXT,
+    Step,
+    find_server_step,
+    get_run_of,
+    record_step,
+    record_steps,
+    server_key,
+)
 from workflows.views import (
     DRAFT_PARTS_MAX,
     EDIT_BOX_MAX,
@@ -74,15 +82,22 @@ async def open_handoff(
     run_id: str,
     request: HandoffRequest,
     now: datetime,
+    steps_before: Sequence[Step] = (),
 ) -> Handoff:
     """Record the handoff, note it in the trace, and queue its message for the reviewers.
 
     With a ``request_id`` a repeated request returns the handoff the first one opened.
+    ``steps_before`` go in the trace just before the handoff's own step, in the same
+    write (the gate's verdict that opened it).
     """
     key = server_key("handoff", request.request_id)
     if key is not None:
         earlier = await find_server_step(db, run_id=run_id, key=key, type="handoff")
         if earlier is not None:
+            if steps_before:
+                await record_steps(
+                    db, run_id=run_id, workflow=workflow, steps=steps_before, now=now
+                )
             return await get_handoff_of(db, handoff_id=earlier["handoff_id"], workflow=workflow)
     handoff = Handoff(
         id=request.id or new_id("hof"),
@@ -110,17 +125,14 @@ async def open_handoff(
     )
     repo.create_handoff(db, handoff)
     await db.flush()
-    await record_step(
-        db,
-        run_id=run_id,
-        workflow=workflow,
+    step = Step(
         type="handoff",
         name=request.kind,
         status="pending",
         output={"handoff_id": handoff.id, "summary": request.summary},
-        now=now,
         server_key=key,
     )
+    await record_steps(db, run_id=run_id, workflow=workflow, steps=[*steps_before, step], now=now)
     if policy.review_channel is not None:
         await outbox.post_message(
             db,

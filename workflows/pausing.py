@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.repositories import workflows as workflow_rows
@@ -12,12 +15,9 @@ ALL_WORKFLOWS = "*"
 
 
 async def pause_state(db: AsyncSession, workflow: str) -> PauseState | None:
-    """The pause in force for ``workflow``: its own, or the one on all workflows."""
-    for name in (workflow, ALL_WORKFLOWS):
-        row = await workflow_rows.get_workflow(db, name)
-        if row is not None and row.paused_at is not None:
-            return PauseState(paused_by=row.paused_by or "someone", reason=row.paused_reason)
-    return None
+    """The pause in force for ``workflow``: its own, or the one on all workflows (one read)."""
+    switches = await workflow_rows.read_pause_switches(db, (workflow, ALL_WORKFLOWS), lock=None)
+    return _in_force(switches, workflow)
 
 
 async def hold_pause_state(db: AsyncSession, workflow: str) -> PauseState | None:
@@ -29,6 +29,11 @@ async def hold_pause_state(db: AsyncSession, workflow: str) -> PauseState | None
     read and the write, and what was written as held would never be released.
     """
     switches = await workflow_rows.read_pause_switches(db, (workflow, ALL_WORKFLOWS), lock="share")
+    return _in_force(switches, workflow)
+
+
+def _in_force(switches: Mapping[str, Any], workflow: str) -> PauseState | None:
+    """The workflow's own pause first, then the one on all workflows."""
     for name in (workflow, ALL_WORKFLOWS):
         row = switches.get(name)
         if row is not None and row.paused_at is not None:

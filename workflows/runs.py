@@ -7,6 +7,7 @@ interleave into the same positions and a retried batch never stores an event twi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -131,6 +132,19 @@ async def append_events(
     return AppendResult(accepted=len(stored.written), duplicates=stored.duplicates, errors=errors)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Step:
+    """A step Handrail itself takes (a gate verdict, a handoff, a decision), before it has
+    its place in the run."""
+
+    type: str
+    name: str
+    status: str | None
+    output: dict[str, Any] | None
+    server_key: str | None = None
+    error: str | None = None
+
+
 async def record_step(
     db: AsyncSession,
     *,
@@ -152,23 +166,41 @@ async def record_step(
     has a column of its own, apart from the automation's event IDs, so no event can pose
     as the step (see :func:`find_server_step`).
     """
-    seq = await repo.reserve_event_seqs(db, run_id, 1)
-    if seq is None:
+    step = Step(
+        type=type, name=name, status=status, output=output, server_key=server_key, error=error
+    )
+    await record_steps(db, run_id=run_id, workflow=workflow, steps=[step], now=now)
+
+
+async def record_steps(
+    db: AsyncSession, *, run_id: str, workflow: str, steps: Sequence[Step], now: datetime
+) -> None:
+    """Append ``steps`` in order, with one reservation of positions and one insert.
+
+    A request that takes several steps at once (the gate's verdict and the handoff it
+    opens) pays for the run's counter and the insert once, not per step.
+    """
+    last = await repo.reserve_event_seqs(db, run_id, len(steps))
+    if last is None:
         raise NotFound(f"no run '{run_id}'", details=[{"loc": "run_id"}])
-    await repo.insert_event(
+    first = last - len(steps) + 1
+    await repo.insert_events(
         db,
-        {
-            "server_key": server_key,
-            "run_id": run_id,
-            "workflow": workflow,
-            "seq": seq,
-            "type": type,
-            "name": name,
-            "status": status,
-            "output": output,
-            "error": error,
-            "recorded_at": now,
-        },
+        [
+            {
+                "server_key": step.server_key,
+                "run_id": run_id,
+                "workflow": workflow,
+                "seq": first + number,
+                "type": step.type,
+                "name": step.name,
+                "status": step.status,
+                "output": step.output,
+                "error": step.error,
+                "recorded_at": now,
+            }
+            for number, step in enumerate(steps)
+        ],
     )
 
 

@@ -62,13 +62,14 @@ async def reserve_event_seqs(db: AsyncSession, run_id: str, count: int) -> int |
     return None if last is None else int(last)
 
 
-async def insert_event(db: AsyncSession, values: dict[str, Any]) -> None:
-    """Insert one step; a step with the same server key on the run is kept as it was.
+async def insert_events(db: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Insert steps; a step with the same server key on the run is kept as it was.
 
     The values travel as parameters, not ``.values()``: the statement then stays the same
-    from call to call and SQLAlchemy's compiled cache serves it without walking the values.
+    from call to call and SQLAlchemy's compiled cache serves it without walking the values;
+    several rows go in one ``executemany``.
     """
-    await db.execute(insert_ignoring_conflicts(db, Event), values)
+    await db.execute(insert_ignoring_conflicts(db, Event), rows[0] if len(rows) == 1 else rows)
 
 
 async def list_events(db: AsyncSession, run_id: str) -> Sequence[Event]:

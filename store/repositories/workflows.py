@@ -18,9 +18,11 @@ async def get_workflow(db: AsyncSession, name: str) -> Workflow | None:
 
 
 async def read_pause_switches(
-    db: AsyncSession, names: Iterable[str], *, lock: Literal["share", "update"]
+    db: AsyncSession, names: Iterable[str], *, lock: Literal["share", "update"] | None
 ) -> dict[str, Row[str, datetime | None, str | None, str | None]]:
     """The pause columns of ``names``, their rows locked until the transaction ends.
+
+    ``None`` reads them without a lock, for work that only reports a pause (the gate).
 
     ``share`` for work that writes state held by a pause (a decision, an expiry webhook):
     a resume waits for it and then releases what it wrote. ``update`` for a resume, which
@@ -28,12 +30,14 @@ async def read_pause_switches(
     order everywhere, so two of these never wait on each other in a circle. On SQLite the
     lock clause is dropped: its writers already take turns.
     """
-    found = await db.execute(
+    query = (
         select(Workflow.name, Workflow.paused_at, Workflow.paused_by, Workflow.paused_reason)
         .where(Workflow.name.in_(sorted(set(names))))
         .order_by(Workflow.name)
-        .with_for_update(read=lock == "share")
     )
+    if lock is not None:
+        query = query.with_for_update(read=lock == "share")
+    found = await db.execute(query)
     return {row.name: row for row in found.all()}
 
 
