@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.signals import Signals
+from bot.wakeups import HANDOFF, OUTBOX, Wakeups
 from store.engine import Sessions, create_read_sessions
 from workflows.clock import Clock
 from workflows.config import HandrailConfig, WorkflowConfig
@@ -40,15 +41,21 @@ class Services:
     readers: Sessions = field(init=False)
     signals: Signals = field(default_factory=Signals)
     outbox_wakeup: Callable[[], None] = field(default=lambda: None)
+    wakeups: Wakeups = field(default_factory=Wakeups)
+    """Carries ``signals`` and ``wake_outbox`` to the other processes on this database."""
 
     def __post_init__(self) -> None:
         if not self.redactors:
             self.redactors = build_redactors(self.config)
         self.readers = create_read_sessions(self.engine)
+        self.signals.broadcast = lambda key: self.wakeups.publish(HANDOFF, key)
+        self.wakeups.subscribe(HANDOFF, self.signals.wake)
+        self.wakeups.subscribe(OUTBOX, lambda _key: self.outbox_wakeup())
 
     def wake_outbox(self) -> None:
-        """Tell the delivery worker (if any) that rows were just committed."""
-        self.outbox_wakeup()
+        """Tell the delivery workers (this process's and the others') that rows were just
+        committed."""
+        self.wakeups.publish(OUTBOX)
 
     def workflow(self, name: str) -> WorkflowConfig:
         """The brief of ``name``; a workflow removed from workflows.yml is not found."""

@@ -43,6 +43,25 @@ class Settings(BaseSettings):
     )
     scheduler_enabled: bool = Field(default=True, alias="HANDRAIL_SCHEDULER")
     outbox_worker_enabled: bool = Field(default=True, alias="HANDRAIL_OUTBOX_WORKER")
+    wakeups_enabled: bool = Field(
+        default=True,
+        alias="HANDRAIL_WAKEUPS",
+        description="Wake other processes on this database at once (off: they re-read only)",
+    )
+    reread_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        alias="HANDRAIL_REREAD_SECONDS",
+        description="How often a long-poll re-reads its handoff, in case a wake-up was lost",
+    )
+    outbox_poll_seconds: float = Field(
+        default=0.2,
+        gt=0,
+        le=60,
+        alias="HANDRAIL_OUTBOX_POLL_SECONDS",
+        description="Longest the outbox worker sleeps between looks for due rows",
+    )
 
     @field_validator("digest_schedule")
     @classmethod
