@@ -269,7 +269,8 @@ async def get_handoff(request: web.Request) -> web.Response:
             if body["status"] not in ("pending", "held") or remaining <= 0:
                 return json_response(body)
             # The re-read is the safety net for a wake-up lost between processes.
-            await wait_for_event(woken, min(remaining, services.settings.reread_seconds))
+            with services.metrics.long_polls_waiting.track_inprogress():
+                await wait_for_event(woken, min(remaining, services.settings.reread_seconds))
 
 
 def _wait_seconds(raw: str | None) -> float:

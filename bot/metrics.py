@@ -71,6 +71,12 @@ class Metrics:
             ["status"],
             registry=self.registry,
         )
+        self.long_polls_waiting = Gauge(
+            "handrail_long_polls_waiting",
+            "Handoff long-polls (GET ?wait=) in this process waiting for a decision now",
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
 
     def observe_waiting(
         self,

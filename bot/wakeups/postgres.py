@@ -34,15 +34,15 @@ class PostgresTransport:
         self.channel = f"handrail_wake_{schema or 'public'}"[:63]
         self.application_name = f"handrail-wakeups {schema or 'public'}"[:63]
         self.connected = asyncio.Event()
-        """Set while listening; tests wait on it after killing the backend."""
-        self.connects = 0
+        """Set while listening: only then is anything worth queuing to send."""
         self._pending: dict[str, None] = {}
         self._kick = asyncio.Event()
         self._lost = asyncio.Event()
         self._stopping = asyncio.Event()
         self._deliver: Deliver | None = None
         self._task: asyncio.Task[None] | None = None
-        self._server_pid: int | None = None
+        self.server_pid: int | None = None
+        """The listening backend's process ID (tests terminate it to cut the connection)."""
 
     async def start(self, deliver: Deliver) -> None:
         self._deliver = deliver
@@ -85,8 +85,7 @@ class PostgresTransport:
         try:
             connection.add_termination_listener(lambda _connection: self._lost.set())
             await connection.add_listener(self.channel, self._on_notification)
-            self._server_pid = connection.get_server_pid()
-            self.connects += 1
+            self.server_pid = connection.get_server_pid()
             self.connected.set()
             assert self._deliver is not None
             self._deliver(RESYNC, "")  # anything published while we were away: re-read it
@@ -122,7 +121,7 @@ class PostgresTransport:
                 )
 
     def _on_notification(self, _connection: Any, pid: int, _channel: str, payload: str) -> None:
-        if pid == self._server_pid or self._deliver is None:
+        if pid == self.server_pid or self._deliver is None:
             return  # our own: this process woke its subscribers when it published
         channel, _, key = payload.partition("\n")
         self._deliver(channel, key)
