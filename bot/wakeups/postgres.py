@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import random
 from typing import Any
 
@@ -32,7 +33,8 @@ class PostgresTransport:
     def __init__(self, url: URL, *, schema: str | None) -> None:
         self.dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
         self.channel = f"handrail_wake_{schema or 'public'}"[:63]
-        self.application_name = f"handrail-wakeups {schema or 'public'}"[:63]
+        self.application_name = f"handrail-wakeups {os.getpid()} {schema or 'public'}"[:63]
+        """How an operator (or a test) finds this process's listener in pg_stat_activity."""
         self.connected = asyncio.Event()
         """Set while listening: only then is anything worth queuing to send."""
         self._pending: dict[str, None] = {}
@@ -67,9 +69,13 @@ class PostgresTransport:
             try:
                 await self._listen()
                 failures = 0
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+            except Exception as exc:  # whatever broke it, this loop must outlive it
                 failures += 1
-                log.warning("wake-up listener lost (%s); waiters re-read until it is back", exc)
+                log.warning(
+                    "wake-up listener lost (%s: %s); waiters re-read until it is back",
+                    type(exc).__name__,
+                    exc,
+                )
             if self._stopping.is_set():
                 return
             delay = min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** min(failures, 10))
