@@ -1,6 +1,7 @@
 """Two real ``handrail serve`` processes on one database, Slack played by the emulator:
-what one process records wakes the other at once. Re-reads and outbox polls are set to
-30 s, longer than any wait here, so only a wake-up can produce what these tests await."""
+what one process records wakes the other at once. Re-reads, outbox polls and long-polls
+are set to 60 s, and every wait here gives up well before that, so only a wake-up can
+produce what these tests await."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from workflows.clock import ManualClock
 from workflows.handoff_keys import post_key
 
 ROOT = Path(__file__).parent.parent
-LONGER_THAN_ANY_TEST = "30"
+LONGER_THAN_ANY_TEST = "60"
 
 
 @dataclass
@@ -73,7 +74,7 @@ class Pair:
 
     async def poll(self, on: Instance, handoff_id: str) -> dict[str, Any]:
         """What an automation long-polling ``on`` for the decision gets back."""
-        url = f"{on.base}/api/v1/handoffs/{handoff_id}?wait=20"
+        url = f"{on.base}/api/v1/handoffs/{handoff_id}?wait={LONGER_THAN_ANY_TEST}"
         async with self.http.get(url, headers=bearer(self.token)) as reply:
             body: dict[str, Any] = await reply.json()
             return body
@@ -129,8 +130,13 @@ async def until_up(http: aiohttp.ClientSession, instance: Instance) -> None:
 
 
 def stop(instance: Instance) -> None:
+    """Terminate; a process still holding a long-poll after 20 s (a failed test) is killed."""
     instance.process.terminate()
-    instance.process.wait(timeout=20)
+    try:
+        instance.process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        instance.process.kill()
+        instance.process.wait(timeout=20)
 
 
 async def create_token(database: Database) -> str:
@@ -166,16 +172,18 @@ async def pair(database: Database, tmp_path: Path) -> AsyncIterator[Pair]:
         }
         if database.schema:
             env["HANDRAIL_DATABASE_SCHEMA"] = database.schema
-        writer = start(env, HANDRAIL_OUTBOX_WORKER="true")
-        reader = None
+        # The writer starts last, so its outbox worker's first long sleep begins just
+        # before the test; the reader adds the workflow rows the token needs.
+        reader = start(env, HANDRAIL_OUTBOX_WORKER="false")
+        writer = None
         try:
-            await until_up(http, writer)  # it adds the workflow rows the token needs
-            token = await create_token(database)
-            reader = start(env, HANDRAIL_OUTBOX_WORKER="false")
             await until_up(http, reader)
+            token = await create_token(database)
+            writer = start(env, HANDRAIL_OUTBOX_WORKER="true")
+            await until_up(http, writer)
             yield Pair(writer, reader, token, emulator, http)
         finally:
-            for instance in (writer, reader):
+            for instance in (reader, writer):
                 if instance is not None:
                     await asyncio.to_thread(stop, instance)
 
