@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from bot.api_errors import Handler, json_response
 from bot.services import SERVICES
+from bot.signals import wait_for_event
 from store.repositories import handoffs as handoff_rows
 from workflows import callbacks, credentials, gate, handoffs, runs
 from workflows.alerts.tokens import record_rejected_token
@@ -246,24 +247,30 @@ async def get_handoff(request: web.Request) -> web.Response:
     wait = _wait_seconds(request.query.get("wait"))
     deadline = time.monotonic() + wait
     while True:
-        async with services.readers() as db:
-            handoff = await handoffs.get_handoff_of(
-                db, handoff_id=handoff_id, workflow=principal.workflow
-            )
-            body = callbacks.delivery_json(handoff, await handoff_rows.get_decision(db, handoff_id))
-        if (
-            handoff.status == "pending"
-            and handoff.expires_at
-            and handoff.expires_at <= services.clock()
-        ):
-            async with services.sessions() as db, db.begin():
-                await handoffs.expire_overdue(db, config=services.config, now=services.clock())
-            services.wake_outbox()
-            continue
-        remaining = deadline - time.monotonic()
-        if body["status"] not in ("pending", "held") or remaining <= 0:
-            return json_response(body)
-        await services.signals.wait(handoff_id, min(remaining, 1.0))
+        # Watch before reading: a decision committed during the read still wakes this poll.
+        with services.signals.watching(handoff_id) as woken:
+            async with services.readers() as db:
+                handoff = await handoffs.get_handoff_of(
+                    db, handoff_id=handoff_id, workflow=principal.workflow
+                )
+                body = callbacks.delivery_json(
+                    handoff, await handoff_rows.get_decision(db, handoff_id)
+                )
+            if (
+                handoff.status == "pending"
+                and handoff.expires_at
+                and handoff.expires_at <= services.clock()
+            ):
+                async with services.sessions() as db, db.begin():
+                    await handoffs.expire_overdue(db, config=services.config, now=services.clock())
+                services.wake_outbox()
+                continue
+            remaining = deadline - time.monotonic()
+            if body["status"] not in ("pending", "held") or remaining <= 0:
+                return json_response(body)
+            # The re-read is the safety net for a wake-up lost between processes.
+            with services.metrics.long_polls_waiting.track_inprogress():
+                await wait_for_event(woken, min(remaining, services.settings.reread_seconds))
 
 
 def _wait_seconds(raw: str | None) -> float:

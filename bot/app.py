@@ -28,6 +28,7 @@ from bot.scheduler import mount_scheduler
 from bot.services import SERVICES, Services
 from bot.settings import Settings
 from bot.slack_app import mount_slack
+from bot.wakeups import Wakeups, choose_transport
 from store.engine import create_engine, create_sessions
 from store.migrate import check_schema, upgrade_database
 from store.repositories.workflows import create_missing_workflows
@@ -58,6 +59,7 @@ def build_services(
         engine=engine,
         sessions=create_sessions(engine),
         clock=clock,
+        wakeups=Wakeups(choose_transport(settings)),
     )
 
 
@@ -123,6 +125,7 @@ def build_app(
     async def on_startup(_app: web.Application) -> None:
         await prepare_database(services, migrate=migrate)
         await recorder.start()
+        await services.wakeups.start()
         if settings.outbox_worker_enabled:
             await outbox.start()
         warn_about_slack(settings)
@@ -131,6 +134,7 @@ def build_app(
         await recorder.stop()
         if settings.outbox_worker_enabled:
             await outbox.stop()
+        await services.wakeups.stop()
         await services.engine.dispose()
 
     app.on_startup.append(on_startup)

@@ -84,6 +84,12 @@ class Metrics:
             registry=self.registry,
             multiprocess_mode="mostrecent",
         )
+        self.long_polls_waiting = Gauge(
+            "handrail_long_polls_waiting",
+            "Handoff long-polls (GET ?wait=) in this process waiting for a decision now",
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
 
     def observe_waiting(
         self,

@@ -13,6 +13,7 @@ from bot.claim_batcher import ClaimBatcher, ClaimCheck
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.signals import Signals
+from bot.wakeups import HANDOFF, OUTBOX, Wakeups
 from store.engine import Sessions, create_read_sessions
 from workflows.clock import Clock
 from workflows.config import HandrailConfig, WorkflowConfig
@@ -49,6 +50,8 @@ class Services:
     signals: Signals = field(default_factory=Signals)
     outbox_wakeup: Callable[[], None] = field(default=lambda: None)
     decision_wakeup: Callable[[], None] = field(default=lambda: None)
+    wakeups: Wakeups = field(default_factory=Wakeups)
+    """Carries ``signals`` and ``wake_outbox`` to the other processes on this database."""
 
     def __post_init__(self) -> None:
         if not self.redactors:
@@ -61,10 +64,14 @@ class Services:
             writes=self.decision_writes,
             on_claimed=self.wake_decision_recorder,
         )
+        self.signals.broadcast = lambda key: self.wakeups.publish(HANDOFF, key)
+        self.wakeups.subscribe(HANDOFF, self.signals.wake)
+        self.wakeups.subscribe(OUTBOX, lambda _key: self.outbox_wakeup())
 
     def wake_outbox(self) -> None:
-        """Tell the delivery worker (if any) that rows were just committed."""
-        self.outbox_wakeup()
+        """Tell the delivery workers (this process's and the others') that rows were just
+        committed."""
+        self.wakeups.publish(OUTBOX)
 
     async def claim_handoff(
         self, *, handoff_id: str, decision: DecisionInput, check: ClaimCheck

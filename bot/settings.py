@@ -58,6 +58,26 @@ class Settings(BaseSettings):
     def _format_any_case(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
 
+    wakeups_enabled: bool = Field(
+        default=True,
+        alias="HANDRAIL_WAKEUPS",
+        description="Wake other processes on this database at once (off: they re-read only)",
+    )
+    reread_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        alias="HANDRAIL_REREAD_SECONDS",
+        description="How often a long-poll re-reads its handoff, in case a wake-up was lost",
+    )
+    outbox_poll_seconds: float = Field(
+        default=0.2,
+        gt=0,
+        le=60,
+        alias="HANDRAIL_OUTBOX_POLL_SECONDS",
+        description="Longest the outbox worker sleeps between looks for due rows",
+    )
+
     @field_validator("digest_schedule")
     @classmethod
     def _day_and_time(cls, value: str) -> str:

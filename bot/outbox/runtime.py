@@ -72,7 +72,7 @@ class OutboxRuntime:
             clock=self.services.clock,
             http_session=self._http,
             webhook_secrets=callback_secrets(self.services.config),
-            settings=self.settings,
+            settings=self.settings or WorkerSettings(poll_interval=settings.outbox_poll_seconds),
         )
         self.services.outbox_wakeup = self.worker.wake
         self.worker.start()
