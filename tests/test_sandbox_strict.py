@@ -17,7 +17,7 @@ UNJOINED = Channel("C0UNJOINED", "unjoined", members={"U0ALICE"})
 async def slack_error(call: Any) -> dict[str, Any]:
     with pytest.raises(SlackApiError) as caught:
         await call
-    answer: dict[str, Any] = caught.value.response.data  # type: ignore[assignment]
+    answer: dict[str, Any] = caught.value.response.data
     return answer
 
 
