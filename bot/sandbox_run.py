@@ -19,6 +19,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from aiohttp import web
 from pydantic import SecretStr
@@ -28,6 +29,7 @@ from bot.services import Services
 from bot.settings import Settings
 from sandbox.driver import SlackDriver
 from sandbox.emulator import SlackEmulator
+from sandbox.scopes import manifest_scopes
 from sandbox.web.seed import Seed, seed_from_config
 from sandbox.web.server import HUB, build_page_app
 from sandbox.web.stream import Hub
@@ -113,6 +115,10 @@ async def _start_site(
     return f"http://{bound_host}:{bound_port}"
 
 
+MANIFEST = Path(__file__).resolve().parent.parent / "manifest.yml"
+"""The app's manifest: the local Slack grants its scopes, as a real install would."""
+
+
 @dataclass
 class LocalSlack:
     """A running sandbox: the emulator, Handrail on it, the driver and the page."""
@@ -152,6 +158,9 @@ async def local_slack(
         channels=seed.channels,
         usergroups=seed.usergroups,
         post_rate=post_rate,
+        # Installed without the repository's manifest: every scope, as before.
+        strict=MANIFEST.is_file(),
+        scopes=manifest_scopes(MANIFEST) if MANIFEST.is_file() else None,
     )
     await emulator.start(PAGE_HOST, 0)
     async with AsyncExitStack() as stack:

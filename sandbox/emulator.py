@@ -31,6 +31,7 @@ from sandbox.models import (
     View,
 )
 from sandbox.ratelimit import RateLimiter
+from sandbox.scopes import METHOD_SCOPES, manifest_scopes
 from sandbox.webapi import METHODS, read_args
 from sandbox.webapi_chat import apply_response
 from sandbox.workspace import DEFAULT_TOKEN, TRIGGER_TTL, SlackError, Workspace
@@ -44,10 +45,16 @@ _FAULT_ERRORS = {
 
 
 def _error_body(error: SlackError) -> JSON:
-    body: JSON = {"ok": False, "error": error.error}
+    body: JSON = {"ok": False, "error": error.error, **error.fields}
     if error.messages:
         body["response_metadata"] = {"messages": error.messages}
     return body
+
+
+def _granted(*, strict: bool, scopes: Iterable[str] | None) -> frozenset[str] | None:
+    if scopes is not None:
+        return frozenset(scopes)
+    return manifest_scopes() if strict else None
 
 
 class SlackEmulator:
@@ -72,7 +79,11 @@ class SlackEmulator:
         not_member_error: str = "not_in_channel",
         trigger_ttl: float = TRIGGER_TTL,
         timeout_hold: float | None = None,
+        strict: bool = True,
+        scopes: Iterable[str] | None = None,
     ) -> None:
+        """``strict`` (the default) gives the token only ``scopes`` (by default those of
+        the nearest ``manifest.yml``), as Slack does; ``strict=False`` grants every scope."""
         self.clock = clock
         self.now = seconds(clock)
         self.workspace = Workspace(
@@ -85,6 +96,7 @@ class SlackEmulator:
             chat_write_public=chat_write_public,
             not_member_error=not_member_error,
             trigger_ttl=trigger_ttl,
+            scopes=_granted(strict=strict, scopes=scopes),
         )
         self.limiter = RateLimiter(
             clock=self.now,
@@ -217,6 +229,18 @@ class SlackEmulator:
         message = Message(target.id, self.workspace.next_ts(), text, user=user, thread_ts=thread_ts)
         return self.workspace.add_message(message)
 
+    def invite(self, channel: str, user: str | None = None) -> None:
+        """Add ``user`` (by default the bot) to ``channel``, as ``/invite`` does."""
+        target = self.workspace.channel(channel)
+        who = user or self.workspace.identity.bot_user_id
+        if target.members is None:
+            target.members = self.workspace.members(target)
+        target.members.add(who)
+
+    def archive(self, channel: str) -> None:
+        """Archive ``channel``: posts to it answer ``is_archived`` from now on."""
+        self.workspace.channel(channel).is_archived = True
+
     # --- what the driver hands out -------------------------------------------------------
 
     def issue_trigger(self, user: str) -> str:
@@ -317,6 +341,7 @@ class SlackEmulator:
                 raise SlackError("not_authed")
             if call.token not in self.workspace.tokens:
                 raise SlackError("invalid_auth")
+            self.workspace.require_scopes(METHOD_SCOPES.get(method, frozenset()))
             channel = call.body.get("channel")
             wait = self.limiter.check(method, channel if isinstance(channel, str) else None)
             if wait is not None:

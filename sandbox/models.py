@@ -54,6 +54,7 @@ class Channel:
     is_im: bool = False
     user: str | None = None
     """The other person of a DM (``is_im``)."""
+    is_archived: bool = False
 
 
 @dataclass

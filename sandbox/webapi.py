@@ -30,6 +30,7 @@ METHODS: dict[str, Method] = {
     "conversations.info": webapi_read.conversations_info,
     "conversations.members": webapi_read.conversations_members,
     "conversations.open": webapi_read.conversations_open,
+    "conversations.join": webapi_read.conversations_join,
     "users.info": webapi_read.users_info,
     "usergroups.users.list": webapi_read.usergroups_users_list,
     "views.open": webapi_views.views_open,

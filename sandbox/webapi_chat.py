@@ -90,7 +90,8 @@ def post_message(
 
 
 def chat_post_message(ws: Workspace, args: JSON) -> JSON:
-    channel = ws.require_member(args.get("channel"), write=True)
+    """Slack takes a user ID here and posts in the DM with that person (only here)."""
+    channel = ws.require_member(args.get("channel"), write=True, user_means_dm=True)
     text, blocks, attachments = text_arg(args), args.get("blocks"), args.get("attachments")
     check_content(text, blocks, attachments)
     thread_ts = args.get("thread_ts")

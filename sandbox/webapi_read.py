@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sandbox.models import JSON, Channel, Message
+from sandbox.scopes import kind_prefix
 from sandbox.webapi_chat import flag
 from sandbox.workspace import SlackError, Workspace
 
@@ -37,7 +38,7 @@ def _channel_json(ws: Workspace, channel: Channel) -> JSON:
         "is_group": channel.is_private,
         "is_im": channel.is_im,
         "is_private": channel.is_private or channel.is_im,
-        "is_archived": False,
+        "is_archived": channel.is_archived,
         "is_member": ws.identity.bot_user_id in ws.members(channel),
         "num_members": len(ws.members(channel)),
         "context_team_id": ws.identity.team_id,
@@ -51,11 +52,17 @@ def conversations_info(ws: Workspace, args: JSON) -> JSON:
     channel = ws.channel(args.get("channel"))
     if channel.is_private and ws.identity.bot_user_id not in ws.members(channel):
         raise SlackError("channel_not_found")  # Slack hides private channels from outsiders
+    ws.require_scopes([f"{kind_prefix(channel)}:read"])
     return {"channel": _channel_json(ws, channel)}
 
 
+def conversations_join(ws: Workspace, args: JSON) -> JSON:
+    """Join a public channel; joining one the bot is in already is a no-op, as in Slack."""
+    return {"channel": _channel_json(ws, ws.join(args.get("channel")))}
+
+
 def conversations_members(ws: Workspace, args: JSON) -> JSON:
-    channel = ws.require_member(args.get("channel"), write=False)
+    channel = ws.require_member(args.get("channel"), write=False, method="conversations.members")
     return {"members": sorted(ws.members(channel)), "response_metadata": {"next_cursor": ""}}
 
 
@@ -137,14 +144,14 @@ def _page(ws: Workspace, messages: list[Message], args: JSON, *, newest_first: b
 
 def conversations_history(ws: Workspace, args: JSON) -> JSON:
     """Top-level messages, newest first (thread replies live in conversations.replies)."""
-    channel = ws.require_member(args.get("channel"), write=False)
+    channel = ws.require_member(args.get("channel"), write=False, method="conversations.history")
     top = [m for m in ws.history[channel.id] if m.thread_ts in (None, m.ts)]
     return _page(ws, top, args, newest_first=True)
 
 
 def conversations_replies(ws: Workspace, args: JSON) -> JSON:
     """A thread, parent first then replies oldest first."""
-    channel = ws.require_member(args.get("channel"), write=False)
+    channel = ws.require_member(args.get("channel"), write=False, method="conversations.replies")
     parent = ws.find_message(channel.id, args.get("ts"))
     thread = [m for m in ws.history[channel.id] if parent.ts in (m.ts, m.thread_ts)]
     return _page(ws, thread, args, newest_first=False)

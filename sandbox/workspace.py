@@ -12,6 +12,7 @@ import itertools
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from sandbox import scopes as scope_rules
 from sandbox.clock import Seconds
 from sandbox.models import (
     Change,
@@ -58,10 +59,12 @@ def default_usergroups() -> dict[str, list[str]]:
 class SlackError(Exception):
     """A Slack error answer: ``{"ok": false, "error": code}`` plus optional details."""
 
-    def __init__(self, error: str, messages: list[str] | None = None) -> None:
+    def __init__(self, error: str, messages: list[str] | None = None, **fields: str) -> None:
         super().__init__(error if not messages else f"{error}: {'; '.join(messages)}")
         self.error = error
         self.messages = messages or []
+        self.fields = fields
+        """Top-level fields Slack adds to the answer, e.g. ``needed`` and ``provided``."""
 
 
 def _users(users: Mapping[str, str] | Iterable[User] | None) -> list[User]:
@@ -95,8 +98,11 @@ class Workspace:
         chat_write_public: bool,
         not_member_error: str,
         trigger_ttl: float,
+        scopes: frozenset[str] | None = None,
     ) -> None:
         self.clock = clock
+        self.scopes = scopes
+        """The bot token's scopes; None grants every scope (a lenient emulator)."""
         self.identity = identity
         self.tokens = set(tokens)
         bot = User(identity.bot_user_id, identity.bot_name, identity.bot_name, is_bot=True)
@@ -149,26 +155,65 @@ class Workspace:
             return set(channel.members)
         return set(self.users)
 
-    def channel(self, channel_id: object) -> Channel:
-        """The conversation, following a user id to the DM with them (as Slack does)."""
+    def has_scope(self, scope: str) -> bool:
+        return self.scopes is None or scope in self.scopes
+
+    def require_scopes(self, needed: Iterable[str]) -> None:
+        """Slack's ``missing_scope`` answer, naming the scope needed and those granted."""
+        for scope in sorted(needed):
+            if not self.has_scope(scope):
+                provided = ",".join(sorted(self.scopes or ()))
+                raise SlackError("missing_scope", needed=scope, provided=provided)
+
+    def channel(self, channel_id: object, *, user_means_dm: bool = False) -> Channel:
+        """The conversation; a user id means the DM with them only where Slack allows it
+        (``chat.postMessage``), elsewhere it is ``channel_not_found``."""
         if not isinstance(channel_id, str) or not channel_id:
             raise SlackError("channel_not_found")
-        if channel_id in self.users and channel_id not in self.channels:
+        if user_means_dm and channel_id in self.users and channel_id not in self.channels:
             return self.open_dm(channel_id)
         if channel_id not in self.channels:
             raise SlackError("channel_not_found")
         return self.channels[channel_id]
 
-    def require_member(self, channel_id: object, *, write: bool) -> Channel:
-        """The channel if the bot may post (``write``) or read there, else Slack's error."""
-        channel = self.channel(channel_id)
+    def require_member(
+        self,
+        channel_id: object,
+        *,
+        write: bool,
+        method: str = "",
+        user_means_dm: bool = False,
+    ) -> Channel:
+        """The channel if the bot may post (``write``) or read there, else Slack's error.
+
+        Reads need the scope of the conversation's kind (``channels:history``…) and
+        membership; writes to an archived channel are ``is_archived``; a public channel
+        takes posts from a non-member only with ``chat:write.public``.
+        """
+        channel = self.channel(channel_id, user_means_dm=user_means_dm)
+        scope = scope_rules.kind_scope(method, channel)
+        if scope is not None:
+            self.require_scopes([scope])
+        if write and channel.is_archived:
+            raise SlackError("is_archived")
         if self.identity.bot_user_id in self.members(channel):
             return channel
         if channel.is_private:
             raise SlackError(self.not_member_error)
-        if write and self.chat_write_public:
+        if write and self.chat_write_public and self.has_scope(scope_rules.WRITE_PUBLIC):
             return channel
         raise SlackError("not_in_channel")
+
+    def join(self, channel_id: object) -> Channel:
+        """``conversations.join``: the bot becomes a member of a public channel."""
+        channel = self.channel(channel_id)
+        if channel.is_im or channel.is_private:
+            raise SlackError("method_not_supported_for_channel_type")
+        if channel.is_archived:
+            raise SlackError("is_archived")
+        if channel.members is not None:
+            channel.members.add(self.identity.bot_user_id)
+        return channel
 
     def open_dm(self, user_id: str) -> Channel:
         """The DM between the bot and ``user_id`` (``D`` + the user id's tail), made once."""

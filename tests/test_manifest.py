@@ -38,17 +38,3 @@ def test_interactivity_is_on_and_sent_to_slack_events(manifest: dict[str, Any]) 
     interactivity = manifest["settings"]["interactivity"]
     assert interactivity["is_enabled"] is True
     assert interactivity["request_url"].endswith(SLACK_EVENTS_PATH)
-
-
-def test_the_bot_asks_for_the_scopes_it_uses(manifest: dict[str, Any]) -> None:
-    """The bot token's scopes are exactly those Handrail's Slack calls need."""
-    assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
-        "chat:write",
-        "chat:write.public",
-        "commands",
-        "usergroups:read",
-        "users:read",
-        "channels:history",
-        "groups:history",
-        "im:write",
-    }

@@ -243,15 +243,17 @@ async def test_permalink_points_at_the_message(slack: AsyncWebClient) -> None:
     assert link["permalink"].endswith(f"/archives/C0REVIEW/p{posted['ts'].replace('.', '')}")
 
 
-async def test_conversations_info_describes_the_channel(slack: AsyncWebClient) -> None:
-    """conversations.info answers the seeded name and the bot's membership."""
-    info = await slack.conversations_info(channel="C0REVIEW")
+async def test_conversations_info_describes_the_channel() -> None:
+    """conversations.info answers the seeded name and the bot's membership (channels:read)."""
+    async with running_emulator(scopes=["channels:read"]) as emu:
+        info = await web_client(emu).conversations_info(channel="C0REVIEW")
     assert (info["channel"]["name"], info["channel"]["is_member"]) == ("review", True)
 
 
-async def test_users_info_answers_name_and_timezone(slack: AsyncWebClient) -> None:
-    """users.info answers the seeded name, real name and time zone."""
-    user = (await slack.users_info(user="U0BOB"))["user"]
+async def test_users_info_answers_name_and_timezone() -> None:
+    """users.info answers the seeded name, real name and time zone (to an app with users:read)."""
+    async with running_emulator(scopes=["users:read"]) as emu:
+        user = (await web_client(emu).users_info(user="U0BOB"))["user"]
     assert (user["name"], user["real_name"], user["tz"]) == ("bob", "Bob Brown", "America/New_York")
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 from typing import Any
 
+from bot.outbox.access import AccessProblems, is_access_problem
 from bot.outbox.outcomes import Delivered, Failed, Later, Outcome, Retry
 from bot.outbox.pacing import Pacer
 from bot.outbox.settings import WorkerSettings
@@ -48,6 +50,9 @@ class Deliverer:
         self.slack = slack
         self.webhooks = webhooks
         self.pacer = Pacer(settings.pacing)
+        self.access = AccessProblems(wait=settings.access_wait)
+        self._dms: dict[str, str] = {}
+        """User ID -> the DM conversation ID ``conversations.open`` gave."""
 
     def now(self) -> float:
         return self.clock().timestamp()
@@ -99,9 +104,33 @@ class Deliverer:
             return Failed(f"the {role} (outbox key {key}) has no channel and ts recorded")
         return Later(self.now() + self.settings.parent_wait)
 
+    async def _conversation(self, target: str, slack: SlackSender) -> str | Outcome:
+        """The conversation to post in: a person (``U…``/``W…``) is DMed through
+        ``conversations.open``, so the post and the lookup after a lost answer use the
+        ``D…`` ID whose history the bot may read."""
+        if target[:1] not in ("U", "W"):
+            return target
+        if target not in self._dms:
+            try:
+                self._dms[target] = await slack.open_dm(target)
+            except CallFailed as failed:
+                return self._refused(failed.outcome, channel=target, doing="opening a DM")
+        return self._dms[target]
+
+    def _refused(self, outcome: Outcome, *, channel: str, doing: str) -> Outcome:
+        """An access problem waits for its fix (reported once); anything else stands."""
+        if isinstance(outcome, Failed) and is_access_problem(outcome):
+            return self.access.wait_for_fix(outcome, channel=channel, doing=doing)
+        if isinstance(outcome, Delivered):
+            self.access.fixed(channel)
+        return outcome
+
     async def _post(self, row: OutboxMessage, slack: SlackSender) -> Outcome:
         payload = row.payload
-        channel = str(payload.get("channel"))
+        conversation = await self._conversation(str(payload.get("channel")), slack)
+        if not isinstance(conversation, str):
+            return conversation
+        channel = conversation
         thread_ts: str | None = None
         if payload.get("thread_of"):
             parent = await self._posted(str(payload["thread_of"]), role="message it replies to")
@@ -128,7 +157,7 @@ class Deliverer:
                 metadata=payload.get("metadata"),
                 thread_ts=thread_ts,
             )
-            return outcome
+            return self._refused(outcome, channel=channel, doing="a post")
         finally:
             if not sent:
                 self.pacer.release(channel)
@@ -140,18 +169,39 @@ class Deliverer:
     async def _look_for(
         self, row: OutboxMessage, slack: SlackSender, *, channel: str, thread_ts: str | None
     ) -> Outcome | None:
-        """After a lost answer: the message if Slack has it (done, not posted twice)."""
+        """After a lost answer: the message if Slack has it (done, not posted twice).
+
+        A public channel the bot posted in without being a member (``chat:write.public``)
+        cannot be read until it joins, so it joins (``conversations.join``) and looks
+        again. When it still cannot look, the row waits and the problem is reported once
+        with its fix: a message is never failed only because nobody could look.
+        """
         oldest = row.created_at - self.settings.history_lookback
+        look = partial(
+            slack.find_posted,
+            channel=channel,
+            outbox_key=row.dedupe_key,
+            thread_ts=thread_ts,
+            oldest=oldest.timestamp(),
+        )
         try:
-            found = await slack.find_posted(
-                channel=channel,
-                outbox_key=row.dedupe_key,
-                thread_ts=thread_ts,
-                oldest=oldest.timestamp(),
-            )
+            try:
+                found = await look()
+            except CallFailed as failed:
+                if not _not_member(failed.outcome):
+                    raise
+                await slack.join(channel)
+                found = await look()
         except CallFailed as failed:
             if isinstance(failed.outcome, Failed):
-                return Failed(f"cannot tell whether it was already posted: {failed.outcome.error}")
+                unread = Failed(
+                    f"cannot tell whether it was already posted: {failed.outcome.error}",
+                    slack_error=failed.outcome.slack_error or "not_in_channel",
+                    needed=failed.outcome.needed,
+                )
+                return self.access.wait_for_fix(
+                    unread, channel=channel, doing="reading the channel after a lost answer"
+                )
             return failed.outcome
         if found is None:
             return None
@@ -171,7 +221,8 @@ class Deliverer:
         wait = await self._acquire(None)
         if wait is not None:
             return Later(wait)
-        return await slack.update(posted=posted, message=message)
+        outcome = await slack.update(posted=posted, message=message)
+        return self._refused(outcome, channel=posted.channel, doing="an update")
 
     async def _webhook(self, row: OutboxMessage) -> Outcome:
         if self.webhooks is None:
@@ -207,3 +258,7 @@ class Deliverer:
         if body["status"] in callbacks.WAITING:
             return Later(self.now() + self.settings.poll_interval)
         return body
+
+
+def _not_member(outcome: Outcome) -> bool:
+    return isinstance(outcome, Failed) and outcome.slack_error == "not_in_channel"

@@ -23,9 +23,15 @@ class Delivered:
 
 @dataclass(frozen=True, slots=True)
 class Failed:
-    """Will never succeed as it is (a hard Slack error, a 4xx): kept with the full error."""
+    """Will never succeed as it is (a hard Slack error, a 4xx): kept with the full error.
+
+    ``slack_error`` is Slack's code and ``needed`` the scope a ``missing_scope`` names, so
+    access problems an operator can fix are told apart from content Slack refuses.
+    """
 
     error: str
+    slack_error: str = ""
+    needed: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,9 @@ class WorkerSettings:
     """Pages of 200 messages that lookup reads at most."""
     parent_wait: float = 1.0
     """Seconds a thread reply waits for the message it replies to before it looks again."""
+    access_wait: float = 60.0
+    """Seconds between tries while Slack refuses access (a missing scope, the bot not in
+    the channel): the row waits for the operator's fix instead of failing."""
     drain_timeout: float = 15.0
     """On stop, how long deliveries in flight may finish before they are cancelled."""
 

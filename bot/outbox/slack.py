@@ -86,7 +86,9 @@ def answer_outcome(response: AsyncSlackResponse, *, what: str) -> Retry | Failed
     messages = (data.get("response_metadata") or {}).get("messages")
     if messages:
         text += ": " + "; ".join(str(message) for message in messages)
-    return Failed(text)
+    if code == "missing_scope":
+        text += f" (needed {data.get('needed')}, granted {data.get('provided')})"
+    return Failed(text, slack_error=code, needed=str(data.get("needed") or ""))
 
 
 def unreadable_answer(error: AttributeError) -> AsyncSlackResponse | None:
@@ -141,7 +143,7 @@ class Posted:
 
 
 class SlackSender:
-    """The three Slack calls of the outbox, each bounded by ``timeout`` seconds."""
+    """The Slack calls of the outbox, each bounded by ``timeout`` seconds."""
 
     def __init__(self, client: AsyncWebClient, *, timeout: float, history_pages: int) -> None:
         self.client = client
@@ -199,6 +201,22 @@ class SlackSender:
         except CallFailed as failed:
             return failed.outcome
         return Delivered(posted.as_result())
+
+    async def open_dm(self, user: str) -> str:
+        """The DM conversation (``D…``) with ``user``, by ``conversations.open``: the ID
+        whose history the "already posted?" lookup may read (a user ID's is not)."""
+        response = await self._call(
+            partial(self.client.conversations_open, users=user),
+            what=f"from conversations.open with {user}",
+        )
+        return str((response.get("channel") or {}).get("id"))
+
+    async def join(self, channel: str) -> None:
+        """``conversations.join``: become a member of a public channel, to read it."""
+        await self._call(
+            partial(self.client.conversations_join, channel=channel),
+            what=f"from conversations.join of {channel}",
+        )
 
     async def find_posted(
         self, *, channel: str, outbox_key: str, thread_ts: str | None, oldest: float

@@ -105,8 +105,8 @@ async def reply(
 async def escalate(
     db: AsyncSession, *, alert_id: str, workflow: str, policy: WorkflowConfig, now: datetime
 ) -> None:
-    """Mention on-call in the thread and DM each on-call person (Slack maps a user ID to
-    the DM with them). Usergroups are mentioned in the thread only."""
+    """Mention on-call in the thread and DM each on-call person (the outbox opens the DM
+    with ``conversations.open``). Usergroups are mentioned in the thread only."""
     await reply(
         db,
         alert_id=alert_id,
