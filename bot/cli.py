@@ -19,6 +19,7 @@ from typing import NoReturn
 from aiohttp import web
 
 from bot.app import build_app, build_services, prepare_database
+from bot.cli_audit import add_audit_parser
 from bot.demo.command import add_demo_parser
 from bot.services import Services
 from bot.settings import Settings, read_settings
@@ -195,6 +196,7 @@ async def token_create(services: Services, args: argparse.Namespace) -> int:
             expires_in=args.expires_in,
             label=args.label,
             now=services.clock(),
+            actor=cli_actor(),
         )
     expiry = f"{credential.expires_at:%Y-%m-%d}" if credential.expires_at else "never"
     print(
@@ -235,7 +237,7 @@ async def token_list(services: Services, args: argparse.Namespace) -> int:
 async def token_revoke(services: Services, args: argparse.Namespace) -> int:
     async with services.sessions() as db, db.begin():
         credential = await credentials.revoke_token(
-            db, prefix_or_id=args.token, now=services.clock()
+            db, prefix_or_id=args.token, now=services.clock(), actor=cli_actor()
         )
     print(f"revoked token {credential.prefix} of {credential.workflow}", file=sys.stderr)
     return 0
@@ -375,6 +377,7 @@ def _parser() -> argparse.ArgumentParser:
     trace_parser.add_argument("run_id")
     trace_parser.set_defaults(handler=trace)
     add_demo_parser(commands)
+    add_audit_parser(commands)
     return parser
 
 

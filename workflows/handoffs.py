@@ -18,6 +18,7 @@ from store.models import Decision, Handoff
 from store.repositories import handoffs as repo
 from store.repositories import workflows as workflow_rows
 from workflows import outbox
+from workflows.audit.entries import append_expiry_entry
 from workflows.callbacks import queue_outcome_webhook
 from workflows.config import HandrailConfig, WorkflowConfig
 from workflows.errors import NotFound
@@ -292,7 +293,8 @@ async def expire_if_overdue(
 async def _note_expiry(
     db: AsyncSession, *, handoff: Handoff, policy: WorkflowConfig | None, now: datetime
 ) -> None:
-    """Everything an expiry causes: its trace step, the updated message, the webhook."""
+    """Everything an expiry causes: its trace step, the updated message, the webhook, and
+    its audit entry."""
     await record_step(
         db,
         run_id=handoff.run_id,
@@ -311,3 +313,4 @@ async def _note_expiry(
         held=await hold_pause_state(db, handoff.workflow) is not None,
         now=now,
     )
+    await append_expiry_entry(db, handoff=handoff, now=now)
