@@ -10,6 +10,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
 from bot.services import Services
+from bot.trace_text import render_trace
 from store.models import AuditEntry, Event
 from tests.conftest import bearer
 from workflows.approval import approval_digest
@@ -18,6 +19,7 @@ from workflows.clock import ManualClock
 from workflows.decisions import DecisionInput, record_decision
 from workflows.fingerprint import fingerprint
 from workflows.pause import pause_workflow
+from workflows.story import read_run_story
 
 Client = TestClient[Any, Any]
 
@@ -209,3 +211,19 @@ async def test_refusals_of_one_kind_share_a_fingerprint(
     assert first.error is not None
     assert second.error is not None
     assert fingerprint(first.error) == fingerprint(second.error)
+
+
+async def test_the_trace_shows_the_approval_and_the_act(
+    client: Client, token: str, services: Services
+) -> None:
+    """``handrail trace`` says who approved when, and that the act used the approved text."""
+    handoff_id = await open_draft(client, token)
+    await decide(services, handoff_id, "approved")
+    digest = (await read_decision(client, token, handoff_id))["approval_digest"]
+    await act(client, token, handoff_id, "e" * 64)
+    _, body = await act(client, token, handoff_id, digest)
+    async with services.readers() as db:
+        trace = render_trace(await read_run_story(db, run_id=body["run_id"]))
+    assert "approved by U0ALICE at" in trace
+    assert "with the approved text" in trace
+    assert "act on an approval refused: acted with a different text" in trace

@@ -30,6 +30,18 @@ from workflows.runs import record_step
 ACTED_STEP = "acted"
 REFUSED_STEP = "act refused"
 
+#: A refused act's error text, by reason: the same words every time, so they group.
+REFUSAL_TEXT = {
+    "digest_mismatch": "acted with a different text, action or payload than was approved",
+    "already_acted": "the approval was acted on already; an approval is used once",
+    "held": "the approval is held while the workflow is paused",
+    "expired": "the handoff expired without a decision; expiry is never approval",
+    "not_decided": "no decision yet; there is no approval to act on",
+    "not_approved": "the handoff was not approved",
+    "shadow": "a shadow case is never approval to act",
+    "no_digest": "the approval was recorded before approvals carried a digest",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Refusal:
@@ -78,7 +90,13 @@ async def act_on_approval(
         type="handoff",
         name=ACTED_STEP,
         status="acted",
-        output={"handoff_id": handoff_id, "approval_digest": digest, "by": actor},
+        output={
+            "handoff_id": handoff_id,
+            "approval_digest": digest,
+            "by": actor,
+            "summary": f"approved by {decision.reviewer} at {decision.decided_at:%H:%M:%S} UTC, "
+            f"acted at {now:%H:%M:%S} UTC with the approved text",
+        },
         now=now,
         server_key=f"act:{handoff_id}",
     )
@@ -182,6 +200,6 @@ async def record_refused_act(
             "message": refusal.error.message,
             "approval_digest": digest,
         },
-        error=f"act on an approval refused: {refusal.reason}",
+        error=f"act on an approval refused: {REFUSAL_TEXT[refusal.reason]}",
         now=now,
     )
