@@ -15,6 +15,7 @@ from store.models import AuditEntry, Event
 from tests.conftest import bearer
 from workflows.approval import approval_digest
 from workflows.audit.verify import verify_audit_log
+from workflows.callbacks import load_delivery
 from workflows.clock import ManualClock
 from workflows.decisions import DecisionInput, record_decision
 from workflows.fingerprint import fingerprint
@@ -227,3 +228,16 @@ async def test_the_trace_shows_the_approval_and_the_act(
     assert "approved by U0ALICE at" in trace
     assert "with the approved text" in trace
     assert "act on an approval refused: acted with a different text" in trace
+
+
+async def test_the_webhook_body_carries_the_approval_digest(
+    client: Client, token: str, services: Services
+) -> None:
+    """The decision sent to the automation's webhook carries the same approval digest."""
+    handoff_id = await open_draft(client, token)
+    await decide(services, handoff_id, "approved")
+    async with services.readers() as db:
+        delivered = await load_delivery(db, handoff_id)
+    assert delivered is not None
+    decision = await read_decision(client, token, handoff_id)
+    assert delivered["decision"]["approval_digest"] == decision["approval_digest"]

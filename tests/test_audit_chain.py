@@ -4,6 +4,7 @@ named by ``handrail audit verify``, in SQLite and PostgreSQL alike."""
 from __future__ import annotations
 
 import asyncio
+import getpass
 import hashlib
 import json
 from pathlib import Path
@@ -21,7 +22,9 @@ from store.repositories.audit import create_audit_entry, get_chain_head
 from tests.conftest import bearer
 from tests.test_cli_pause import handrail
 from workflows.audit.verify import verify_audit_log
+from workflows.clock import ManualClock
 from workflows.decisions import DecisionInput, record_decision
+from workflows.handoffs import expire_overdue
 
 Client = TestClient[Any, Any]
 
@@ -280,3 +283,52 @@ async def test_concurrent_appends_never_fork_the_chain(services: Services) -> No
     assert result.broken is None
     assert head is not None
     assert head.sequence == result.entries == 20
+
+
+async def test_token_changes_are_audited_with_the_cli_user(
+    services: Services, settings: Settings, tmp_path: Path
+) -> None:
+    """``handrail token create`` and ``revoke`` append entries naming ``cli:<user>``, never
+    the secret."""
+    created = await asyncio.to_thread(
+        handrail, settings, tmp_path, "token", "create", "ticket-triage"
+    )
+    assert created.returncode == 0, created.stderr
+    secret = created.stdout.strip()
+    prefix = secret.removeprefix("hr_").partition("_")[0]
+    revoked = await asyncio.to_thread(handrail, settings, tmp_path, "token", "revoke", prefix)
+    assert revoked.returncode == 0, revoked.stderr
+    async with services.sessions() as db:
+        entries = (await db.scalars(select(AuditEntry).order_by(AuditEntry.sequence))).all()
+    assert [(e.action, e.actor, (e.details or {})["prefix"]) for e in entries] == [
+        ("token.created", f"cli:{getpass.getuser()}", prefix),
+        ("token.revoked", f"cli:{getpass.getuser()}", prefix),
+    ]
+    assert secret.rpartition("_")[2] not in json.dumps([e.details for e in entries])
+
+
+async def test_an_expiry_is_audited_as_never_approved(
+    client: Client, token: str, services: Services, clock: ManualClock
+) -> None:
+    """A handoff that runs out of review time appends an expiry entry, and the chain holds."""
+    run = await client.post("/api/v1/runs", json={}, headers=bearer(token))
+    run_id = (await run.json())["run_id"]
+    response = await client.post(
+        f"/api/v1/runs/{run_id}/handoffs",
+        json={"summary": "reply", "kind": "draft", "draft": "Hello"},
+        headers=bearer(token),
+    )
+    handoff_id = (await response.json())["handoff_id"]
+    clock.advance(days=30)
+    async with services.sessions() as db, db.begin():
+        await expire_overdue(db, config=services.config, now=clock())
+    async with services.sessions() as db, db.begin():
+        head = await get_chain_head(db)
+        result = await verify_audit_log(db)
+    assert head is not None
+    assert (head.action, head.actor, (head.details or {})["handoff_id"]) == (
+        "handoff.expired",
+        "handrail",
+        handoff_id,
+    )
+    assert result.broken is None
