@@ -14,6 +14,7 @@ from bot.services import Services
 from store.repositories.audit import get_chain_head
 from workflows.audit.export import FORMATS, write_export
 from workflows.audit.verify import verify_audit_log
+from workflows.errors import InvalidInput
 
 _HEAD = re.compile(r"^(\d+):([0-9a-f]{64})$")
 
@@ -74,7 +75,14 @@ async def audit_verify(services: Services, args: argparse.Namespace) -> int:
 
 
 async def audit_export(services: Services, args: argparse.Namespace) -> int:
-    target: Any = args.output.open("w", encoding="utf-8", newline="") if args.output else None
+    target: Any = None
+    if args.output is not None:
+        try:
+            target = args.output.open("w", encoding="utf-8", newline="")
+        except OSError as exc:
+            raise InvalidInput(
+                f"cannot write {args.output}: {exc.strerror}; choose another --output"
+            ) from None
     with target if target is not None else nullcontext(sys.stdout) as out:
         stream: TextIO = out
         async with services.sessions() as db, db.begin():

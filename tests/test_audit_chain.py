@@ -4,8 +4,10 @@ named by ``handrail audit verify``, in SQLite and PostgreSQL alike."""
 from __future__ import annotations
 
 import asyncio
+import csv
 import getpass
 import hashlib
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -332,3 +334,38 @@ async def test_an_expiry_is_audited_as_never_approved(
         handoff_id,
     )
     assert result.broken is None
+
+
+async def test_head_prints_the_sequence_and_hash_to_publish(
+    chain: list[AuditEntry], settings: Settings, tmp_path: Path
+) -> None:
+    """``handrail audit head`` prints ``SEQ:HASH`` of the newest entry."""
+    result = await asyncio.to_thread(handrail, settings, tmp_path, "audit", "head")
+    assert result.stdout == f"4:{chain[-1].hash}\n"
+
+
+async def test_a_csv_export_holds_each_entry_with_its_hashes(
+    chain: list[AuditEntry], settings: Settings, tmp_path: Path
+) -> None:
+    """The CSV export has one row per entry in the period, with prev_hash and hash."""
+    result = await asyncio.to_thread(
+        handrail, settings, tmp_path, "audit", "export", "--since", "2000-01-01", "--format", "csv"
+    )
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [(row["sequence"], row["hash"]) for row in rows] == [
+        (str(entry.sequence), entry.hash) for entry in chain
+    ]
+
+
+async def test_an_export_to_an_unwritable_file_is_one_line(
+    chain: list[AuditEntry], settings: Settings, tmp_path: Path
+) -> None:
+    """An --output that cannot be written fails on one line naming the fix."""
+    target = str(tmp_path / "missing" / "audit.jsonl")
+    result = await asyncio.to_thread(
+        handrail, settings, tmp_path, "audit", "export", "--since", "2000-01-01", "--output", target
+    )
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"error: cannot write {target}: No such file or directory; choose another --output\n"
+    )
