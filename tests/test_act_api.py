@@ -9,9 +9,10 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
+from bot import jobs
 from bot.services import Services
 from bot.trace_text import render_trace
-from store.models import AuditEntry, Event
+from store.models import Alert, AuditEntry, Event
 from tests.conftest import bearer
 from workflows.approval import approval_digest
 from workflows.audit.verify import verify_audit_log
@@ -241,3 +242,20 @@ async def test_the_webhook_body_carries_the_approval_digest(
     assert delivered is not None
     decision = await read_decision(client, token, handoff_id)
     assert delivered["decision"]["approval_digest"] == decision["approval_digest"]
+
+
+async def test_repeated_refusals_alert_on_call(
+    client: Client, token: str, services: Services
+) -> None:
+    """Five refused acts raise the repeated-error alert, titled with the refusal."""
+    handoff_id = await open_draft(client, token)
+    await decide(services, handoff_id, "approved")
+    digest = (await read_decision(client, token, handoff_id))["approval_digest"]
+    assert (await act(client, token, handoff_id, digest))[0] == 200
+    for _ in range(5):
+        assert (await act(client, token, handoff_id, digest))[0] == 409
+    await jobs.alert_tick(services)
+    async with services.readers() as db:
+        [alert] = (await db.scalars(select(Alert))).all()
+    assert alert.rule == "repeated_error"
+    assert alert.title.startswith("act on an approval refused: the approval was acted on")
