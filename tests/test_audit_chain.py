@@ -144,6 +144,20 @@ async def test_swapped_entries_are_out_of_order(
     )
 
 
+async def test_entries_swapped_far_apart_are_out_of_order_not_deleted(
+    chain: list[AuditEntry], services: Services
+) -> None:
+    """An entry moved past others is told apart from a deleted one by its number."""
+    first, last = chain[0].id, chain[3].id
+    move = "UPDATE audit_log SET id = :to WHERE id = :id"
+    await tamper(services, move, id=first, to=1000)
+    await tamper(services, move, id=last, to=first)
+    await tamper(services, move, id=1000, to=last)
+    assert await broken_at(services) == (
+        f"entry {first} (sequence 4): out of order: sequence 4 where 1 belongs"
+    )
+
+
 async def test_a_rewritten_entry_breaks_the_next_link(
     chain: list[AuditEntry], services: Services
 ) -> None:

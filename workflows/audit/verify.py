@@ -35,6 +35,8 @@ class Break:
 
     where: str
     reason: str
+    missing_sequence: int | None = None
+    """For a gap: the first sequence number that should have come here."""
 
     def __str__(self) -> str:
         return f"{self.where}: {self.reason}"
@@ -74,7 +76,7 @@ async def _stream(db: AsyncSession, query: Any) -> AsyncIterator[Row[Any]]:
 
 
 async def _verify_chain(db: AsyncSession) -> tuple[int, tuple[int, str] | None, Break | None]:
-    """Entries in ID order, each checked with the one before and the one after it."""
+    """Entries in ID order, each checked against the one before it."""
     query = select(
         AuditEntry.id,
         AuditEntry.sequence,
@@ -88,26 +90,26 @@ async def _verify_chain(db: AsyncSession) -> tuple[int, tuple[int, str] | None, 
     ).order_by(AuditEntry.id)
     count = 0
     previous: Row[Any] | None = None
-    current: Row[Any] | None = None
-    async for following in _stream(db, query):
-        if current is not None:
-            broken = _check_link(previous, current, following)
-            if broken is not None:
-                return count, None, broken
-            count += 1
-            previous = current
-        current = following
-    if current is None:
-        return 0, None, None
-    broken = _check_link(previous, current, None)
-    if broken is not None:
-        return count, None, broken
-    return count + 1, (current.sequence, current.hash), None
+    async for current in _stream(db, query):
+        broken = _check_link(previous, current)
+        if broken is not None:
+            return count, None, await _moved_or_deleted(db, broken, current)
+        count += 1
+        previous = current
+    head = None if previous is None else (previous.sequence, previous.hash)
+    return count, head, None
 
 
-def _check_link(
-    previous: Row[Any] | None, current: Row[Any], following: Row[Any] | None
-) -> Break | None:
+async def _moved_or_deleted(db: AsyncSession, broken: Break, current: Row[Any]) -> Break:
+    """A gap is a deletion only if the missing number is nowhere in the log: one lookup,
+    by the unique index, so telling the two apart costs no memory."""
+    missing = broken.missing_sequence
+    if missing is None or await get_audit_entry_by_sequence(db, missing) is None:
+        return broken
+    return Break(broken.where, f"out of order: sequence {current.sequence} where {missing} belongs")
+
+
+def _check_link(previous: Row[Any] | None, current: Row[Any]) -> Break | None:
     name = _entry_name(current)
     recomputed = entry_hash(
         sequence=current.sequence,
@@ -121,9 +123,7 @@ def _check_link(
     if recomputed != current.hash:
         return Break(name, "hash mismatch: the entry was changed after it was written")
     expected = 1 if previous is None else previous.sequence + 1
-    if current.sequence < expected or (
-        current.sequence > expected and following is not None and following.sequence == expected
-    ):
+    if current.sequence < expected:
         return Break(name, f"out of order: sequence {current.sequence} where {expected} belongs")
     if current.sequence > expected:
         missing = (
@@ -131,7 +131,9 @@ def _check_link(
             if current.sequence == expected + 1
             else f"{expected}-{current.sequence - 1}"
         )
-        return Break(name, f"missing sequence number {missing} before it: deleted")
+        return Break(
+            name, f"missing sequence number {missing} before it: deleted", missing_sequence=expected
+        )
     linked = GENESIS_HASH if previous is None else previous.hash
     if current.prev_hash != linked:
         before = "the start of the chain" if previous is None else _entry_name(previous)
