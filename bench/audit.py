@@ -1,7 +1,7 @@
 """The audit chain's cost: decisions per second with and without it, and verify over 1M entries.
 
-Run: .venv/bin/python bench/audit.py [--stores sqlite,postgres] [--decisions 300]
-                                     [--entries 1000000]
+Run: .venv/bin/python bench/audit.py [--stores sqlite,postgres] [--decisions 400]
+                                     [--entries 1000000] [--parts decisions,verify]
 
 Decision path: for each store, a fresh database with ``--decisions`` pending handoffs is
 decided one after another through ``workflows.decisions.record_decision`` (each in its own
@@ -267,7 +267,7 @@ async def verify_figure(store: str, url: str, schema: str | None, entries: int) 
 async def main(args: argparse.Namespace) -> None:
     stores = args.stores.split(",")
     with tempfile.TemporaryDirectory() as tmp:
-        for part in ("decisions", "verify"):
+        for part in args.parts.split(","):
             for store in stores:
                 if store == "sqlite":
                     url, schema = f"sqlite+aiosqlite:///{tmp}/{part}.db", None
@@ -287,6 +287,7 @@ async def main(args: argparse.Namespace) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--stores", default="sqlite,postgres")
+    parser.add_argument("--parts", default="decisions,verify", help="either or both")
     parser.add_argument("--decisions", type=int, default=400)
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--child", choices=("verify", "stream"))
