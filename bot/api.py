@@ -18,14 +18,14 @@ from bot.api_errors import Handler, json_response
 from bot.services import SERVICES
 from bot.signals import wait_for_event
 from store.repositories import handoffs as handoff_rows
-from workflows import callbacks, credentials, gate, handoffs, runs
+from workflows import acts, callbacks, credentials, gate, handoffs, runs
 from workflows.alerts.tokens import record_rejected_token
 from workflows.credentials import Principal
 from workflows.errors import InvalidInput, NotFound
 from workflows.pausing import pause_state
 from workflows.policy import GateQuestion
 from workflows.redaction import stored_request_id
-from workflows.schemas import EventBatch, GateBody, HandoffBody, RunFinish, RunStart
+from workflows.schemas import ActBody, EventBatch, GateBody, HandoffBody, RunFinish, RunStart
 from workflows.status import read_backlog, read_pending
 from workflows.story import read_run_story, story_to_json
 
@@ -273,6 +273,38 @@ async def get_handoff(request: web.Request) -> web.Response:
                 await wait_for_event(woken, min(remaining, services.settings.reread_seconds))
 
 
+async def act_on_handoff(request: web.Request) -> web.Response:
+    """The automation acts on an approval, naming its digest: once (``workflows.acts``)."""
+    services = request.app[SERVICES]
+    principal = await authenticate(request, "handoffs:write")
+    body = await read_body(request, ActBody)
+    handoff_id = request.match_info["handoff_id"]
+    try:
+        async with services.sessions() as db, db.begin():
+            decision = await acts.act_on_approval(
+                db,
+                handoff_id=handoff_id,
+                workflow=principal.workflow,
+                digest=body.approval_digest,
+                actor=f"api:{principal.credential_id}",
+                now=services.clock(),
+            )
+    except acts.ActRefused as refused:
+        async with services.sessions() as db, db.begin():
+            await acts.record_refused_act(
+                db, refusal=refused.refusal, digest=body.approval_digest, now=services.clock()
+            )
+        raise refused.refusal.error from None
+    return json_response(
+        {
+            "handoff_id": handoff_id,
+            "run_id": decision.run_id,
+            "approval_digest": decision.approval_digest,
+            "acted_at": decision.acted_at.isoformat() if decision.acted_at else None,
+        }
+    )
+
+
 def _wait_seconds(raw: str | None) -> float:
     if raw is None:
         return 0.0
@@ -330,6 +362,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/v1/runs/{run_id}/gate", ask_gate)
     app.router.add_post("/api/v1/runs/{run_id}/handoffs", open_handoff)
     app.router.add_get("/api/v1/handoffs/{handoff_id}", get_handoff)
+    app.router.add_post("/api/v1/handoffs/{handoff_id}/act", act_on_handoff)
     app.router.add_get("/api/v1/workflows/{name}", get_workflow)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)

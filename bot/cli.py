@@ -22,6 +22,7 @@ from aiohttp import web
 
 from bot import cli_data, cli_stats
 from bot.app import build_app, build_services, prepare_database
+from bot.cli_audit import add_audit_parser
 from bot.demo.command import add_demo_parser
 from bot.logs import ACCESS, AccessLogger, configure_logging
 from bot.metrics_dir import metrics_dir_for_workers
@@ -225,6 +226,7 @@ async def token_create(services: Services, args: argparse.Namespace) -> int:
             expires_in=args.expires_in,
             label=args.label,
             now=services.clock(),
+            actor=cli_actor(),
         )
     expiry = f"{credential.expires_at:%Y-%m-%d}" if credential.expires_at else "never"
     print(
@@ -265,7 +267,7 @@ async def token_list(services: Services, args: argparse.Namespace) -> int:
 async def token_revoke(services: Services, args: argparse.Namespace) -> int:
     async with services.sessions() as db, db.begin():
         credential = await credentials.revoke_token(
-            db, prefix_or_id=args.token, now=services.clock()
+            db, prefix_or_id=args.token, now=services.clock(), actor=cli_actor()
         )
     print(f"revoked token {credential.prefix} of {credential.workflow}", file=sys.stderr)
     return 0
@@ -418,6 +420,7 @@ def _parser() -> argparse.ArgumentParser:
     add_demo_parser(commands)
     cli_stats.add_commands(commands, actor=cli_actor)
     cli_data.add_commands(commands)
+    add_audit_parser(commands)
     return parser
 
 

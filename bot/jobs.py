@@ -40,8 +40,11 @@ async def alert_tick(services: Services) -> TickReport:
 async def handoff_check(services: Services) -> tuple[int, int]:
     """Expire overdue handoffs and remind reviewers of stale ones: (expired, reminded)."""
     now = services.clock()
+    # Two units of work: an expiry holds the audit chain's lock until it commits, and a
+    # reminder waiting there on a handoff a click has claimed would close a circle.
     async with services.sessions() as db, db.begin():
         expired = await expire_overdue(db, config=services.config, now=now)
+    async with services.sessions() as db, db.begin():
         reminded = await remind_stale_handoffs(db, config=services.config, now=now)
     if expired or reminded:
         log.info("handoffs: %d expired, %d reminded", len(expired), reminded)

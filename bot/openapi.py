@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from workflows.requests import ClaimBody, ParkBody, PauseBody, ResumeBody
-from workflows.schemas import EventBatch, GateBody, HandoffBody, RunFinish, RunStart
+from workflows.schemas import ActBody, EventBatch, GateBody, HandoffBody, RunFinish, RunStart
 from workflows.stats.prompt_notes import PromptNoteBody
 
 VERSION = "1.0.0"
@@ -74,6 +74,9 @@ OPERATIONS: tuple[Operation, ...] = (
               (200,),
               query=(("wait", "Seconds to wait for a decision (0 to 60)",
                       {"type": "number", "minimum": 0, "maximum": 60, "default": 0}),)),
+    Operation("post", "/api/v1/handoffs/{handoff_id}/act",
+              "State once that the approval is acted on, with its approval_digest",
+              "handoffs:write", (200,), ActBody),
     Operation("get", "/api/v1/parked", "List parked jobs", "runs:read", (200,),
               query=(("status", "Comma-separated statuses (default: those still waiting)",
                       {"type": "string"}),)),

@@ -147,6 +147,11 @@ def _render_handoff(handoff: Handoff, decision: Decision | None) -> list[str]:
         if decision.diff:
             lines.append("    edit:")
             lines.extend(f"      {line}" for line in text_lines(decision.diff))
+        if decision.acted_at is not None:
+            lines.append(
+                f"    acted at {decision.acted_at:%Y-%m-%d %H:%M:%S} UTC with the approved text "
+                f"(approval digest {one_line(decision.approval_digest or '')[:12]}…)"
+            )
     return lines
 
 

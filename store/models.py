@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Float,
     ForeignKey,
@@ -194,6 +195,7 @@ class Decision(Base):
     """What a person decided on a handoff; one per handoff, enforced by a unique index."""
 
     __tablename__ = "decisions"
+    __table_args__ = (Index("uq_decisions_audit_sequence", "audit_sequence", unique=True),)
 
     id: Mapped[int] = mapped_column(BigKey, primary_key=True, autoincrement=True)
     handoff_id: Mapped[str] = mapped_column(
@@ -209,6 +211,12 @@ class Decision(Base):
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
     latency_ms: Mapped[int] = mapped_column(Integer)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approval_digest: Mapped[str | None] = mapped_column(String(64))
+    """SHA-256 of what was approved (``workflows.approval``); approvals and edits only."""
+    acted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When the automation said it acted on the approval; set once, by a conditional UPDATE."""
+    audit_sequence: Mapped[int | None] = mapped_column(BigInteger)
+    """The audit entry that records this decision (``handrail audit verify`` compares them)."""
 
 
 class OutboxMessage(Base):
@@ -241,12 +249,23 @@ class OutboxMessage(Base):
 
 
 class AuditEntry(Base):
-    """Who changed what and why: pauses, resumes, tokens, decisions."""
+    """Who changed what and why: pauses, resumes, tokens, decisions, acts.
+
+    A link of a hash chain (``store.audit_chain``): ``hash`` covers the entry's fields and
+    ``prev_hash``, the hash of the entry with the sequence number before it.
+    """
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_workflow_at", "workflow", "at"),)
+    __table_args__ = (
+        Index("ix_audit_log_workflow_at", "workflow", "at"),
+        Index("uq_audit_log_sequence", "sequence", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(BigKey, primary_key=True, autoincrement=True)
+    sequence: Mapped[int] = mapped_column(BigInteger)
+    """1, 2, 3… with no gap: handed out under the chain's lock, unlike ``id``."""
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(64))

@@ -210,8 +210,6 @@ class WorkflowConfig(_Strict):
     retention: Duration | None = None
     """How long runs are kept with their steps, handoffs, decisions and deliveries; None keeps
     them. The scheduled purge (``workflows.retention``) deletes what is older."""
-    audit_retention: Duration = timedelta(days=400)
-    """How long this workflow's audit log entries are kept: apart from, and longer than, runs."""
 
     @model_validator(mode="after")
     def _fits_together(self, info: ValidationInfo) -> WorkflowConfig:

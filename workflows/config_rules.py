@@ -30,15 +30,7 @@ def workflow_problems(
         *handoff_audience_problems(policy),
         *callback_problems(policy, environ=environ),
         *redaction_problems(policy),
-        *retention_problems(policy),
     ]
-
-
-def retention_problems(policy: WorkflowConfig) -> list[Problem]:
-    """The audit log says who decided what about runs, so it must outlive them."""
-    if policy.retention is not None and policy.audit_retention < policy.retention:
-        return [("audit_retention", "must be at least as long as retention")]
-    return []
 
 
 def approval_problems(policy: WorkflowConfig) -> list[Problem]:

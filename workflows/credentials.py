@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from store.models import Credential
 from store.repositories import credentials as repo
+from workflows.audit.entries import SYSTEM_ACTOR, append_token_entry
 from workflows.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from workflows.identifiers import new_id
 
@@ -71,8 +72,12 @@ async def create_token(
     expires_in: timedelta | None,
     label: str | None,
     now: datetime,
+    actor: str = SYSTEM_ACTOR,
 ) -> tuple[str, Credential]:
-    """Create a credential and return the token, which is never shown again."""
+    """Create a credential and return the token, which is never shown again.
+
+    ``actor`` is who the audit log names for it (``cli:<user>`` from the command line).
+    """
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown:
         raise InvalidInput(
@@ -92,6 +97,7 @@ async def create_token(
         expires_at=now + expires_in if expires_in else None,
     )
     repo.create_credential(db, credential)
+    await append_token_entry(db, credential=credential, created=True, actor=actor, now=now)
     return f"{TOKEN_PREFIX}{prefix}_{secret}", credential
 
 
@@ -133,7 +139,9 @@ async def record_token_use(db: AsyncSession, *, principal: Principal, now: datet
     await repo.update_credential_last_used(db, principal.credential_id, now)
 
 
-async def revoke_token(db: AsyncSession, *, prefix_or_id: str, now: datetime) -> Credential:
+async def revoke_token(
+    db: AsyncSession, *, prefix_or_id: str, now: datetime, actor: str = SYSTEM_ACTOR
+) -> Credential:
     """Revoke by prefix, credential ID or the whole token; revoking twice keeps the first time.
 
     A whole token (what a person has at hand after a leak) is reduced to its prefix.
@@ -147,4 +155,5 @@ async def revoke_token(db: AsyncSession, *, prefix_or_id: str, now: datetime) ->
         raise NotFound(f"no token with prefix or ID '{prefix_or_id}'; see: handrail token list")
     if credential.revoked_at is None:
         credential.revoked_at = now
+        await append_token_entry(db, credential=credential, created=False, actor=actor, now=now)
     return credential

@@ -24,6 +24,8 @@ from store.models import Decision, Handoff
 from store.repositories import handoffs as repo
 from store.repositories import parked as parked_rows
 from workflows import outbox
+from workflows.approval import APPROVING_OUTCOMES, approval_digest
+from workflows.audit.entries import append_decision_entry
 from workflows.callbacks import queue_outcome_webhook
 from workflows.config import WorkflowConfig
 from workflows.errors import Conflict, InvalidInput
@@ -112,6 +114,11 @@ async def record_decision(
         decided_at=now,
         latency_ms=int((now - handoff.created_at).total_seconds() * 1000),
         released_at=None if paused else now,
+        approval_digest=approval_digest(
+            action=handoff.action, final_text=final_text, payload=handoff.payload
+        )
+        if decision.outcome in APPROVING_OUTCOMES
+        else None,
     )
     repo.create_decision(db, row)
     await db.flush()
@@ -141,6 +148,7 @@ async def record_decision(
             now=now,
         )
     await queue_outcome_webhook(db, handoff=handoff, policy=policy, held=paused, now=now)
+    await append_decision_entry(db, decision=row, workflow=handoff.workflow)
     return row
 
 

@@ -18,6 +18,7 @@ from store.models import Decision, Handoff
 from store.repositories import handoffs as repo
 from store.repositories import workflows as workflow_rows
 from workflows import outbox
+from workflows.audit.entries import append_expiry_entry
 from workflows.callbacks import queue_outcome_webhook
 from workflows.config import HandrailConfig, WorkflowConfig
 from workflows.errors import NotFound
@@ -282,8 +283,12 @@ async def expire_overdue(
     expired = await repo.expire_overdue_handoffs(db, now)
     for handoff in expired:
         await _note_expiry(
-            db, handoff=handoff, policy=config.workflows.get(handoff.workflow), now=now
+            db, handoff=handoff, policy=config.workflows.get(handoff.workflow), now=now, audit=False
         )
+    # Last, once per handoff: the audit chain's lock is then taken after every run row this
+    # transaction writes, as a decision takes it, so neither waits on the other in a circle.
+    for handoff in expired:
+        await append_expiry_entry(db, handoff=handoff, now=now)
     return expired
 
 
@@ -302,9 +307,15 @@ async def expire_if_overdue(
 
 
 async def _note_expiry(
-    db: AsyncSession, *, handoff: Handoff, policy: WorkflowConfig | None, now: datetime
+    db: AsyncSession,
+    *,
+    handoff: Handoff,
+    policy: WorkflowConfig | None,
+    now: datetime,
+    audit: bool = True,
 ) -> None:
-    """Everything an expiry causes: its trace step, the updated message, the webhook."""
+    """Everything an expiry causes: its trace step, the updated message, the webhook and
+    (unless the caller appends it later, ``audit=False``) its audit entry."""
     await record_step(
         db,
         run_id=handoff.run_id,
@@ -323,3 +334,5 @@ async def _note_expiry(
         held=await hold_pause_state(db, handoff.workflow) is not None,
         now=now,
     )
+    if audit:
+        await append_expiry_entry(db, handoff=handoff, now=now)

@@ -2,7 +2,8 @@
 
 The purge deletes, per workflow with a ``retention``, the runs started before
 ``now - retention`` together with their steps, handoffs, decisions, deliveries and parked
-jobs, and the audit entries older than ``audit_retention``. It works in short
+jobs. The audit log is not purged: it is a hash chain (``store.audit_chain``) that an
+auditor verifies whole, so deleting entries would break it. It works in short
 transactions of about ``BATCH_ROWS`` rows and pauses between them, so live ingest (which
 on SQLite takes the same write lock) waits for one small batch at most.
 
@@ -78,15 +79,6 @@ async def purge_expired(
                 sessions, report, workflow=name, cutoff=now - policy.retention,
                 batch_rows=batch_rows, pause=pause,
             )  # fmt: skip
-        while True:
-            async with sessions() as db, db.begin():
-                gone = await erasure.delete_old_audit_entries(
-                    db, workflow=name, cutoff=now - policy.audit_retention, limit=batch_rows
-                )
-            if not gone:
-                break
-            report.add(name, {"audit_entries": gone})
-            await asyncio.sleep(pause)
         if name in report.deleted or report.skipped[name]:
             async with sessions() as db, db.begin():
                 await create_audit_entry(
@@ -98,7 +90,6 @@ async def purge_expired(
                         "deleted": dict(report.deleted.get(name, {})),
                         "kept_in_use": report.skipped[name],
                         "retention_days": _days(policy.retention),
-                        "audit_retention_days": _days(policy.audit_retention),
                     },
                     now=now,
                 )

@@ -159,3 +159,13 @@ class HandoffBody(RequestBody):
     error: LongText | None = None
     last_step: Annotated[str, Field(max_length=2000)] | None = None
     context: Any = None
+
+
+class ActBody(RequestBody):
+    """``POST /api/v1/handoffs/{id}/act``: the digest the decision carried, handed back.
+
+    Any text up to 200 characters is taken, so a wrong digest is refused (and recorded
+    as an incident) by the comparison, not by the schema.
+    """
+
+    approval_digest: Annotated[str, Field(min_length=1, max_length=200)]

@@ -135,4 +135,6 @@ def decision_json(decision: Decision) -> dict[str, Any]:
         "diff": decision.diff,
         "reason": decision.reason,
         "category": decision.category,
+        "approval_digest": decision.approval_digest,
+        "acted_at": _iso(decision.acted_at),
     }

@@ -98,6 +98,7 @@ def reply_sender(demo: Demo, run: Run, *, scenario: str, ticket: str) -> Act:
             )
             await run.finish("succeeded", result={"sent": False, "why": "unresolved redaction"})
         elif decision.approved and decision.text is not None:
+            await run.act(decision)  # states the act on this very approval, once
             await run.action("send_reply", input={"ticket": ticket}, output={"text": decision.text})
             if decision.status == "edited":
                 demo.tell(

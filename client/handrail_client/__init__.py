@@ -55,6 +55,7 @@ from handrail_client.client import (
 from handrail_client.context import current_run
 from handrail_client.decorators import requires_approval, step
 from handrail_client.errors import (
+    ActRefused,
     ApprovalExpired,
     ApprovalRejected,
     ConflictError,
@@ -84,13 +85,15 @@ from handrail_client.retrying import (
     TemporaryFailure,
     call_with_retries,
 )
-from handrail_client.review import Decision, GateResult, ReviewTimeout
+from handrail_client.review import ActRecord, Decision, GateResult, ReviewTimeout
 from handrail_client.runs import Run, StepBlock
 from handrail_client.steps import Step
 from handrail_client.sync import HandrailSyncClient, SyncRun, SyncStepBlock
 from handrail_client.webhooks import verify_webhook
 
 __all__ = [
+    "ActRecord",
+    "ActRefused",
     "ApprovalExpired",
     "ApprovalRejected",
     "ConflictError",

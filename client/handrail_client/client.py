@@ -39,7 +39,7 @@ from handrail_client.payloads import (
     json_safe,
 )
 from handrail_client.prompt_notes import PromptChangelog, PromptNote
-from handrail_client.review import Decision, GateResult
+from handrail_client.review import ActRecord, Decision, GateResult
 from handrail_client.runs import FinishStatus, Run
 from handrail_client.steps import Timer, clip, new_event_id
 from handrail_client.transport import Sleep, Transport, Wait
@@ -259,6 +259,10 @@ class HandrailClient:
     async def review(self, run_id: str, *, action: str, **question: Any) -> Decision:
         """Ask the gate and wait for a person if needed (``handrail_client.review.review``)."""
         return await review_calls.review(self, run_id, action=action, **question)
+
+    async def act(self, handoff_id: str, approval_digest: str) -> ActRecord:
+        """State once that the approval is acted on (``handrail_client.review.act``)."""
+        return await review_calls.act(self, handoff_id, approval_digest)
 
     async def open_handoff(self, run_id: str, *, kind: str, summary: str, **fields: Any) -> str:
         """Hand a case to a person; returns the handoff ID."""

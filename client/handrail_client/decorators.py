@@ -19,7 +19,10 @@ confidence, 0 to 1) is passed to the gate as well as to the function; without on
 policy treats confidence as missing and sends the case to a person. Otherwise it raises:
 :class:`ApprovalRejected`, :class:`ApprovalExpired`, :class:`ShadowOnly`,
 :class:`UnresolvedRedactions`, :class:`ReviewTimeout`, or :class:`WorkflowPaused`. It
-never runs without a run to ask about (:class:`NoCurrentRun`).
+never runs without a run to ask about (:class:`NoCurrentRun`). Before it runs on a
+person's approval it states the act to the server with the approval's digest; if the
+server refuses (the approval was used already, is held by a pause…) it raises
+:class:`ActRefused` and the function does not run.
 
 Nothing here blocks an event loop: an async function records through the async client; a
 sync function called inside an async run only queues its step (sent with the run's next
@@ -29,20 +32,25 @@ batch), and a sync gated function refuses to wait inside an event loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any, Literal, ParamSpec, TypeVar, cast
 
 from handrail_client.context import current_run
 from handrail_client.errors import (
+    ActRefused,
     ApprovalExpired,
     ApprovalRejected,
+    ConflictError,
     HandrailClientError,
+    InvalidRequest,
     NoCurrentRun,
     ShadowOnly,
     UnresolvedRedactions,
+    WorkflowPaused,
 )
 from handrail_client.payloads import json_safe
 from handrail_client.review import Decision
@@ -245,6 +253,11 @@ def requires_approval(
                         run.review, action=action, max_wait=max_wait, **asked
                     )
                 call_args, call_kwargs = approved_call(bound, decision)
+                with _refusal_of_act(decision, action):
+                    if isinstance(run, Run):
+                        await run.act(decision)
+                    else:
+                        await asyncio.to_thread(run.act, decision)
                 return await async_function(*call_args, **call_kwargs)
 
             return cast(Callable[P, R], gated_async)
@@ -260,11 +273,27 @@ def requires_approval(
             bound, asked = question(args, kwargs)
             decision = run.review(action=action, max_wait=max_wait, **asked)
             call_args, call_kwargs = approved_call(bound, decision)
+            with _refusal_of_act(decision, action):
+                run.act(decision)
             return function(*call_args, **call_kwargs)
 
         return gated_sync
 
     return decorate
+
+
+@contextlib.contextmanager
+def _refusal_of_act(decision: Decision, action: str) -> Iterator[None]:
+    """Turn the server's refusal of the act into :class:`ActRefused`; other errors pass."""
+    try:
+        yield
+    except (ConflictError, InvalidRequest, WorkflowPaused) as refused:
+        raise ActRefused(
+            f"'{action}' was not run: the act on the approval of handoff "
+            f"{decision.handoff_id} was refused: {refused.message}",
+            decision=decision,
+            error=refused,
+        ) from refused
 
 
 def _run_for(function: Callable[..., Any]) -> Run | SyncRun:

@@ -192,3 +192,17 @@ class WebhookVerificationFailed(HandrailClientError):
 
 class ShadowOnly(NotApproved):
     """The workflow runs in shadow mode: the case was posted for comparison, never to act."""
+
+
+class ActRefused(HandrailClientError):
+    """A person approved, but the server refused the act on that approval (used already,
+    another digest, held by a pause…), so the gated function did not run.
+
+    ``decision`` is the approval as read; ``error`` is the server's refusal, whose
+    ``message`` says why.
+    """
+
+    def __init__(self, message: str, *, decision: Any, error: HandrailAPIError) -> None:
+        super().__init__(message)
+        self.decision = decision
+        self.error = error

@@ -61,6 +61,8 @@ class Decision:
     unresolved_redactions: tuple[str, ...] = ()
     shadow: bool = False
     shadow_text: str | None = None
+    approval_digest: str | None = None
+    """What the approval is bound to (action, text, payload); handed back by :func:`act`."""
 
     @property
     def approved(self) -> bool:
@@ -86,7 +88,33 @@ class Decision:
             unresolved_redactions=unresolved,
             shadow=shadow,
             shadow_text=text if shadow else None,
+            approval_digest=decision.get("approval_digest"),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ActRecord:
+    """The server's record that the automation acted on an approval (once)."""
+
+    handoff_id: str
+    approval_digest: str
+    acted_at: str
+
+
+async def act(client: HandrailClient, handoff_id: str, approval_digest: str) -> ActRecord:
+    """Say, once, that the approval of ``handoff_id`` is being acted on, naming its digest.
+
+    The server refuses a second use (409), another digest (422), an approval held by a
+    pause (423) and anything that is not an approval (409); each is raised as the API
+    error it is. Not retried after an answer: a refused act must not become an accepted one.
+    """
+    url = client.transport.url("api", "v1", "handoffs", handoff_id, "act")
+    answer = await client.transport.request("POST", url, {"approval_digest": approval_digest})
+    return ActRecord(
+        handoff_id=str(answer["handoff_id"]),
+        approval_digest=str(answer["approval_digest"]),
+        acted_at=str(answer["acted_at"]),
+    )
 
 
 def _own_words(

@@ -21,7 +21,7 @@ from handrail_client.context import AnyRun, enter_run, leave_run
 from handrail_client.errors import HandrailUnavailable
 from handrail_client.parking import ParkedJob
 from handrail_client.payloads import EncodedEvent, Event
-from handrail_client.review import Decision
+from handrail_client.review import ActRecord, Decision
 from handrail_client.steps import Step, Timer, clip, describe_error, format_error
 
 if TYPE_CHECKING:
@@ -212,6 +212,13 @@ class Run:
         """Flush what is buffered, then ask the gate and wait for a person if needed."""
         await self.flush()
         return await self.client.review(self.run_id, action=action, **question)
+
+    async def act(self, decision: Decision) -> ActRecord | None:
+        """State that ``decision``'s approval is acted on, once; None when it has no digest
+        (a policy allow, or an older server), since there is nothing to bind the act to."""
+        if not decision.handoff_id or decision.approval_digest is None:
+            return None
+        return await self.client.act(decision.handoff_id, decision.approval_digest)
 
     async def park(
         self,

@@ -27,7 +27,7 @@ from handrail_client.context import AnyRun, enter_run, leave_run
 from handrail_client.parking import ParkedJob, WorkflowInfo
 from handrail_client.payloads import Event
 from handrail_client.prompt_notes import PromptChangelog, PromptNote
-from handrail_client.review import Decision, GateResult
+from handrail_client.review import ActRecord, Decision, GateResult
 from handrail_client.runs import FinishStatus, Run, StepBlock
 from handrail_client.steps import Step, Timer
 from handrail_client.transport import Sleep, Wait
@@ -149,6 +149,10 @@ class SyncRun:
     def review(self, *, action: str, **question: Any) -> Decision:
         """Ask the gate and wait for a person if needed; see ``Run.review``."""
         return self._loop.call(self.async_run.review(action=action, **question))
+
+    def act(self, decision: Decision) -> ActRecord | None:
+        """State that the approval is acted on; see ``Run.act``."""
+        return self._loop.call(self.async_run.act(decision))
 
     def park(self, *, last_step: str, **context: Any) -> ParkedJob:
         """Keep the unfinished job with its context; see ``Run.park``."""
@@ -297,6 +301,9 @@ class HandrailSyncClient:
 
     def review(self, run_id: str, *, action: str, **question: Any) -> Decision:
         return self._loop.call(self.client.review(run_id, action=action, **question))
+
+    def act(self, handoff_id: str, approval_digest: str) -> ActRecord:
+        return self._loop.call(self.client.act(handoff_id, approval_digest))
 
     def open_handoff(self, run_id: str, *, kind: str, summary: str, **fields: Any) -> str:
         return self._loop.call(

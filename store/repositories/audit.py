@@ -1,5 +1,12 @@
-"""The audit log: who changed what, when and why. Rows are only ever added here; the
-retention purge deletes them after their workflow's ``audit_retention``."""
+"""The audit log: who changed what, when and why. Rows are only ever added.
+
+Each entry is a link of a hash chain (``store.audit_chain``): it carries the hash of the
+entry before it, so an edit, a deletion or a reordering shows when the chain is verified.
+Appends are serialised so the chain never forks: PostgreSQL takes a transaction-level
+advisory lock (per schema) before reading the head, held until the transaction ends;
+SQLite's ``BEGIN IMMEDIATE`` already holds its one write lock. The unique ``sequence``
+index refuses a fork even if a writer skipped the lock.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +14,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from store.audit_chain import GENESIS_HASH, entry_hash
 from store.models import AuditEntry
+
+#: The advisory lock key: one chain per schema, so two installations in one database
+#: (or two test schemas) do not wait for each other.
+_CHAIN_LOCK = text(
+    "SELECT pg_advisory_xact_lock(hashtext('handrail.audit_log:' || current_schema()))"
+)
 
 
 async def create_audit_entry(
@@ -22,15 +36,49 @@ async def create_audit_entry(
     details: dict[str, Any] | None,
     now: datetime,
 ) -> AuditEntry:
-    """Add an entry and flush, so its ID can be referred to in the same transaction."""
-    entry = AuditEntry(at=now, actor=actor, action=action, workflow=workflow, details=details)
+    """Append an entry to the chain and flush, so its ID can be referred to in the same
+    transaction. The lock is held until that transaction commits or rolls back."""
+    if db.get_bind().dialect.name == "postgresql":
+        await db.execute(_CHAIN_LOCK)
+    head = await get_chain_head(db)
+    sequence = 1 if head is None else head.sequence + 1
+    prev_hash = GENESIS_HASH if head is None else head.hash
+    entry = AuditEntry(
+        sequence=sequence,
+        at=now,
+        actor=actor,
+        action=action,
+        workflow=workflow,
+        details=details,
+        prev_hash=prev_hash,
+        hash=entry_hash(
+            sequence=sequence,
+            at=now,
+            actor=actor,
+            action=action,
+            workflow=workflow,
+            details=details,
+            prev_hash=prev_hash,
+        ),
+    )
     db.add(entry)
     await db.flush()
     return entry
 
 
+async def get_chain_head(db: AsyncSession) -> AuditEntry | None:
+    """The last entry of the chain, or None while the log is empty."""
+    query = select(AuditEntry).order_by(AuditEntry.sequence.desc()).limit(1)
+    return (await db.execute(query)).scalar_one_or_none()
+
+
 async def get_audit_entry(db: AsyncSession, entry_id: int) -> AuditEntry | None:
     return await db.get(AuditEntry, entry_id)
+
+
+async def get_audit_entry_by_sequence(db: AsyncSession, sequence: int) -> AuditEntry | None:
+    query = select(AuditEntry).where(AuditEntry.sequence == sequence)
+    return (await db.execute(query)).scalar_one_or_none()
 
 
 async def list_audit_entries(

@@ -20,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import (
     Alert,
-    AuditEntry,
     Decision,
     Event,
     Handoff,
@@ -161,23 +160,6 @@ async def _runs_still_in_use(
             handoff_id = (ordering_key or dedupe_key).split(":")[1]
             blocked.add(owner[handoff_id])
     return blocked
-
-
-async def delete_old_audit_entries(
-    db: AsyncSession, *, workflow: str, cutoff: datetime, limit: int
-) -> int:
-    """Delete up to ``limit`` of ``workflow``'s audit entries written before ``cutoff``."""
-    oldest = (
-        select(AuditEntry.id)
-        .where(AuditEntry.workflow == workflow, AuditEntry.at < cutoff)
-        .order_by(AuditEntry.id)
-        .limit(limit)
-    )
-    ids = list((await db.execute(oldest)).scalars())
-    if not ids:
-        return 0
-    await db.execute(delete(AuditEntry).where(AuditEntry.id.in_(ids)))
-    return len(ids)
 
 
 async def runs_to_erase(

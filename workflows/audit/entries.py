@@ -1,0 +1,99 @@
+"""The entries each audited change appends to the chain, written in its own transaction.
+
+Decisions record digests of their texts, never the texts: the log proves what was
+decided without becoming a second copy of what the redaction kept out of the ledger.
+Pauses and resumes are appended by ``workflows.pause``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.audit_chain import (
+    ACTED,
+    DECIDED,
+    EXPIRED,
+    TOKEN_CREATED,
+    TOKEN_REVOKED,
+    decision_details,
+)
+from store.models import AuditEntry, Credential, Decision, Handoff
+from store.repositories.audit import create_audit_entry
+
+#: Who the log names for what Handrail does on its own (an expiry).
+SYSTEM_ACTOR = "handrail"
+
+
+async def append_decision_entry(
+    db: AsyncSession, *, decision: Decision, workflow: str
+) -> AuditEntry:
+    """Record ``decision`` and link the row to its entry, which ``audit verify`` compares."""
+    entry = await create_audit_entry(
+        db,
+        actor=decision.reviewer,
+        action=DECIDED,
+        workflow=workflow,
+        details=decision_details(
+            handoff_id=decision.handoff_id,
+            run_id=decision.run_id,
+            reviewer=decision.reviewer,
+            outcome=decision.outcome,
+            final_text=decision.final_text,
+            reason=decision.reason,
+            approval_digest=decision.approval_digest,
+        ),
+        now=decision.decided_at,
+    )
+    decision.audit_sequence = entry.sequence
+    return entry
+
+
+async def append_expiry_entry(db: AsyncSession, *, handoff: Handoff, now: datetime) -> None:
+    """An expiry is a decision no one made: recorded so the log shows it was not approved."""
+    await create_audit_entry(
+        db,
+        actor=SYSTEM_ACTOR,
+        action=EXPIRED,
+        workflow=handoff.workflow,
+        details={"handoff_id": handoff.id, "run_id": handoff.run_id, "outcome": "expired"},
+        now=now,
+    )
+
+
+async def append_act_entry(
+    db: AsyncSession, *, decision: Decision, workflow: str, actor: str, now: datetime
+) -> None:
+    """The automation acted on an approval, with the digest it was given."""
+    await create_audit_entry(
+        db,
+        actor=actor,
+        action=ACTED,
+        workflow=workflow,
+        details={
+            "handoff_id": decision.handoff_id,
+            "run_id": decision.run_id,
+            "approval_digest": decision.approval_digest,
+        },
+        now=now,
+    )
+
+
+async def append_token_entry(
+    db: AsyncSession, *, credential: Credential, created: bool, actor: str, now: datetime
+) -> None:
+    """A token made or revoked: its prefix and scopes, never its secret or hash."""
+    await create_audit_entry(
+        db,
+        actor=actor,
+        action=TOKEN_CREATED if created else TOKEN_REVOKED,
+        workflow=credential.workflow,
+        details={
+            "credential_id": credential.id,
+            "prefix": credential.prefix,
+            "scopes": list(credential.scopes),
+            "label": credential.label,
+        },
+        now=now,
+    )
