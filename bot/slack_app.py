@@ -22,6 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.api_errors import error_response
 from bot.directory import SlackMemberDirectory
+from bot.listener_tasks import ListenerTasks
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack_shape import MalformedRequest, check_shape
@@ -168,10 +169,15 @@ def _signed_by_slack(verifier: SignatureVerifier, body: str, headers: Mapping[st
 
 def mount_slack(app: web.Application, services: Services) -> AsyncApp:
     """Serve Slack's requests: over HTTP when a signing secret is set, and over Socket Mode
-    when ``SLACK_APP_TOKEN`` is set (connected on start-up, closed on clean-up)."""
+    when ``SLACK_APP_TOKEN`` is set (connected on start-up, closed on clean-up). Clean-up
+    first lets the listeners still at work finish (``bot.listener_tasks``)."""
     settings = services.settings
     bolt = build_slack_app(services)
     app[SLACK_APP] = bolt
+    # Registered before the app's own clean-up, so listeners end before the engine closes.
+    listeners = ListenerTasks()
+    bolt.listener_runner.listener_start_handler = listeners
+    app.on_cleanup.append(lambda _app: listeners.drain())
     if settings.slack_signing_secret:  # an empty secret is unset: it would verify nothing
         app.router.add_post(
             SLACK_EVENTS_PATH,
