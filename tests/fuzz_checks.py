@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from bot.services import Services
 from store.models import Base, Event, Run
+from workflows.claims import record_claimed_decisions
 
 #: Rows a request may write; a refused one must leave every count as it was.
 TABLES = tuple(table for table in Base.metadata.sorted_tables if table.name != "leases")
@@ -46,8 +47,13 @@ class Watch:
     counts: dict[str, int] | None = None
 
     async def before(self) -> None:
+        """Settle what earlier requests left to the background (decisions claimed at ack are
+        recorded just after it), so the window holds this request's writes alone."""
+        services = self.services
+        async with services.decision_writes, services.sessions() as db, db.begin():
+            await record_claimed_decisions(db, policy_of=services.workflow, limit=100_000)
         self.logged = len(self.caplog.records)
-        self.counts, _ = await row_counts(self.services)
+        self.counts, _ = await row_counts(services)
 
     async def after(self, status: int, what: str) -> None:
         """Fail unless the answer was not a 5xx, nothing was logged as an error, a refusal
@@ -61,5 +67,10 @@ class Watch:
         assert errors == [], f"{what} logged {errors}"
         counts, torn = await row_counts(self.services)
         if status >= 400:
-            assert counts == self.counts, f"{what} ({status}) wrote rows"
+            changed = {
+                t: (self.counts or {}).get(t, 0) - n
+                for t, n in counts.items()
+                if (self.counts or {}).get(t) != n
+            }
+            assert counts == self.counts, f"{what} ({status}) wrote rows: {changed}"
         assert torn == 0, f"{what} left a run's steps half-written"

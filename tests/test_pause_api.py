@@ -25,7 +25,7 @@ from tests.conftest import TEST_WORKFLOWS, MakeToken, bearer
 from workflows.clock import ManualClock
 from workflows.config import HandrailConfig, parse_config
 from workflows.decisions import DecisionInput, record_decision
-from workflows.pause import pause_workflow, resume_workflow
+from workflows.pause import RESUMED, pause_workflow, resume_workflow
 
 Client = TestClient[Any, Any]
 
@@ -203,8 +203,9 @@ async def test_a_secret_in_a_pause_reason_or_resume_note_is_never_stored(
     stored = str([entry.details for entry in entries]) + str(workflow and workflow.paused_reason)
     assert secret not in stored
     assert "hunter22" not in stored
-    assert entries[1].details is not None
-    assert entries[1].details["note"] == (
+    [resumed] = [entry for entry in entries if entry.action == RESUMED]
+    assert resumed.details is not None
+    assert resumed.details["note"] == (
         "rotated password=[REDACTED:secret_field] [REDACTED:github_token]"
     )
 
