@@ -16,12 +16,15 @@ ROOT = Path(__file__).parent.parent
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
+    """A migrated SQLite store, as the server would have left it: only serve migrates."""
     shutil.copy(ROOT / "workflows.example.yml", tmp_path / "workflows.yml")
-    return {
+    env = {
         **os.environ,
         "HANDRAIL_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'handrail.db'}",
         "HANDRAIL_CONFIG": str(tmp_path / "workflows.yml"),
     }
+    assert handrail(env, "db", "upgrade").returncode == 0
+    return env
 
 
 def handrail(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
