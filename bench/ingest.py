@@ -21,6 +21,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -232,10 +234,13 @@ async def raw_executemany(
     return seq / elapsed
 
 
-async def bench_store(
-    name: str, batches: list[list[dict[str, Any]]], concurrency: int, workers: int
-) -> None:
-    workdir = Path(tempfile.mkdtemp(prefix=f"handrail-bench-{name}-"))
+@asynccontextmanager
+async def bench_environment(
+    name: str, *, workers: int, prefix: str
+) -> AsyncIterator[tuple[dict[str, str], str, str | None]]:
+    """A scratch store (an SQLite file, or a fresh PostgreSQL schema) and the environment a
+    ``handrail serve`` for it needs: (env, database URL, schema); removed afterwards."""
+    workdir = Path(tempfile.mkdtemp(prefix=f"handrail-bench-{prefix}-"))
     shutil.copy(ROOT / "workflows.example.yml", workdir / "workflows.yml")
     schema = None
     if name == "sqlite":
@@ -253,12 +258,19 @@ async def bench_store(
         **({"HANDRAIL_DATABASE_SCHEMA": schema} if schema else {}),
     }
     try:
-        api_rate, rss, cpu_ms = await through_api(env, batches, concurrency)
-        raw_rate = await raw_executemany(url, schema, batches)
+        yield env, url, schema
     finally:
         if schema:
             await postgres_schema(schema, create=False)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+async def bench_store(
+    name: str, batches: list[list[dict[str, Any]]], concurrency: int, workers: int
+) -> None:
+    async with bench_environment(name, workers=workers, prefix=name) as (env, url, schema):
+        api_rate, rss, cpu_ms = await through_api(env, batches, concurrency)
+        raw_rate = await raw_executemany(url, schema, batches)
     print(
         f"{name:<10} API {api_rate:>9,.0f} events/s   raw executemany {raw_rate:>9,.0f} rows/s   "
         f"ratio {api_rate / raw_rate:>5.0%}   server CPU {cpu_ms:.1f} ms/batch   "

@@ -19,11 +19,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
-import shutil
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -40,8 +37,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Sp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ingest import cpu_seconds, make_batches, start_server  # noqa: E402
-from support import POSTGRES_URL, free_port, postgres_schema  # noqa: E402
+from ingest import bench_environment, cpu_seconds, make_batches, start_server  # noqa: E402
 
 OPERATIONS = {"model": "chat", "prompt": "chat", "tool": "execute_tool", "action": "invoke_agent"}
 T0 = time.time_ns()
@@ -178,29 +174,8 @@ async def both_doors(
 async def bench_store(
     name: str, batches: list[list[dict[str, Any]]], concurrency: int, workers: int
 ) -> None:
-    workdir = Path(tempfile.mkdtemp(prefix=f"handrail-bench-otlp-{name}-"))
-    shutil.copy(ROOT / "workflows.example.yml", workdir / "workflows.yml")
-    schema = None
-    if name == "sqlite":
-        url = f"sqlite+aiosqlite:///{workdir / 'handrail.db'}"
-    else:
-        url = POSTGRES_URL
-        schema = f"handrail_bench_{uuid.uuid4().hex[:8]}"
-        await postgres_schema(schema, create=True)
-    env = {
-        **os.environ,
-        "HANDRAIL_DATABASE_URL": url,
-        "HANDRAIL_CONFIG": str(workdir / "workflows.yml"),
-        "HANDRAIL_PORT": str(free_port()),
-        "BENCH_WORKERS": str(workers),
-        **({"HANDRAIL_DATABASE_SCHEMA": schema} if schema else {}),
-    }
-    try:
+    async with bench_environment(name, workers=workers, prefix=f"otlp-{name}") as (env, _, _):
         native, otlp, native_cpu, otlp_cpu = await both_doors(env, batches, concurrency)
-    finally:
-        if schema:
-            await postgres_schema(schema, create=False)
-        shutil.rmtree(workdir, ignore_errors=True)
     print(
         f"{name:<10} native {native:>7,.0f} events/s ({native_cpu:4.1f} ms CPU/batch)   "
         f"OTLP {otlp:>7,.0f} spans/s ({otlp_cpu:4.1f} ms CPU/export)   "
