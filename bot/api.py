@@ -184,24 +184,23 @@ async def ask_gate(request: web.Request) -> web.Response:
     ).fields
     run_id = request.match_info["run_id"]
     request_id = body.request_id and stored_request_id(redactor, body.request_id, run_id=run_id)
-    async with services.sessions() as db, db.begin():
-        answer = await gate.ask_gate(
-            db,
-            workflow=principal.workflow,
-            policy=policy,
-            run_id=run_id,
-            question=GateQuestion(
-                action=body.action,
-                draft=body.draft,
-                confidence=body.confidence,
-                summary=body.summary,
-            ),
-            redacted=gate.RedactedCase(
-                draft=redacted["draft"], summary=redacted["summary"], payload=redacted["payload"]
-            ),
-            now=services.clock(),
-            request_id=request_id,
-        )
+    answer = await gate.ask_gate(
+        services.engine,
+        workflow=principal.workflow,
+        policy=policy,
+        run_id=run_id,
+        question=GateQuestion(
+            action=body.action,
+            draft=body.draft,
+            confidence=body.confidence,
+            summary=body.summary,
+        ),
+        redacted=gate.RedactedCase(
+            draft=redacted["draft"], summary=redacted["summary"], payload=redacted["payload"]
+        ),
+        now=services.clock(),
+        request_id=request_id,
+    )
     services.wake_outbox()
     result: dict[str, Any] = {
         "verdict": answer.verdict,

@@ -369,18 +369,82 @@ async def test_a_stop_topic_of_the_longest_allowed_length_is_kept_on_its_handoff
     policy = parse_config(raw).workflows["ticket-triage"]
     run_id = await new_run(client, token)
     draft = f"About your {topic}."
-    async with services.sessions() as db, db.begin():
-        answer = await ask_gate(
-            db,
-            workflow="ticket-triage",
-            policy=policy,
-            run_id=run_id,
-            question=GateQuestion(action="tag", draft=draft, confidence=0.95, summary=None),
-            redacted=RedactedCase(draft=draft, summary=None, payload=None),
-            now=services.clock(),
-        )
+    answer = await ask_gate(
+        services.engine,
+        workflow="ticket-triage",
+        policy=policy,
+        run_id=run_id,
+        question=GateQuestion(action="tag", draft=draft, confidence=0.95, summary=None),
+        redacted=RedactedCase(draft=draft, summary=None, payload=None),
+        now=services.clock(),
+    )
     assert answer.verdict == "review"
     async with services.sessions() as db:
         handoff = await db.get(Handoff, answer.handoff_id)
     assert handoff is not None
     assert handoff.stop_topic == topic
+
+
+async def test_a_gate_stores_its_handoff_as_the_handoff_api_stores_one(
+    client: Client, token: str, services: Services
+) -> None:
+    """The gate's handoff, read back through the ORM, has the values and types of one opened
+    by ``POST /handoffs`` for the same case (aware times, JSON documents, flags)."""
+    run_id = await new_run(client, token)
+    payload = {"order": 42, "lines": ["a", "b"]}
+    _, answer = await gate(
+        client, token, run_id, action="send_reply", draft="Yes.", confidence=0.9, payload=payload
+    )
+    opened = await client.post(
+        f"/api/v1/runs/{run_id}/handoffs",
+        json={"kind": "approval_required", "summary": "send_reply needs a look",
+              "action": "send_reply", "draft": "Yes.", "confidence": 0.9, "context": payload},
+        headers=bearer(token),
+    )  # fmt: skip
+    async with services.sessions() as db:
+        by_gate = await db.get(Handoff, answer["handoff_id"])
+        by_api = await db.get(Handoff, (await opened.json())["handoff_id"])
+    assert by_gate is not None
+    assert by_api is not None
+    skip = {"id", "reasons", "payload", "context"}
+    columns = [column.key for column in Handoff.__table__.columns if column.key not in skip]
+    assert {c: getattr(by_gate, c) for c in columns} == {c: getattr(by_api, c) for c in columns}
+    assert by_gate.created_at.tzinfo is not None
+    assert by_gate.payload == by_api.context == payload
+    assert by_gate.reasons
+    assert all(isinstance(reason, str) for reason in by_gate.reasons)
+
+
+async def test_a_long_draft_opened_by_the_gate_is_queued_in_parts_in_its_thread(
+    client: Client, token: str, services: Services
+) -> None:
+    """A draft too long for the message goes to the outbox in parts, after the message."""
+    run_id = await new_run(client, token)
+    draft = "word " * 2000
+    _, answer = await gate(client, token, run_id, action="send_reply", draft=draft, confidence=0.9)
+    async with services.sessions() as db:
+        rows = (await db.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars().all()
+    handoff_id = answer["handoff_id"]
+    assert rows[0].dedupe_key == f"handoff:{handoff_id}:post"
+    assert len(rows) > 1
+    assert [row.dedupe_key for row in rows[1:]] == [
+        f"handoff:{handoff_id}:draft:{number}" for number in range(1, len(rows))
+    ]
+    assert {row.ordering_key for row in rows} == {f"handoff:{handoff_id}:post"}
+
+
+async def test_a_refused_gate_writes_nothing_and_the_next_one_goes_through(
+    client: Client, token: str, services: Services
+) -> None:
+    """A gate on a finished run is refused with 409, leaves no row, and spoils nothing."""
+    run_id = await new_run(client, token)
+    finished = await client.post(
+        f"/api/v1/runs/{run_id}/finish", json={"status": "succeeded"}, headers=bearer(token)
+    )
+    assert finished.status == 200
+    status, body = await gate(client, token, run_id, action="send_reply", draft="x", confidence=1)
+    assert status == 409, body
+    async with services.sessions() as db:
+        assert (await db.execute(select(OutboxMessage))).scalars().all() == []
+    status, _ = await gate(client, token, await new_run(client, token), action="send_reply")
+    assert status == 200

@@ -101,74 +101,103 @@ async def open_handoff(
                 )
             return await get_handoff_of(db, handoff_id=earlier["handoff_id"], workflow=workflow)
     handoff = Handoff(
-        id=request.id or new_id("hof"),
-        run_id=run_id,
-        workflow=workflow,
-        kind=request.kind,
-        status="pending",
-        action=request.action,
-        summary=request.summary,
-        draft=request.draft,
-        confidence=request.confidence,
-        threshold=policy.confidence_threshold,
-        stop_topic=request.stop_topic,
-        # Redacted by the caller, so a placeholder may have made it longer than its column.
-        tool=fit(request.tool, SHORT_TEXT) if request.tool is not None else None,
-        error=request.error,
-        last_step=request.last_step,
-        context=request.context,
-        payload=request.payload,
-        reasons=list(request.reasons) if request.reasons is not None else None,
-        shadow=request.shadow,
-        channel=policy.review_channel,
-        created_at=now,
-        expires_at=now + policy.review_timeout,
+        **handoff_values(request, workflow=workflow, policy=policy, run_id=run_id, now=now)
     )
     repo.create_handoff(db, handoff)
     await db.flush()
-    step = Step(
-        type="handoff",
-        name=request.kind,
-        status="pending",
-        output={"handoff_id": handoff.id, "summary": request.summary},
-        server_key=key,
+    await record_steps(
+        db,
+        run_id=run_id,
+        workflow=workflow,
+        steps=[*steps_before, handoff_step(handoff.id, request, key=key)],
+        now=now,
     )
-    await record_steps(db, run_id=run_id, workflow=workflow, steps=[*steps_before, step], now=now)
-    if policy.review_channel is not None:
-        await outbox.post_message(
-            db,
-            key=post_key(handoff.id),
-            channel=policy.review_channel,
-            render=HANDOFF_RENDER,
-            ref=handoff.id,
-            workflow=workflow,
-            now=now,
-        )
-        await _post_long_draft_in_thread(db, handoff=handoff, now=now)
+    for row in handoff_posts(
+        handoff.id, handoff.channel, handoff.draft, workflow=workflow, now=now
+    ):
+        await outbox.enqueue_row(db, row)
     return handoff
 
 
-async def _post_long_draft_in_thread(db: AsyncSession, *, handoff: Handoff, now: datetime) -> None:
-    """Queue a draft too long for the message and its Edit box, in parts, in its thread.
+def handoff_values(
+    request: HandoffRequest, *, workflow: str, policy: WorkflowConfig, run_id: str, now: datetime
+) -> dict[str, Any]:
+    """The new handoff's columns, as every writer stores them (the ORM or the driver)."""
+    return {
+        "id": request.id or new_id("hof"),
+        "run_id": run_id,
+        "workflow": workflow,
+        "kind": request.kind,
+        "status": "pending",
+        "action": request.action,
+        "summary": request.summary,
+        "draft": request.draft,
+        "confidence": request.confidence,
+        "threshold": policy.confidence_threshold,
+        "stop_topic": request.stop_topic,
+        # Redacted by the caller, so a placeholder may have made it longer than its column.
+        "tool": fit(request.tool, SHORT_TEXT) if request.tool is not None else None,
+        "error": request.error,
+        "last_step": request.last_step,
+        "context": request.context,
+        "payload": request.payload,
+        "reasons": list(request.reasons) if request.reasons is not None else None,
+        "shadow": request.shadow,
+        "channel": policy.review_channel,
+        "created_at": now,
+        "expires_at": now + policy.review_timeout,
+    }
+
+
+def handoff_step(handoff_id: str, request: HandoffRequest, *, key: str | None) -> Step:
+    """The trace step that notes the handoff in its run."""
+    return Step(
+        type="handoff",
+        name=request.kind,
+        status="pending",
+        output={"handoff_id": handoff_id, "summary": request.summary},
+        server_key=key,
+    )
+
+
+def handoff_posts(
+    handoff_id: str, channel: str | None, draft: str | None, *, workflow: str, now: datetime
+) -> list[dict[str, Any]]:
+    """The outbox rows that show a new handoff to its reviewers: its message and, for a
+    draft too long for the message and its Edit box, the draft in parts in its thread.
 
     The parts share the message's ordering key, so they follow the message, in order, and
     a later update or decision reply never overtakes them.
     """
-    if handoff.channel is None or handoff.draft is None or len(handoff.draft) <= EDIT_BOX_MAX:
-        return
-    count = min(len(draft_parts(handoff.draft)), DRAFT_PARTS_MAX)
-    for number in range(1, count + 1):
-        await outbox.post_message(
-            db,
-            key=f"handoff:{handoff.id}:draft:{number}",
-            channel=handoff.channel,
-            render=DRAFT_PART_RENDER,
-            ref=draft_part_ref(handoff.id, number),
-            thread_of=post_key(handoff.id),
-            ordering_key=post_key(handoff.id),
-            workflow=handoff.workflow,
+    if channel is None:
+        return []
+    rows = [
+        outbox.message_row(
+            key=post_key(handoff_id),
+            channel=channel,
+            render=HANDOFF_RENDER,
+            ref=handoff_id,
+            workflow=workflow,
             now=now,
         )
+    ]
+    if draft is None or len(draft) <= EDIT_BOX_MAX:
+        return rows
+    count = min(len(draft_parts(draft)), DRAFT_PARTS_MAX)
+    for number in range(1, count + 1):
+        rows.append(
+            outbox.message_row(
+                key=f"handoff:{handoff_id}:draft:{number}",
+                channel=channel,
+                render=DRAFT_PART_RENDER,
+                ref=draft_part_ref(handoff_id, number),
+                thread_of=post_key(handoff_id),
+                ordering_key=post_key(handoff_id),
+                workflow=workflow,
+                now=now,
+            )
+        )
+    return rows
 
 
 async def request_handoff(

@@ -62,6 +62,36 @@ async def enqueue(
     held: bool = False,
 ) -> None:
     """Add a delivery to the outbox in the caller's transaction; a repeat key is ignored."""
+    await enqueue_row(
+        db,
+        outbox_row(
+            kind=kind,
+            dedupe_key=dedupe_key,
+            payload=payload,
+            now=now,
+            ordering_key=ordering_key,
+            workflow=workflow,
+            held=held,
+        ),
+    )
+
+
+async def enqueue_row(db: AsyncSession, row: dict[str, Any]) -> None:
+    """Add the delivery ``outbox_row`` made, in the caller's transaction."""
+    await db.execute(insert_ignoring_conflicts(db, OutboxMessage), row)
+
+
+def outbox_row(
+    *,
+    kind: str,
+    dedupe_key: str,
+    payload: dict[str, Any],
+    now: datetime,
+    ordering_key: str | None = None,
+    workflow: str | None = None,
+    held: bool = False,
+) -> dict[str, Any]:
+    """The outbox row of a delivery, as every writer inserts it (the ORM or the driver)."""
     if kind == SLACK_POST:
         payload = {
             **payload,
@@ -70,19 +100,41 @@ async def enqueue(
                 "event_payload": {"outbox_key": dedupe_key},
             },
         }
-    await db.execute(
-        insert_ignoring_conflicts(db, OutboxMessage),
-        {
-            "kind": kind,
-            "dedupe_key": dedupe_key,
-            "ordering_key": ordering_key,
-            "workflow": workflow,
-            "payload": payload,
-            "status": HELD if held else PENDING,
-            "attempts": 0,
-            "available_at": now,
-            "created_at": now,
-        },
+    return {
+        "kind": kind,
+        "dedupe_key": dedupe_key,
+        "ordering_key": ordering_key,
+        "workflow": workflow,
+        "payload": payload,
+        "status": HELD if held else PENDING,
+        "attempts": 0,
+        "available_at": now,
+        "created_at": now,
+    }
+
+
+def message_row(
+    *,
+    key: str,
+    channel: str,
+    render: str,
+    ref: str,
+    now: datetime,
+    workflow: str | None = None,
+    thread_of: str | None = None,
+    ordering_key: str | None = None,
+) -> dict[str, Any]:
+    """The outbox row of a new Slack message showing ``ref`` through ``render``."""
+    payload: dict[str, Any] = {"channel": channel, "render": render, "ref": ref}
+    if thread_of is not None:
+        payload["thread_of"] = thread_of
+    return outbox_row(
+        kind=SLACK_POST,
+        dedupe_key=key,
+        payload=payload,
+        now=now,
+        ordering_key=ordering_key or key,
+        workflow=workflow,
     )
 
 
@@ -99,17 +151,18 @@ async def post_message(
     ordering_key: str | None = None,
 ) -> None:
     """Queue a new Slack message showing ``ref`` through the renderer ``render``."""
-    payload: dict[str, Any] = {"channel": channel, "render": render, "ref": ref}
-    if thread_of is not None:
-        payload["thread_of"] = thread_of
-    await enqueue(
+    await enqueue_row(
         db,
-        kind=SLACK_POST,
-        dedupe_key=key,
-        payload=payload,
-        now=now,
-        ordering_key=ordering_key or key,
-        workflow=workflow,
+        message_row(
+            key=key,
+            channel=channel,
+            render=render,
+            ref=ref,
+            now=now,
+            workflow=workflow,
+            thread_of=thread_of,
+            ordering_key=ordering_key,
+        ),
     )
 
 

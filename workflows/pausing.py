@@ -17,7 +17,7 @@ ALL_WORKFLOWS = "*"
 async def pause_state(db: AsyncSession, workflow: str) -> PauseState | None:
     """The pause in force for ``workflow``: its own, or the one on all workflows (one read)."""
     switches = await workflow_rows.read_pause_switches(db, (workflow, ALL_WORKFLOWS), lock=None)
-    return _in_force(switches, workflow)
+    return pause_in_force(switches, workflow)
 
 
 async def hold_pause_state(db: AsyncSession, workflow: str) -> PauseState | None:
@@ -29,10 +29,10 @@ async def hold_pause_state(db: AsyncSession, workflow: str) -> PauseState | None
     read and the write, and what was written as held would never be released.
     """
     switches = await workflow_rows.read_pause_switches(db, (workflow, ALL_WORKFLOWS), lock="share")
-    return _in_force(switches, workflow)
+    return pause_in_force(switches, workflow)
 
 
-def _in_force(switches: Mapping[str, Any], workflow: str) -> PauseState | None:
+def pause_in_force(switches: Mapping[str, Any], workflow: str) -> PauseState | None:
     """The workflow's own pause first, then the one on all workflows."""
     for name in (workflow, ALL_WORKFLOWS):
         row = switches.get(name)

@@ -187,21 +187,23 @@ async def record_steps(
     await repo.insert_events(
         db,
         [
-            {
-                "server_key": step.server_key,
-                "run_id": run_id,
-                "workflow": workflow,
-                "seq": first + number,
-                "type": step.type,
-                "name": step.name,
-                "status": step.status,
-                "output": step.output,
-                "error": step.error,
-                "recorded_at": now,
-            }
-            for number, step in enumerate(steps)
+            {**step_row(step, now=now), "run_id": run_id, "workflow": workflow, "seq": first + n}
+            for n, step in enumerate(steps)
         ],
     )
+
+
+def step_row(step: Step, *, now: datetime) -> dict[str, Any]:
+    """A step's event columns but its run, workflow and position, which its writer gives."""
+    return {
+        "server_key": step.server_key,
+        "type": step.type,
+        "name": step.name,
+        "status": step.status,
+        "output": step.output,
+        "error": step.error,
+        "recorded_at": now,
+    }
 
 
 def server_key(kind: str, request_id: str | None) -> str | None:
