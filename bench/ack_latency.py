@@ -117,8 +117,9 @@ def serve_bare(port: int, api_url: str) -> None:
 
 
 async def wait_until_up(base: str) -> None:
+    """Up to 60 s: on a machine busy with other work a fresh process may take a while."""
     async with aiohttp.ClientSession() as session:
-        for _ in range(300):
+        for _ in range(1200):
             try:
                 async with session.get(f"{base}/healthz") as response:
                     if response.status == 200:

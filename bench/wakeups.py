@@ -7,7 +7,8 @@ once with wake-ups between processes on and once off (``HANDRAIL_WAKEUPS=false``
 learn only at their re-read, 1 s, and the outbox worker at its poll, 0.2 s), and prints:
 
 * click -> automation sees the decision, with ``serve --workers 2``: an automation
-  long-polls ``GET /handoffs/{id}?wait=30`` and a reviewer clicks Approve (signed as Slack
+  long-polls ``GET /handoffs/{id}?wait=30`` and, once the handoff's message is in Slack (a
+  person can only click a posted message), a reviewer clicks Approve (signed as Slack
   signs); both land on whichever worker the kernel picks, so about half cross processes.
   Timed from the click being sent to the long-poll answering. Target: p95 < 150 ms.
 * gate -> Slack message posted: a review opened on an instance without an outbox worker,
@@ -148,6 +149,7 @@ async def decision_latencies(
                 return time.perf_counter()
 
             polling = asyncio.create_task(poll())
+            await message_posted(emulator, handoff_id)  # a person clicks on a posted message
             await asyncio.sleep(0.05)  # let the long-poll reach its wait
             clicked = time.perf_counter()
             await driver.click(
@@ -170,14 +172,19 @@ async def posted_latencies(
         await asyncio.sleep(1.1)  # the worker posts at most one message a second a channel
         handoff_id = await open_review(http, base, token)
         answered = time.perf_counter()
-        key = post_key(handoff_id)
-        while not any(  # noqa: ASYNC110 - the emulator records messages; it signals nothing
-            (message.event_payload or {}).get("outbox_key") == key
-            for message in emulator.messages(CHANNEL)[-5:]
-        ):
-            await asyncio.sleep(0.002)
+        await message_posted(emulator, handoff_id)
         latencies.append((time.perf_counter() - answered) * 1000)
     return latencies[WARM_UP:]
+
+
+async def message_posted(emulator: SlackEmulator, handoff_id: str) -> None:
+    """Return once the emulator has the handoff's message."""
+    key = post_key(handoff_id)
+    while not any(  # noqa: ASYNC110 - the emulator records messages; it signals nothing
+        (message.event_payload or {}).get("outbox_key") == key
+        for message in emulator.messages(CHANNEL)[-5:]
+    ):
+        await asyncio.sleep(0.002)
 
 
 def quantiles(values: list[float]) -> str:

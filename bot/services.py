@@ -48,7 +48,8 @@ class Services:
     both need the one write lock, and waiting here, first come first served, is prompt
     where waiting in SQLite's busy handler sleeps up to 100 ms at a time."""
     signals: Signals = field(default_factory=Signals)
-    outbox_wakeup: Callable[[], None] = field(default=lambda: None)
+    outbox_wakeup: Callable[[], None] | None = None
+    """This process's outbox worker's ``wake`` (``bot.outbox.runtime``); None without one."""
     decision_wakeup: Callable[[], None] = field(default=lambda: None)
     wakeups: Wakeups = field(default_factory=Wakeups)
     """Carries ``signals`` and ``wake_outbox`` to the other processes on this database."""
@@ -66,12 +67,26 @@ class Services:
         )
         self.signals.broadcast = lambda key: self.wakeups.publish(HANDOFF, key)
         self.wakeups.subscribe(HANDOFF, self.signals.wake)
-        self.wakeups.subscribe(OUTBOX, lambda _key: self.outbox_wakeup())
+        self.wakeups.subscribe(OUTBOX, lambda _key: self._wake_own_outbox())
 
     def wake_outbox(self) -> None:
-        """Tell the delivery workers (this process's and the others') that rows were just
-        committed."""
-        self.wakeups.publish(OUTBOX)
+        """Tell a delivery worker that rows were just committed: this process's own, which
+        then delivers them, or, in a process that runs none, the workers of the others.
+
+        Not every worker for every row: woken together, the workers of all processes raced
+        to claim the same rows, each claim a write transaction; on SQLite those met the
+        claims and decisions of clicks at the one write lock, whose busy handler sleeps,
+        and added tens to hundreds of ms to a decision. The others still poll, so rows
+        this process leaves (it stopped, its pacer holds a channel) are delivered anyway.
+        """
+        if self.outbox_wakeup is not None:
+            self.outbox_wakeup()
+        else:
+            self.wakeups.publish(OUTBOX)
+
+    def _wake_own_outbox(self) -> None:
+        if self.outbox_wakeup is not None:
+            self.outbox_wakeup()
 
     async def claim_handoff(
         self, *, handoff_id: str, decision: DecisionInput, check: ClaimCheck

@@ -13,11 +13,15 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bot.wakeups import HANDOFF, RESYNC, Transport
+from bot.services import Services
+from bot.settings import Settings
+from bot.wakeups import HANDOFF, OUTBOX, RESYNC, Transport, Wakeups
 from bot.wakeups.postgres import PostgresTransport
 from bot.wakeups.sockets import SocketTransport
-from store.engine import create_engine
+from store.engine import create_engine, create_sessions
 from tests.conftest import POSTGRES_URL
+from workflows.clock import ManualClock
+from workflows.config import HandrailConfig
 
 
 class Heard:
@@ -169,3 +173,37 @@ async def test_a_thousand_notifications_at_once_all_arrive(
     for key in keys:
         sender.send(HANDOFF, key)
     await heard.until(lambda messages: {k for _c, k in messages} >= keys)
+
+
+async def test_queued_rows_wake_the_own_outbox_worker_and_only_without_one_the_others(
+    sockets: tuple[SocketTransport, SocketTransport],
+    settings: Settings,
+    config: HandrailConfig,
+    clock: ManualClock,
+) -> None:
+    """A process that runs an outbox worker wakes it alone; one that runs none wakes the
+    workers of the other processes."""
+    sender, receiver = sockets
+    heard = await started(receiver)
+    engine = create_engine(settings.database_url, schema=settings.database_schema)
+    services = Services(
+        settings=settings,
+        config=config,
+        engine=engine,
+        sessions=create_sessions(engine),
+        clock=clock,
+        wakeups=Wakeups(sender),
+    )
+    await services.wakeups.start()
+    try:
+        woken: list[str] = []
+        services.outbox_wakeup = lambda: woken.append("own")
+        services.wake_outbox()
+        services.outbox_wakeup = None
+        services.wake_outbox()
+        sender.send(HANDOFF, "last")
+        await heard.until(lambda messages: (HANDOFF, "last") in messages)
+        assert woken == ["own"]
+        assert heard.messages == [(OUTBOX, ""), (HANDOFF, "last")]
+    finally:
+        await engine.dispose()

@@ -79,7 +79,7 @@ class OutboxRuntime:
 
     async def stop(self) -> None:
         """Stop the worker (in-flight deliveries finish, bounded) and close the session."""
-        self.services.outbox_wakeup = _nothing
+        self.services.outbox_wakeup = None
         try:
             if self.worker is not None:
                 await self.worker.stop()
@@ -88,7 +88,3 @@ class OutboxRuntime:
             if self._http is not None:
                 await self._http.close()
                 self._http = None
-
-
-def _nothing() -> None:
-    return None
