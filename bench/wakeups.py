@@ -11,6 +11,8 @@ learn only at their re-read, 1 s, and the outbox worker at its poll, 0.2 s), and
   person can only click a posted message), a reviewer clicks Approve (signed as Slack
   signs); both land on whichever worker the kernel picks, so about half cross processes.
   Timed from the click being sent to the long-poll answering. Target: p95 < 150 ms.
+  The same across two ``serve`` instances on the store, the long-poll on one and the click
+  on the other: every decision crosses processes.
 * gate -> Slack message posted: a review opened on an instance without an outbox worker,
   posted by another instance's worker (across processes), beside the same gate opened on
   the instance that posts it (one process). Timed from the gate's answer to the emulator
@@ -133,17 +135,20 @@ async def open_review(http: aiohttp.ClientSession, base: str, token: str) -> str
 
 
 async def decision_latencies(
-    http: aiohttp.ClientSession, emulator: SlackEmulator, base: str, token: str, count: int
+    emulator: SlackEmulator, poll_base: str, click_base: str, token: str, count: int
 ) -> list[float]:
-    """Click -> long-poll answered, in ms, one handoff at a time."""
+    """Click (sent to ``click_base``) -> long-poll (on ``poll_base``) answered, in ms, one
+    handoff at a time. Each request opens its own connection, so with ``--workers N`` the
+    kernel picks a worker for each (a kept-alive connection would stay with one worker, and
+    a whole run would cross processes always or never)."""
     headers = {"Authorization": f"Bearer {token}"}
     latencies: list[float] = []
-    async with SlackDriver(base, SECRET, emulator) as driver:
-        for _ in range(count + WARM_UP):
-            handoff_id = await open_review(http, base, token)
+    for _ in range(count + WARM_UP):
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as http:
+            handoff_id = await open_review(http, poll_base, token)
 
             async def poll(handoff_id: str = handoff_id) -> float:
-                url = f"{base}/api/v1/handoffs/{handoff_id}?wait=30"
+                url = f"{poll_base}/api/v1/handoffs/{handoff_id}?wait=30"
                 async with http.get(url, headers=headers) as reply:
                     assert (await reply.json())["status"] == "approved"
                 return time.perf_counter()
@@ -151,15 +156,16 @@ async def decision_latencies(
             polling = asyncio.create_task(poll())
             await message_posted(emulator, handoff_id)  # a person clicks on a posted message
             await asyncio.sleep(0.05)  # let the long-poll reach its wait
-            clicked = time.perf_counter()
-            await driver.click(
-                action_id="handoff-approve",
-                user="U0ALICE",
-                channel=CHANNEL,
-                message_ts="1.000001",
-                message=approve_message(handoff_id),
-            )
-            latencies.append((await polling - clicked) * 1000)
+            async with SlackDriver(click_base, SECRET, emulator) as driver:
+                clicked = time.perf_counter()
+                await driver.click(
+                    action_id="handoff-approve",
+                    user="U0ALICE",
+                    channel=CHANNEL,
+                    message_ts="1.000001",
+                    message=approve_message(handoff_id),
+                )
+                latencies.append((await polling - clicked) * 1000)
     return latencies[WARM_UP:]
 
 
@@ -204,16 +210,18 @@ async def bench_store(kind: str, args: argparse.Namespace, emulator: SlackEmulat
         try:
             await asyncio.to_thread(handrail, env, "db", "upgrade")
             token = await asyncio.to_thread(handrail, env, "token", "create", "ticket-triage")
-            async with aiohttp.ClientSession() as http:
-                async with serving(env, "--workers", "2") as base:
-                    decided = await decision_latencies(http, emulator, base, token, args.decisions)
-                print(f"  {label}  click -> automation sees it (--workers 2): {quantiles(decided)}")
-                async with (
-                    serving(env) as poster,
-                    serving(env, HANDRAIL_OUTBOX_WORKER="false") as other,
-                ):
-                    across = await posted_latencies(http, emulator, other, token, args.gates)
-                    local = await posted_latencies(http, emulator, poster, token, args.gates)
+            async with serving(env, "--workers", "2") as base:
+                decided = await decision_latencies(emulator, base, base, token, args.decisions)
+            print(f"  {label}  click -> automation sees it (--workers 2):  {quantiles(decided)}")
+            async with (
+                aiohttp.ClientSession() as http,
+                serving(env) as poster,
+                serving(env, HANDRAIL_OUTBOX_WORKER="false") as other,
+            ):
+                crossed = await decision_latencies(emulator, other, poster, token, args.decisions)
+                print(f"  {label}  click -> automation sees it (2 instances): {quantiles(crossed)}")
+                across = await posted_latencies(http, emulator, other, token, args.gates)
+                local = await posted_latencies(http, emulator, poster, token, args.gates)
                 print(f"  {label}  gate -> message posted, across processes: {quantiles(across)}")
                 print(f"  {label}  gate -> message posted, one process:      {quantiles(local)}")
         finally:
