@@ -4,7 +4,7 @@ Run: .venv/bin/python bench/audit.py [--stores sqlite,postgres] [--decisions 400
                                      [--entries 1000000] [--parts decisions,verify]
 
 Decision path: for each store, a fresh database with ``--decisions`` pending handoffs is
-decided one after another through ``workflows.decisions.record_decision`` (each in its own
+decided one after another through ``workflows.review.decisions.record_decision`` (each in its own
 transaction, as a click is), once with the decision's audit entry appended (as shipped) and
 once with that append switched off in this process only (the baseline), on separate
 handoffs of the same store, in alternating rounds so drift hits both alike.
@@ -36,13 +36,13 @@ sys.path.insert(0, str(ROOT))
 
 from support import POSTGRES_URL, postgres_schema, sqlite_value  # noqa: E402
 
-import workflows.decisions as decisions_module  # noqa: E402
+import workflows.review.decisions as decisions_module  # noqa: E402
 from store.audit_chain import GENESIS_HASH, entry_hash  # noqa: E402
 from store.engine import create_engine, create_sessions  # noqa: E402
 from store.migrate import upgrade_database  # noqa: E402
 from workflows.audit.verify import verify_audit_log  # noqa: E402
-from workflows.config import parse_config  # noqa: E402
-from workflows.decisions import DecisionInput, record_decision  # noqa: E402
+from workflows.config.brief import parse_config  # noqa: E402
+from workflows.review.decisions import DecisionInput, record_decision  # noqa: E402
 
 WORKFLOW = "bench-audit"
 CONFIG = parse_config(

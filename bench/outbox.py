@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.outbox import OutboxWorker, WorkerSettings  # noqa: E402
-from bot.renderers import Renderers  # noqa: E402
+from bot.renderers.registry import Renderers  # noqa: E402
 from handlers.blocks import Message, handoff_message  # noqa: E402
 from sandbox.emulator import SlackEmulator  # noqa: E402
 from store.engine import create_engine, create_read_sessions, create_sessions  # noqa: E402

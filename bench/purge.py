@@ -38,7 +38,7 @@ from ingest import make_batches, start_server  # noqa: E402
 from support import POSTGRES_URL, bulk_load, free_port, percentile, postgres_schema  # noqa: E402
 
 from store.engine import create_engine, create_sessions  # noqa: E402
-from workflows.config import parse_config  # noqa: E402
+from workflows.config.brief import parse_config  # noqa: E402
 from workflows.retention import batch_pause, purge_expired  # noqa: E402
 
 WORKFLOW = "ticket-triage"

@@ -43,7 +43,7 @@ from bench.support import free_port  # noqa: E402
 from sandbox.driver import SlackDriver  # noqa: E402
 from sandbox.emulator import SlackEmulator  # noqa: E402
 from sandbox.workspace import DEFAULT_TOKEN  # noqa: E402
-from workflows.handoff_keys import post_key  # noqa: E402
+from workflows.review.handoff_keys import post_key  # noqa: E402
 
 SECRET = "bench-signing-secret"
 REVIEWER = "U0ALICE"
@@ -229,7 +229,7 @@ def start_server(
     env: dict[str, str], channels: int
 ) -> tuple[dict[str, str], subprocess.Popen[bytes]]:
     """Migrate the fresh store, make a token per workflow, start ``handrail serve``."""
-    cli = [sys.executable, "-m", "bot.cli"]
+    cli = [sys.executable, "-m", "bot.cli.main"]
     subprocess.run([*cli, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
     tokens = {}
     for name in ["ledger", *(f"review-{n}" for n in range(channels))]:

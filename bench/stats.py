@@ -191,7 +191,7 @@ async def measure(url: str, schema: str | None) -> dict[str, float]:
     from sqlalchemy import text
 
     from store.engine import create_engine, create_read_sessions
-    from workflows.config import parse_config
+    from workflows.config.brief import parse_config
     from workflows.stats.report import build_stats
 
     engine = create_engine(url, schema=schema)

@@ -8,22 +8,20 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
-from bot import (
-    api,
-    api_lists,
-    api_otlp,
-    api_parked,
-    api_pause,
-    api_stats,
-    readiness,
-    renderers_pause,
-)
-from bot.api_errors import REQUEST_LINE_READ_MAX, error_middleware
+from bot import readiness
+from bot.api import lists as api_lists
+from bot.api import otlp as api_otlp
+from bot.api import parked as api_parked
+from bot.api import pause as api_pause
+from bot.api import routes as api
+from bot.api import stats as api_stats
+from bot.api.errors import REQUEST_LINE_READ_MAX, error_middleware
+from bot.api.path_ids import path_id_middleware
 from bot.decision_recorder import DecisionRecorder
 from bot.outbox.runtime import OutboxRuntime
-from bot.path_ids import path_id_middleware
-from bot.renderers import Renderers, default_renderers
-from bot.renderers_alerts import register_alert_renderers
+from bot.renderers import pause as renderers_pause
+from bot.renderers.alerts import register_alert_renderers
+from bot.renderers.registry import Renderers, default_renderers
 from bot.scheduler import mount_scheduler
 from bot.services import SERVICES, Services
 from bot.settings import Settings
@@ -33,7 +31,7 @@ from store.engine import create_engine, create_sessions
 from store.migrate import check_schema, upgrade_database
 from store.repositories.workflows import create_missing_workflows
 from workflows.clock import Clock, system_clock
-from workflows.config import HandrailConfig, load_config
+from workflows.config.brief import HandrailConfig, load_config
 
 log = logging.getLogger("handrail")
 

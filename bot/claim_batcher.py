@@ -22,10 +22,10 @@ from datetime import datetime
 from store.engine import Sessions
 from store.models import Handoff
 from store.repositories import handoffs as repo
-from workflows.claims import ClickClaim, claim_decisions
 from workflows.clock import Clock
-from workflows.decisions import DecisionInput
 from workflows.errors import HandrailError
+from workflows.review.claims import ClickClaim, claim_decisions
+from workflows.review.decisions import DecisionInput
 
 #: Raises (a ``HandrailError``) when the click may not decide this handoff; None: not found.
 ClaimCheck = Callable[[Handoff | None], Awaitable[None]]

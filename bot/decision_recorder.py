@@ -15,7 +15,7 @@ import contextlib
 import logging
 
 from bot.services import Services
-from workflows.claims import record_claimed_decisions
+from workflows.review.claims import record_claimed_decisions
 
 log = logging.getLogger("handrail.decisions")
 

@@ -20,7 +20,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.api_errors import error_response
+from bot.api.errors import error_response
 from bot.directory import SlackMemberDirectory
 from bot.listener_tasks import ListenerTasks
 from bot.services import Services

@@ -30,7 +30,7 @@ from handlers.context import (
 from handlers.errors import answered
 from handlers.first_look import note_first_look
 from handlers.ids import ActionId
-from workflows.decisions import DecisionInput
+from workflows.review.decisions import DecisionInput
 
 
 @dataclass(frozen=True, slots=True)

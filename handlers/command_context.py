@@ -15,7 +15,7 @@ from slack_bolt.async_app import AsyncRespond
 from handlers.blocks import Message
 from handlers.context import DEPS_KEY, Deps
 from handlers.errors import describe
-from workflows.config import HandrailConfig
+from workflows.config.brief import HandrailConfig
 
 
 class CommandDeps(Deps, Protocol):

@@ -16,10 +16,10 @@ from handlers.escape import escape_mrkdwn
 from store.engine import Sessions
 from store.models import Decision, Handoff
 from workflows.clock import Clock
-from workflows.config import WorkflowConfig
-from workflows.decisions import DecidedTooLate, DecisionInput, already_taken, record_decision
+from workflows.config.brief import WorkflowConfig
 from workflows.errors import Conflict, NotFound
-from workflows.handoffs import get_handoff_of, load_handoff_view
+from workflows.review.decisions import DecidedTooLate, DecisionInput, already_taken, record_decision
+from workflows.review.handoffs import get_handoff_of, load_handoff_view
 from workflows.roles import MemberDirectory, ensure_role
 from workflows.views import HandoffView
 

@@ -15,9 +15,9 @@ from handlers.blocks.pause import pause_answer, resume_answer
 from handlers.command_context import command_deps
 from handlers.context import directory_of
 from handlers.escape import escape_mrkdwn
-from workflows.config import HandrailConfig
+from workflows.config.brief import HandrailConfig
 from workflows.errors import InvalidInput, NotFound
-from workflows.pause import (
+from workflows.pause.switch import (
     check_may_pause,
     check_may_resume,
     pause_workflow,

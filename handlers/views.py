@@ -17,8 +17,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from handlers.blocks import PLAIN_TEXT_INPUT_MAX, REJECT_CATEGORIES, REJECT_REASON_MAX
 from handlers.context import decide, read_handoff
 from handlers.ids import BlockId, CallbackId, InputId
-from workflows.decisions import DecisionInput
 from workflows.errors import InvalidInput
+from workflows.review.decisions import DecisionInput
 
 
 def field(view: dict[str, Any], block: BlockId, element: InputId) -> dict[str, Any]:

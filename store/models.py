@@ -212,7 +212,7 @@ class Decision(Base):
     latency_ms: Mapped[int] = mapped_column(Integer)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approval_digest: Mapped[str | None] = mapped_column(String(64))
-    """SHA-256 of what was approved (``workflows.approval``); approvals and edits only."""
+    """SHA-256 of what was approved (``workflows.review.approval``); approvals and edits only."""
     acted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """When the automation said it acted on the approval; set once, by a conditional UPDATE."""
     audit_sequence: Mapped[int | None] = mapped_column(BigInteger)

@@ -28,7 +28,7 @@ from store.migrate import upgrade_database
 from store.models import Base
 from workflows import credentials
 from workflows.clock import ManualClock
-from workflows.config import HandrailConfig, parse_config
+from workflows.config.brief import HandrailConfig, parse_config
 
 # Tests drive scheduled jobs directly with a ManualClock; no app starts its own scheduler.
 os.environ.setdefault("HANDRAIL_SCHEDULER", "false")

@@ -1,6 +1,6 @@
 """``handrail serve`` as a real process, for the tests that kill it.
 
-The server runs exactly as deployed (``python -m bot.cli serve``) on the test's database,
+The server runs exactly as deployed (``python -m bot.cli.main serve``) on the test's database,
 with Slack pointed at an emulator running in the test. Each workflow of ``fleet`` has its
 own review channel: the outbox paces posts per channel (about one a second, as Slack
 asks), so spreading handoffs over channels keeps a drain of a few dozen messages short.
@@ -78,7 +78,11 @@ def serving(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]
     """A server process; killed (not stopped) on the way out if it still runs."""
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve"], env=env, cwd=ROOT, stdout=out, stderr=out
+            [sys.executable, "-m", "bot.cli.main", "serve"],
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=out,
         )
     try:
         yield process

@@ -14,11 +14,11 @@ from bot.services import Services
 from store.models import Handoff, OutboxMessage, Workflow
 from tests.conftest import TEST_WORKFLOWS, bearer
 from workflows.clock import ManualClock
-from workflows.config import MAX_STOP_TOPIC_LENGTH, parse_config
-from workflows.decisions import DecisionInput, record_decision
+from workflows.config.brief import MAX_STOP_TOPIC_LENGTH, parse_config
 from workflows.errors import Conflict
 from workflows.gate import RedactedCase, ask_gate
 from workflows.policy import GateQuestion
+from workflows.review.decisions import DecisionInput, record_decision
 
 Client = TestClient[Any, Any]
 

@@ -43,7 +43,7 @@ async def _migrate(url: str) -> None:
 
 def handrail(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "bot.cli.main", *args],
         env=env,
         capture_output=True,
         text=True,
@@ -198,7 +198,9 @@ def test_serve_with_two_workers_answers_on_one_port(env: dict[str, str]) -> None
     log = Path(env["HANDRAIL_CONFIG"]).with_name("serve.log")
     with log.open("w") as stderr:
         server = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve", "--workers", "2"], env=env, stderr=stderr
+            [sys.executable, "-m", "bot.cli.main", "serve", "--workers", "2"],
+            env=env,
+            stderr=stderr,
         )
     url = f"http://127.0.0.1:{env['HANDRAIL_PORT']}/healthz"
     try:

@@ -11,7 +11,7 @@ from sqlalchemy import String
 from bot.app import build_services
 from bot.settings import Settings
 from store.models import Handoff
-from workflows.config import MAX_STOP_TOPIC_LENGTH, load_config, parse_config
+from workflows.config.brief import MAX_STOP_TOPIC_LENGTH, load_config, parse_config
 from workflows.errors import ConfigError
 
 EXAMPLE = Path(__file__).parent.parent / "workflows.example.yml"

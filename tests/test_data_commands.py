@@ -1,4 +1,4 @@
-"""``handrail purge``, ``export`` and ``db backup`` on a real store, through ``bot.cli.main``."""
+"""``handrail purge``, ``export`` and ``db backup`` on a real store, through the CLI's ``main``."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 from bot.app import prepare_database
-from bot.cli import main
-from bot.cli_data import backup_sqlite
+from bot.cli.data import backup_sqlite
+from bot.cli.main import main
 from bot.services import Services
 from bot.settings import Settings
 from store.engine import create_engine, create_read_sessions

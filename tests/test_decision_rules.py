@@ -9,8 +9,8 @@ from aiohttp.test_utils import TestClient
 
 from bot.services import Services
 from tests.conftest import bearer
-from workflows.decisions import DecisionInput, record_decision
 from workflows.errors import InvalidInput
+from workflows.review.decisions import DecisionInput, record_decision
 from workflows.views import EDIT_BOX_MAX
 
 Client = TestClient[Any, Any]

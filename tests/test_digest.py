@@ -19,9 +19,9 @@ from tests.alert_harness import ONCALL_CHANNEL, OnCall, block_text
 from tests.command_harness import command, text_of
 from tests.conftest import bearer
 from workflows.clock import ManualClock
-from workflows.decisions import DecisionInput, record_decision
 from workflows.digest import Digest, build_digest
 from workflows.errors import NotFound
+from workflows.review.decisions import DecisionInput, record_decision
 
 Client = TestClient[Any, Any]
 DRAFT = "Dear Sam,\nyour refund is on its way.\nBest, Support"

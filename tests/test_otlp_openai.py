@@ -30,7 +30,7 @@ from tests.command_harness import command, text_of
 from tests.conftest import Database
 from tests.fake_openai import ANSWERED_MODEL, COMPLETION_TOKENS, HANG, PROMPT_TOKENS, fake_openai
 from workflows.clock import ManualClock
-from workflows.config import HandrailConfig
+from workflows.config.brief import HandrailConfig
 from workflows.durations import format_duration
 from workflows.story import read_run_story
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.outbox import OutboxWorker
 from bot.outbox.settings import WorkerSettings
-from bot.renderers import Renderers
+from bot.renderers.registry import Renderers
 from bot.services import Services
 from handlers.blocks import Message
 from sandbox.testing import running_emulator, web_client

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.outbox import OutboxWorker, PacingSettings, WorkerSettings
-from bot.renderers import Renderers, default_renderers
+from bot.renderers.registry import Renderers, default_renderers
 from bot.services import Services
 from handlers.blocks import Message
 from sandbox.emulator import SlackEmulator

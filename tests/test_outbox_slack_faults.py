@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.outbox import OutboxWorker, WorkerSettings
-from bot.renderers import Renderers
+from bot.renderers.registry import Renderers
 from bot.services import Services
 from handlers.blocks import Message
 from sandbox.emulator import SlackEmulator

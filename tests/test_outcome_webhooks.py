@@ -23,8 +23,8 @@ from tests.callback_receiver import (
 from tests.conftest import MakeToken, bearer
 from workflows import outbox
 from workflows.clock import ManualClock
-from workflows.config import HandrailConfig
-from workflows.decisions import DecisionInput, record_decision
+from workflows.config.brief import HandrailConfig
+from workflows.review.decisions import DecisionInput, record_decision
 
 Client = TestClient[Any, Any]
 #: The test workflows' review timeout is two hours: this is just past it.

@@ -17,7 +17,7 @@ from tests.command_harness import answer_to, command, running_commands, text_of
 from tests.conftest import Database, bearer
 from tests.slack_harness import REVIEW_CHANNEL, Slack
 from workflows.clock import ManualClock
-from workflows.config import HandrailConfig
+from workflows.config.brief import HandrailConfig
 
 
 @pytest.fixture

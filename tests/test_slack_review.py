@@ -14,8 +14,8 @@ from store.models import OutboxMessage
 from tests.conftest import Database, bearer
 from tests.slack_harness import DRAFT, REVIEW_CHANNEL, Slack, running_slack
 from workflows.clock import ManualClock
-from workflows.config import HandrailConfig
-from workflows.decisions import edit_diff
+from workflows.config.brief import HandrailConfig
+from workflows.review.decisions import edit_diff
 
 EDITED = "Hi Sam,\nyour refund of 20 EUR was sent today.\nBest, Support"
 

@@ -17,7 +17,7 @@ from tests.conftest import Database
 from tests.slack_harness import Slack, eventually
 from tests.stats_harness import Case, seed
 from workflows.clock import ManualClock
-from workflows.config import HandrailConfig
+from workflows.config.brief import HandrailConfig
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 def handrail(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "bot.cli.main", *args],
         env=env,
         capture_output=True,
         text=True,

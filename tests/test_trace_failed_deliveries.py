@@ -13,7 +13,7 @@ from tests.command_harness import command, running_commands, text_of
 from tests.conftest import Database
 from tests.slack_harness import REVIEW_CHANNEL, Slack
 from workflows.clock import ManualClock
-from workflows.config import HandrailConfig
+from workflows.config.brief import HandrailConfig
 from workflows.story import read_run_story
 
 ERROR = f"channel_not_found from chat.postMessage to {REVIEW_CHANNEL}"

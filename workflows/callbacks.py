@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from store.models import Decision, Handoff
 from store.repositories import handoffs as repo
 from workflows import outbox
-from workflows.config import WorkflowConfig
-from workflows.handoff_keys import webhook_key
+from workflows.config.brief import WorkflowConfig
+from workflows.review.handoff_keys import webhook_key
 from workflows.story import decision_json
 
 #: Statuses the automation must not act on yet: nothing is pushed while a handoff has one.

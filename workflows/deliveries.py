@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from store.models import OutboxMessage
 from store.repositories import outbox as rows
 from workflows import outbox
-from workflows.handoff_keys import post_key, webhook_key
+from workflows.review.handoff_keys import post_key, webhook_key
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from store.repositories import digest as repo
 from workflows import outbox
 from workflows.alerts.notify import people
-from workflows.config import HandrailConfig
+from workflows.config.brief import HandrailConfig
 from workflows.corrections import Correction, most_repeated_correction
 from workflows.errors import NotFound
 from workflows.fingerprint import fingerprint

@@ -14,12 +14,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from workflows.config import WorkflowConfig
+from workflows.config.brief import WorkflowConfig
 from workflows.errors import Conflict
-from workflows.handoffs import HandoffRequest, open_handoff
 from workflows.identifiers import new_id
-from workflows.pausing import pause_state
+from workflows.pause.state import pause_state
 from workflows.policy import GateQuestion, evaluate
+from workflows.review.handoffs import HandoffRequest, open_handoff
 from workflows.runs import (
     OPEN_STATUSES,
     Step,

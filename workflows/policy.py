@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from workflows.config import WorkflowConfig
+from workflows.config.brief import WorkflowConfig
 
 Verdict = Literal["allow", "review", "deny", "shadow"]
 

@@ -28,7 +28,7 @@ from store.engine import Sessions
 from store.repositories import erasure
 from store.repositories.audit import create_audit_entry
 from workflows.callbacks import WAITING
-from workflows.config import HandrailConfig
+from workflows.config.brief import HandrailConfig
 from workflows.outbox import DONE, FAILED
 from workflows.runs import OPEN_STATUSES
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.repositories import status as rows
 from store.repositories import workflows as workflow_rows
-from workflows.pausing import ALL_WORKFLOWS
+from workflows.pause.state import ALL_WORKFLOWS
 
 ALERTS_SHOWN = 10
 

@@ -24,10 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from store.models import Decision, Handoff, Run
 from store.repositories import runs as run_rows
 from store.repositories import traces as rows
-from workflows.config import HandrailConfig
+from workflows.config.brief import HandrailConfig
 from workflows.deliveries import FailedDelivery, read_failed_deliveries
 from workflows.errors import NotFound
-from workflows.handoffs import decision_view
+from workflows.review.handoffs import decision_view
 from workflows.roles import MemberDirectory, Role, ensure_role, has_any_role
 from workflows.views import DecisionView
 

@@ -18,7 +18,7 @@ from bot.outbox.pacing import Pacer
 from bot.outbox.settings import WorkerSettings
 from bot.outbox.slack import CallFailed, Posted, SlackSender
 from bot.outbox.webhook import WebhookSender
-from bot.renderers import Renderers, UnknownRenderer
+from bot.renderers.registry import Renderers, UnknownRenderer
 from handlers.blocks import Message
 from store.engine import Sessions
 from store.models import OutboxMessage

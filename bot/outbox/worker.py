@@ -26,7 +26,7 @@ from bot.outbox.record import Recorder
 from bot.outbox.settings import WorkerSettings
 from bot.outbox.slack import SlackSender
 from bot.outbox.webhook import WebhookSecrets, WebhookSender
-from bot.renderers import Renderers
+from bot.renderers.registry import Renderers
 from store.engine import Sessions
 from store.models import OutboxMessage
 from store.repositories import outbox as repo

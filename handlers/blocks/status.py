@@ -24,7 +24,7 @@ from handlers.blocks._parts import (
 )
 from handlers.ids import ActionId
 from workflows.parking import ParkedView
-from workflows.pausing import ALL_WORKFLOWS
+from workflows.pause.state import ALL_WORKFLOWS
 from workflows.status import StatusView
 
 #: Each parked job takes two blocks (the job, its buttons); 15 leave room for the frame.

@@ -40,7 +40,7 @@ RunKey = tuple[datetime, str]
 
 def _handoff_rows(handoff_ids: Collection[str]) -> ColumnElement[bool]:
     """Outbox rows of these handoffs: the post and every row ordered after it, and the
-    outcome webhook (keys from ``workflows.handoff_keys``)."""
+    outcome webhook (keys from ``workflows.review.handoff_keys``)."""
     return or_(
         OutboxMessage.ordering_key.in_([f"handoff:{hid}:post" for hid in handoff_ids]),
         OutboxMessage.dedupe_key.in_([f"handoff:{hid}:webhook" for hid in handoff_ids]),

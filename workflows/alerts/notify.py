@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from workflows import outbox
-from workflows.config import WorkflowConfig
+from workflows.config.brief import WorkflowConfig
 
 ALERT_RENDER = "alert"
 ALERT_REPEAT_RENDER = "alert_repeat"

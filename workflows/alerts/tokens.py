@@ -19,7 +19,7 @@ from store.repositories import alert_sources
 from workflows import outbox
 from workflows.alerts.findings import CREDENTIAL_MISUSE, Finding
 from workflows.alerts.notify import CREDENTIAL_REMINDER_RENDER, people
-from workflows.config import HandrailConfig, WorkflowConfig
+from workflows.config.brief import HandrailConfig, WorkflowConfig
 
 EXPIRING = "expiring"
 OLD = "old"

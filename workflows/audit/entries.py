@@ -2,7 +2,7 @@
 
 Decisions record digests of their texts, never the texts: the log proves what was
 decided without becoming a second copy of what the redaction kept out of the ledger.
-Pauses and resumes are appended by ``workflows.pause``.
+Pauses and resumes are appended by ``workflows.pause.switch``.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.repositories import stats as repo
-from workflows.config import HandrailConfig, WorkflowConfig
+from workflows.config.brief import HandrailConfig, WorkflowConfig
 from workflows.corrections import Correction, top_corrections
 from workflows.errors import InvalidInput, NotFound
 from workflows.stats.calibration import ActionCalibration, ShadowAgreement, calibrate

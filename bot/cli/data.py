@@ -28,7 +28,7 @@ PG_DUMP_HINT = (
 
 async def purge(services: Services, args: argparse.Namespace) -> int:
     """Erase the runs asked for, everywhere they were stored, after a confirmation."""
-    from bot.cli import cli_actor  # the CLI module imports this one to add its commands
+    from bot.cli.main import cli_actor  # the CLI module imports this one to add its commands
 
     runs = await find_runs_to_erase(
         services.sessions, run_ids=args.run or [], input_source=args.input_source

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.blocks import Message, decision_thread_reply, draft_part_message, handoff_message
-from workflows.handoffs import (
+from workflows.review.handoffs import (
     DECISION_REPLY_RENDER,
     DRAFT_PART_RENDER,
     HANDOFF_RENDER,

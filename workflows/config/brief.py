@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from workflows.config_rules import raise_problems, workflow_problems
+from workflows.config.rules import raise_problems, workflow_problems
 from workflows.durations import format_duration, parse_duration
 from workflows.errors import ConfigError
 from workflows.redaction import PERSONAL_KINDS, validate_custom_pattern

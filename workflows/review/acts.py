@@ -1,6 +1,6 @@
 """The automation says it is acting on an approval, with the digest it was given, once.
 
-An approval is bound to what was approved (``workflows.approval``): the act names that
+An approval is bound to what was approved (``workflows.review.approval``): the act names that
 digest, and is refused when it names another, when there is no approval to act on
 (pending, expired, rejected, taken over, a shadow case), while the decision is held by a
 pause, and when the approval was acted on already. Every refusal is recorded as an
@@ -20,10 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from store.models import Decision, Handoff
 from store.repositories import acts as act_rows
 from store.repositories import handoffs as handoff_rows
-from workflows.approval import APPROVING_OUTCOMES
 from workflows.audit.entries import append_act_entry
 from workflows.errors import Conflict, HandrailError, InvalidInput, Paused
-from workflows.handoffs import get_handoff_of
+from workflows.review.approval import APPROVING_OUTCOMES
+from workflows.review.handoffs import get_handoff_of
 from workflows.runs import record_step
 
 #: The name of an act's step and of a refused act's incident step.

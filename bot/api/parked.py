@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.api import authenticate, read_body
-from bot.api_errors import json_response
+from bot.api.errors import json_response
+from bot.api.routes import authenticate, read_body
 from bot.services import SERVICES
 from workflows import parking
 from workflows.errors import InvalidInput

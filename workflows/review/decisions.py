@@ -8,7 +8,7 @@ reply and the webhook to the automation are written in one transaction. While th
 is paused the decision is recorded but held: not released to the automation and its webhook
 not sent until an admin resumes.
 
-A click is claimed before Slack is told it was received (``workflows.claims``); a claimed
+A click is claimed before Slack is told it was received (``workflows.review.claims``); a claimed
 handoff is decided only by its claim, which ``record_decision`` then records.
 """
 
@@ -24,19 +24,19 @@ from store.models import Decision, Handoff
 from store.repositories import handoffs as repo
 from store.repositories import parked as parked_rows
 from workflows import outbox
-from workflows.approval import APPROVING_OUTCOMES, approval_digest
 from workflows.audit.entries import append_decision_entry
 from workflows.callbacks import queue_outcome_webhook
-from workflows.config import WorkflowConfig
+from workflows.config.brief import WorkflowConfig
 from workflows.errors import Conflict, InvalidInput
-from workflows.handoff_keys import post_key
-from workflows.handoffs import (
+from workflows.pause.state import hold_pause_state
+from workflows.review.approval import APPROVING_OUTCOMES, approval_digest
+from workflows.review.handoff_keys import post_key
+from workflows.review.handoffs import (
     DECISION_REPLY_RENDER,
     expire_if_overdue,
     get_handoff_of,
     refresh_message,
 )
-from workflows.pausing import hold_pause_state
 from workflows.runs import get_run_of, record_step
 from workflows.story import decision_json
 from workflows.views import EDIT_BOX_MAX

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from bot.api import authenticate
-from bot.api_errors import json_response
+from bot.api.errors import json_response
+from bot.api.routes import authenticate
 from bot.services import SERVICES
 from workflows.errors import InvalidInput
 from workflows.listing import (

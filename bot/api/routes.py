@@ -2,7 +2,7 @@
 
 Each handler authenticates, validates the body with the schema in ``workflows.schemas``,
 opens one unit of work and maps the result to JSON. Errors are shaped by
-``bot.api_errors.error_middleware``.
+``bot.api.errors.error_middleware``.
 """
 
 from __future__ import annotations
@@ -14,17 +14,18 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 
-from bot.api_errors import Handler, json_response
+from bot.api.errors import Handler, json_response
 from bot.services import SERVICES
 from bot.signals import wait_for_event
 from store.repositories import handoffs as handoff_rows
-from workflows import acts, callbacks, credentials, gate, handoffs, runs
+from workflows import callbacks, credentials, gate, runs
 from workflows.alerts.tokens import record_rejected_token
 from workflows.credentials import Principal
 from workflows.errors import InvalidInput, NotFound
-from workflows.pausing import pause_state
+from workflows.pause.state import pause_state
 from workflows.policy import GateQuestion
 from workflows.redaction import stored_request_id
+from workflows.review import acts, handoffs
 from workflows.schemas import ActBody, EventBatch, GateBody, HandoffBody, RunFinish, RunStart
 from workflows.status import read_backlog, read_pending
 from workflows.story import read_run_story, story_to_json
@@ -274,7 +275,7 @@ async def get_handoff(request: web.Request) -> web.Response:
 
 
 async def act_on_handoff(request: web.Request) -> web.Response:
-    """The automation acts on an approval, naming its digest: once (``workflows.acts``)."""
+    """The automation acts on an approval, naming its digest: once (``workflows.review.acts``)."""
     services = request.app[SERVICES]
     principal = await authenticate(request, "handoffs:write")
     body = await read_body(request, ActBody)

@@ -16,7 +16,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMessage
 from aiohttp.web_protocol import RequestPayloadError
 
-from bot.api import authenticate
+from bot.api.routes import authenticate
 from bot.services import SERVICES
 from workflows.errors import HandrailError
 from workflows.otlp import wire

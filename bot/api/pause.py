@@ -16,13 +16,13 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.api import authenticate, ensure_own_workflow, read_body
-from bot.api_errors import json_response
+from bot.api.errors import json_response
+from bot.api.routes import authenticate, ensure_own_workflow, read_body
 from bot.services import SERVICES
 from workflows.credentials import Principal
 from workflows.errors import Forbidden
-from workflows.pause import ALL, PauseOutcome, pause_workflow, resume_workflow
-from workflows.pausing import ALL_WORKFLOWS
+from workflows.pause.state import ALL_WORKFLOWS
+from workflows.pause.switch import ALL, PauseOutcome, pause_workflow, resume_workflow
 from workflows.requests import PauseBody, ResumeBody
 
 

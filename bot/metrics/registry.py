@@ -4,7 +4,7 @@ Counters are this process's own. The waiting-work gauges are read from the datab
 each scrape, so every instance reports the same installation-wide figures, and they stay
 readable when Slack itself is down.
 
-Under ``serve --workers N`` (``PROMETHEUS_MULTIPROC_DIR`` set, see ``bot.metrics_dir``)
+Under ``serve --workers N`` (``PROMETHEUS_MULTIPROC_DIR`` set, see ``bot.metrics.multiprocess``)
 every process writes its values to files in that directory and a scrape, answered by
 whichever worker the kernel picks, merges them all: counters and histograms are summed
 across the processes. The database-read gauges are not process state, so they are kept
@@ -21,7 +21,7 @@ from datetime import datetime
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from bot.metrics_dir import shared_metrics_dir
+from bot.metrics.multiprocess import shared_metrics_dir
 from workflows.status import BACKLOG_STATES, BacklogLine, PendingLine
 
 

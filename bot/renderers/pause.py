@@ -1,6 +1,6 @@
 """The outbox renderer of pause and resume notices, registered beside the others.
 
-``workflows.pause`` queues ``{"render": "pause_notice", "ref": <audit entry id>}`` for each
+``workflows.pause.switch`` queues ``{"render": "pause_notice", "ref": <audit entry id>}`` for each
 alert channel; this renders the audit entry as it stands. Register it once where the
 worker's renderers are built: ``renderers_pause.register(renderers)``.
 """
@@ -14,14 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.blocks import Message
 from handlers.blocks.pause import pause_notice_message
-from workflows.pause import PAUSE_NOTICE_RENDER
-from workflows.pause_notice import load_pause_notice
+from workflows.pause.notice import load_pause_notice
+from workflows.pause.switch import PAUSE_NOTICE_RENDER
 
 Render = Callable[[AsyncSession, str], Awaitable[Message]]
 
 
 class RendererRegistry(Protocol):
-    """What is used of ``bot.renderers.Renderers``."""
+    """What is used of ``bot.renderers.registry.Renderers``."""
 
     def register(self, name: str, render: Render) -> None: ...
 

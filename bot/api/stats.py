@@ -11,8 +11,8 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from bot.api import authenticate, ensure_own_workflow, read_body
-from bot.api_errors import json_response
+from bot.api.errors import json_response
+from bot.api.routes import authenticate, ensure_own_workflow, read_body
 from bot.services import SERVICES
 from workflows.durations import parse_duration
 from workflows.errors import InvalidInput

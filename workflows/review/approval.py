@@ -4,7 +4,7 @@
 ``store.audit_chain.canonical_json``) of ``{"action": …, "payload": …, "text": …}``: the
 handoff's action, its payload and the decision's final text (the draft as approved, or the
 reviewer's edit). Only approvals and edits carry one; the automation hands it back when it
-acts (``workflows.acts``), so an act on anything else than what was approved is refused.
+acts (``workflows.review.acts``), so an act on anything else than what was approved is refused.
 """
 
 from __future__ import annotations

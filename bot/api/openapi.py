@@ -1,11 +1,11 @@
 """The published OpenAPI document of API v1, generated from the models the server validates with.
 
 Request bodies are the pydantic models in ``workflows.schemas`` and ``workflows.requests``
-that ``bot.api.read_body`` validates against, so the document cannot drift from what the
+that ``bot.api.routes.read_body`` validates against, so the document cannot drift from what the
 server accepts. ``OPERATIONS`` lists every API v1 route once; a test checks it against the
 application's router and the checked-in ``docs/openapi.json`` against a fresh generation.
 
-Regenerate with ``python -m bot.openapi docs/openapi.json``.
+Regenerate with ``python -m bot.api.openapi docs/openapi.json``.
 """
 
 from __future__ import annotations
@@ -212,7 +212,7 @@ def render() -> str:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
-        print("usage: python -m bot.openapi PATH (e.g. docs/openapi.json)", file=sys.stderr)
+        print("usage: python -m bot.api.openapi PATH (e.g. docs/openapi.json)", file=sys.stderr)
         return 2
     Path(argv[0]).write_text(render(), encoding="utf-8")
     return 0

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.repositories import audit
 from workflows.errors import NotFound
-from workflows.pause import PAUSED, RESUMED
-from workflows.pausing import ALL_WORKFLOWS
+from workflows.pause.state import ALL_WORKFLOWS
+from workflows.pause.switch import PAUSED, RESUMED
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

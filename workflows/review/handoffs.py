@@ -20,12 +20,12 @@ from store.repositories import workflows as workflow_rows
 from workflows import outbox
 from workflows.audit.entries import append_expiry_entry
 from workflows.callbacks import queue_outcome_webhook
-from workflows.config import HandrailConfig, WorkflowConfig
+from workflows.config.brief import HandrailConfig, WorkflowConfig
 from workflows.errors import NotFound
-from workflows.handoff_keys import post_key
 from workflows.identifiers import new_id
-from workflows.pausing import ALL_WORKFLOWS, hold_pause_state, pause_state, refuse_if_paused
+from workflows.pause.state import ALL_WORKFLOWS, hold_pause_state, pause_state, refuse_if_paused
 from workflows.redaction import fit
+from workflows.review.handoff_keys import post_key
 from workflows.runs import (
     SHORT_TEXT,
     Step,

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 if TYPE_CHECKING:
-    from workflows.config import WorkflowConfig
+    from workflows.config.brief import WorkflowConfig
 
 Problem = tuple[str, str]
 """The field at fault and why, written for the person editing workflows.yml."""

@@ -19,10 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import Handoff
 from store.repositories import handoffs as repo
-from workflows.config import WorkflowConfig
-from workflows.decisions import DecisionInput, check_outcome, record_decision
+from workflows.config.brief import WorkflowConfig
 from workflows.errors import HandrailError
-from workflows.pausing import hold_pause_state
+from workflows.pause.state import hold_pause_state
+from workflows.review.decisions import DecisionInput, check_outcome, record_decision
 
 log = logging.getLogger("handrail.decisions")
 

@@ -1,6 +1,6 @@
 """Renderers for alerts, reminders and the weekly review, registered on the outbox's registry.
 
-Kept apart from ``bot.renderers`` because these need the workflows' briefs (who is on
+Kept apart from ``bot.renderers.registry`` because these need the workflows' briefs (who is on
 call, who reviews, the rotation period), which a ``render(db, ref)`` cannot read from the
 database; ``register_alert_renderers`` closes over the config once, at wiring time.
 Each renderer reads the record as it stands when the row is sent.
@@ -12,7 +12,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.renderers import Render
+from bot.renderers.registry import Render
 from handlers.blocks import Message
 from handlers.blocks._parts import kind_label
 from handlers.blocks.alerts import (
@@ -27,11 +27,11 @@ from handlers.blocks.digest import digest_message
 from store.repositories import alert_sources
 from workflows.alerts import notify
 from workflows.alerts.views import load_alert_view
-from workflows.config import HandrailConfig
+from workflows.config.brief import HandrailConfig
 from workflows.digest import DIGEST_RENDER, build_digest, parse_digest_ref
 from workflows.durations import format_duration
 from workflows.errors import NotFound
-from workflows.handoffs import get_handoff_of
+from workflows.review.handoffs import get_handoff_of
 
 
 class Registry(Protocol):

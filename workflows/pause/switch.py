@@ -2,7 +2,7 @@
 
 The state lives in the ``workflows`` table, not in any process, so every Handrail instance
 sees a pause on its next read: gates answer ``deny``, new handoffs get 423, decisions are
-recorded but held (``workflows.decisions``). Slack, the CLI and the API all call the two
+recorded but held (``workflows.review.decisions``). Slack, the CLI and the API all call the two
 functions here: one state, three doors.
 
 A change writes, in one transaction, the switch, an audit entry (who, when, why), an
@@ -30,13 +30,13 @@ from store.repositories import handoffs as handoff_rows
 from store.repositories import pauses as pause_rows
 from store.repositories import workflows as workflow_rows
 from workflows import outbox
-from workflows.config import HandrailConfig
+from workflows.config.brief import HandrailConfig
 from workflows.errors import Forbidden, NotFound
-from workflows.handoffs import refresh_message
 from workflows.json_values import without_nul
-from workflows.pausing import ALL_WORKFLOWS, pause_state
+from workflows.pause.state import ALL_WORKFLOWS, pause_state
 from workflows.policy import PauseState
 from workflows.redaction import Redactor, fit
+from workflows.review.handoffs import refresh_message
 from workflows.roles import MemberDirectory, Role, ensure_role, has_any_role
 
 #: What people type for every workflow at once; stored as ``ALL_WORKFLOWS``.

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from sqlalchemy import String
 
-from bot.api_errors import Handler
+from bot.api.errors import Handler
 from store.models import Handoff, ParkedJob, Run, Workflow
 from workflows.errors import NotFound
 

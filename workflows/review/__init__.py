@@ -1,0 +1,1 @@
+"""The review loop: handoffs, claims, decisions, approvals bound to a digest, acts."""
