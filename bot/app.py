@@ -17,7 +17,7 @@ from bot.api import routes as api
 from bot.api import stats as api_stats
 from bot.api.errors import REQUEST_LINE_READ_MAX, error_middleware
 from bot.api.path_ids import path_id_middleware
-from bot.decision_recorder import DecisionRecorder
+from bot.decisions.recorder import DecisionRecorder
 from bot.outbox.runtime import OutboxRuntime
 from bot.renderers import pause as renderers_pause
 from bot.renderers.alerts import register_alert_renderers
@@ -25,7 +25,7 @@ from bot.renderers.registry import Renderers, default_renderers
 from bot.scheduler import mount_scheduler
 from bot.services import SERVICES, Services
 from bot.settings import Settings
-from bot.slack_app import mount_slack
+from bot.slack.app import mount_slack
 from bot.wakeups import Wakeups, choose_transport
 from store.engine import create_engine, create_sessions
 from store.migrate import check_schema, upgrade_database

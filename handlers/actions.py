@@ -4,7 +4,7 @@ Every click is acknowledged within Slack's three seconds (bolt answers as soon a
 is called) by ``acked_first``, which every handler here is registered through. A click
 that decides first checks the clicker (they must review the handoff's workflow) and claims
 the handoff, in one short write, so decisions keep the order of the acknowledgements; the
-decision is recorded from the claim just after, in a batch (``bot.decision_recorder``).
+decision is recorded from the claim just after, in a batch (``bot.decisions.recorder``).
 Refusals, late clicks and missing handoffs raise the errors of ``workflows.errors``;
 ``handlers.errors`` turns them into an ephemeral reply. The updated message and the thread
 reply go out through the outbox, never from here."""

@@ -25,8 +25,8 @@ from handlers.parking import answer_parked, answer_resume_parked, answer_take_ov
 from handlers.stats_command import answer_stats
 from handlers.switching import answer_pause, answer_resume
 from handlers.tracing import answer_trace, answer_trace_page
-from workflows.status import read_status
-from workflows.trace import traceable_workflows
+from workflows.ledger.status import read_status
+from workflows.ledger.trace import traceable_workflows
 
 
 async def handle_trace_command(

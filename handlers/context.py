@@ -2,7 +2,7 @@
 
 Bolt runs a listener after ``ack()`` in a detached task, so the context carries factories
 (sessions, a clock, the directory), never an open database session: each handler opens its
-own unit of work. ``bot/slack_app.py`` puts the values in; handlers read them through the
+own unit of work. ``bot/slack/app.py`` puts the values in; handlers read them through the
 typed accessors here. ``Deps`` is a protocol so that ``handlers/`` does not import ``bot/``.
 """
 
@@ -18,10 +18,10 @@ from store.models import Decision, Handoff
 from workflows.clock import Clock
 from workflows.config.brief import WorkflowConfig
 from workflows.errors import Conflict, NotFound
+from workflows.ledger.views import HandoffView
 from workflows.review.decisions import DecidedTooLate, DecisionInput, already_taken, record_decision
 from workflows.review.handoffs import get_handoff_of, load_handoff_view
 from workflows.roles import MemberDirectory, ensure_role
-from workflows.views import HandoffView
 
 DEPS_KEY = "handrail_deps"
 DIRECTORY_KEY = "handrail_directory"
@@ -122,8 +122,8 @@ async def claim(context: dict[str, Any], *, handoff_id: str, decision: DecisionI
 
     Called before the click is acknowledged, so the order of acknowledgements is the
     order of decisions. The check and the claim are made with those of other clicks
-    arriving at the same time (``bot.claim_batcher``), and the decision is recorded from
-    the claim right after (``bot.decision_recorder``), or after a restart if the server
+    arriving at the same time (``bot.decisions.claim_batcher``), and the decision is recorded from
+    the claim right after (``bot.decisions.recorder``), or after a restart if the server
     dies first.
     """
     context[HANDOFF_ID_KEY] = handoff_id

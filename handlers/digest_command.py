@@ -14,7 +14,7 @@ from handlers.blocks.digest import digest_message
 from handlers.command_context import command_deps
 from handlers.context import directory_of
 from handlers.escape import escape_mrkdwn
-from workflows.digest import build_digest
+from workflows.digest.review import build_digest
 from workflows.errors import InvalidInput, NotFound
 from workflows.roles import Role, ensure_role
 

@@ -15,7 +15,7 @@ from handlers.command_context import command_deps
 from handlers.context import RUN_ID_KEY, directory_of
 from handlers.escape import escape_mrkdwn
 from workflows import parking
-from workflows.trace import traceable_workflows
+from workflows.ledger.trace import traceable_workflows
 
 
 async def answer_parked(context: dict[str, Any], *, user: str, note: str | None = None) -> Message:

@@ -18,7 +18,7 @@ from handlers.escape import escape_mrkdwn
 from store.repositories import runs as run_rows
 from workflows.errors import InvalidInput
 from workflows.identifiers import RUN_ID
-from workflows.trace import (
+from workflows.ledger.trace import (
     check_may_trace,
     find_runs_near,
     read_trace,

@@ -24,14 +24,14 @@ from handlers.blocks import (
 )
 from handlers.escape import cut_escaped
 from handlers.ids import ActionId, BlockId, CallbackId, InputId
-from workflows.policy import PauseState
-from workflows.views import (
+from workflows.ledger.views import (
     DRAFT_PART_CHARS,
     EDIT_BOX_MAX,
     DecisionView,
     HandoffView,
     draft_parts,
 )
+from workflows.policy import PauseState
 
 OPENED = datetime(2024, 5, 1, 10, 38, tzinfo=UTC)
 DECIDED = datetime(2024, 5, 1, 10, 42, 12, tzinfo=UTC)

@@ -23,8 +23,8 @@ from store.engine import create_engine, create_read_sessions
 from tests.conftest import TEST_WORKFLOWS
 from tests.lifecycle_data import audit_entries, rows_of, seed_run
 from workflows.clock import ManualClock
-from workflows.retention import ERASED
-from workflows.story import read_run_story
+from workflows.ledger.story import read_run_story
+from workflows.lifecycle.retention import ERASED
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
-from bot.decision_recorder import DecisionRecorder
+from bot.decisions.recorder import DecisionRecorder
 from bot.services import Services
 from store.models import Decision, Handoff
 from tests.conftest import bearer

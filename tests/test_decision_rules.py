@@ -10,8 +10,8 @@ from aiohttp.test_utils import TestClient
 from bot.services import Services
 from tests.conftest import bearer
 from workflows.errors import InvalidInput
+from workflows.ledger.views import EDIT_BOX_MAX
 from workflows.review.decisions import DecisionInput, record_decision
-from workflows.views import EDIT_BOX_MAX
 
 Client = TestClient[Any, Any]
 

@@ -19,7 +19,7 @@ from tests.alert_harness import ONCALL_CHANNEL, OnCall, block_text
 from tests.command_harness import command, text_of
 from tests.conftest import bearer
 from workflows.clock import ManualClock
-from workflows.digest import Digest, build_digest
+from workflows.digest.review import Digest, build_digest
 from workflows.errors import NotFound
 from workflows.review.decisions import DecisionInput, record_decision
 

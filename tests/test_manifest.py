@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.slack_app import SLACK_EVENTS_PATH
+from bot.slack.app import SLACK_EVENTS_PATH
 from handlers.ids import Command
 
 MANIFEST = Path(__file__).resolve().parent.parent / "manifest.yml"

@@ -22,8 +22,8 @@ from sandbox.testing import running_emulator, web_client
 from sandbox.workspace import default_channels
 from store.models import OutboxMessage, Workflow
 from store.repositories import outbox as repo
-from workflows import outbox
 from workflows.clock import ManualClock
+from workflows.delivery import outbox
 
 Worker = Callable[..., OutboxWorker]
 PRIVATE_REVIEW = Channel("C0PRIVREV", "private-review", members={"U0ALICE"}, is_private=True)

@@ -17,8 +17,8 @@ from handlers.blocks import Message
 from sandbox.testing import running_emulator, web_client
 from store.models import OutboxMessage
 from store.repositories import outbox as repo
-from workflows import outbox
 from workflows.clock import ManualClock
+from workflows.delivery import outbox
 
 LEASE = timedelta(minutes=2)
 SLACK = (outbox.SLACK_POST, outbox.SLACK_UPDATE)

@@ -15,9 +15,9 @@ from handlers.blocks import Message
 from sandbox.testing import running_emulator
 from sandbox.workspace import DEFAULT_TOKEN
 from tests.conftest import TEST_WORKFLOWS
-from workflows import outbox
 from workflows.clock import ManualClock
 from workflows.config.brief import parse_config
+from workflows.delivery import outbox
 
 
 async def render_text(_db: object, ref: str) -> Message:

@@ -27,8 +27,8 @@ from sandbox.faults import TEXT_ANSWER
 from sandbox.testing import running_emulator, web_client
 from store.models import OutboxMessage, Workflow
 from store.repositories import outbox as repo
-from workflows import outbox
 from workflows.clock import ManualClock
+from workflows.delivery import outbox
 
 Worker = Callable[..., OutboxWorker]
 

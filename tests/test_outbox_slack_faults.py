@@ -23,8 +23,8 @@ from sandbox.emulator import SlackEmulator
 from sandbox.testing import running_emulator, web_client
 from store.models import OutboxMessage, Workflow
 from store.repositories import outbox as repo
-from workflows import outbox
 from workflows.clock import ManualClock
+from workflows.delivery import outbox
 
 KEY = "p1"
 

@@ -20,9 +20,9 @@ from bot.renderers.registry import Renderers
 from bot.services import Services
 from store.repositories import outbox as repo
 from tests.callback_receiver import SECRET, Receiver, receiving_callbacks, webhook_worker
-from workflows import outbox
 from workflows.clock import ManualClock
 from workflows.config.brief import load_config
+from workflows.delivery import outbox
 
 
 @pytest.fixture

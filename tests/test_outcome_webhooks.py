@@ -21,9 +21,9 @@ from tests.callback_receiver import (
     webhook_worker,
 )
 from tests.conftest import MakeToken, bearer
-from workflows import outbox
 from workflows.clock import ManualClock
 from workflows.config.brief import HandrailConfig
+from workflows.delivery import outbox
 from workflows.review.decisions import DecisionInput, record_decision
 
 Client = TestClient[Any, Any]

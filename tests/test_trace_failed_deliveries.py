@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from bot.trace_text import render_trace
+from bot.cli.trace_text import render_trace
 from tests.command_harness import command, running_commands, text_of
 from tests.conftest import Database
 from tests.slack_harness import REVIEW_CHANNEL, Slack
 from workflows.clock import ManualClock
 from workflows.config.brief import HandrailConfig
-from workflows.story import read_run_story
+from workflows.ledger.story import read_run_story
 
 ERROR = f"channel_not_found from chat.postMessage to {REVIEW_CHANNEL}"
 

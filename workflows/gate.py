@@ -17,10 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from workflows.config.brief import WorkflowConfig
 from workflows.errors import Conflict
 from workflows.identifiers import new_id
-from workflows.pause.state import pause_state
-from workflows.policy import GateQuestion, evaluate
-from workflows.review.handoffs import HandoffRequest, open_handoff
-from workflows.runs import (
+from workflows.ledger.runs import (
     OPEN_STATUSES,
     Step,
     find_server_step,
@@ -28,6 +25,9 @@ from workflows.runs import (
     record_steps,
     server_key,
 )
+from workflows.pause.state import pause_state
+from workflows.policy import GateQuestion, evaluate
+from workflows.review.handoffs import HandoffRequest, open_handoff
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -15,7 +15,7 @@ from bot.api.errors import json_response
 from bot.api.routes import authenticate
 from bot.services import SERVICES
 from workflows.errors import InvalidInput
-from workflows.listing import (
+from workflows.ledger.listing import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
     ListQuery,

@@ -1,9 +1,9 @@
 """The published OpenAPI document of API v1, generated from the models the server validates with.
 
-Request bodies are the pydantic models in ``workflows.schemas`` and ``workflows.requests``
-that ``bot.api.routes.read_body`` validates against, so the document cannot drift from what the
-server accepts. ``OPERATIONS`` lists every API v1 route once; a test checks it against the
-application's router and the checked-in ``docs/openapi.json`` against a fresh generation.
+Request bodies are the pydantic models in ``workflows.bodies`` that ``bot.api.routes.read_body``
+validates against, so the document cannot drift from what the server accepts. ``OPERATIONS``
+lists every API v1 route once; a test checks it against the application's router and the
+checked-in ``docs/openapi.json`` against a fresh generation.
 
 Regenerate with ``python -m bot.api.openapi docs/openapi.json``.
 """
@@ -19,8 +19,8 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from workflows.requests import ClaimBody, ParkBody, PauseBody, ResumeBody
-from workflows.schemas import ActBody, EventBatch, GateBody, HandoffBody, RunFinish, RunStart
+from workflows.bodies.pause_parking import ClaimBody, ParkBody, PauseBody, ResumeBody
+from workflows.bodies.schemas import ActBody, EventBatch, GateBody, HandoffBody, RunFinish, RunStart
 from workflows.stats.prompt_notes import PromptNoteBody
 
 VERSION = "1.0.0"

@@ -14,9 +14,9 @@ from bot.api.errors import json_response
 from bot.api.routes import authenticate, read_body
 from bot.services import SERVICES
 from workflows import parking
+from workflows.bodies.pause_parking import ClaimBody, ParkBody
 from workflows.errors import InvalidInput
 from workflows.redaction import stored_request_id
-from workflows.requests import ClaimBody, ParkBody
 
 
 async def park(request: web.Request) -> web.Response:

@@ -19,11 +19,11 @@ from aiohttp import web
 from bot.api.errors import json_response
 from bot.api.routes import authenticate, ensure_own_workflow, read_body
 from bot.services import SERVICES
+from workflows.bodies.pause_parking import PauseBody, ResumeBody
 from workflows.credentials import Principal
 from workflows.errors import Forbidden
 from workflows.pause.state import ALL_WORKFLOWS
 from workflows.pause.switch import ALL, PauseOutcome, pause_workflow, resume_workflow
-from workflows.requests import PauseBody, ResumeBody
 
 
 def outcome_json(outcome: PauseOutcome, *, paused: bool) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Automation-facing HTTP API v1: thin handlers over the domain in ``workflows/``.
 
-Each handler authenticates, validates the body with the schema in ``workflows.schemas``,
+Each handler authenticates, validates the body with the schema in ``workflows.bodies.schemas``,
 opens one unit of work and maps the result to JSON. Errors are shaped by
 ``bot.api.errors.error_middleware``.
 """
@@ -16,19 +16,21 @@ from pydantic import BaseModel
 
 from bot.api.errors import Handler, json_response
 from bot.services import SERVICES
-from bot.signals import wait_for_event
+from bot.wakeups.waiters import wait_for_event
 from store.repositories import handoffs as handoff_rows
-from workflows import callbacks, credentials, gate, runs
+from workflows import credentials, gate
 from workflows.alerts.tokens import record_rejected_token
+from workflows.bodies.schemas import ActBody, EventBatch, GateBody, HandoffBody, RunFinish, RunStart
 from workflows.credentials import Principal
+from workflows.delivery import callbacks
 from workflows.errors import InvalidInput, NotFound
+from workflows.ledger import runs
+from workflows.ledger.status import read_backlog, read_pending
+from workflows.ledger.story import read_run_story, story_to_json
 from workflows.pause.state import pause_state
 from workflows.policy import GateQuestion
 from workflows.redaction import stored_request_id
 from workflows.review import acts, handoffs
-from workflows.schemas import ActBody, EventBatch, GateBody, HandoffBody, RunFinish, RunStart
-from workflows.status import read_backlog, read_pending
-from workflows.story import read_run_story, story_to_json
 
 BodyT = TypeVar("BodyT", bound=BaseModel)
 

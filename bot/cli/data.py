@@ -17,8 +17,8 @@ from sqlalchemy.engine import make_url
 from bot.services import Services
 from store.repositories.export import KINDS, RunFilter
 from workflows.errors import HandrailError
-from workflows.export import DEFAULT_KINDS, export
-from workflows.retention import erase_runs, find_runs_to_erase
+from workflows.lifecycle.export import DEFAULT_KINDS, export
+from workflows.lifecycle.retention import erase_runs, find_runs_to_erase
 
 PG_DUMP_HINT = (
     "PostgreSQL is backed up with its own tool: pg_dump --format=custom --file FILE "

@@ -24,21 +24,21 @@ from bot.app import build_app, build_services, prepare_database
 from bot.cli import data as cli_data
 from bot.cli import stats as cli_stats
 from bot.cli.audit import add_audit_parser
+from bot.cli.trace_text import render_trace
 from bot.demo.command import add_demo_parser
 from bot.logs import ACCESS, AccessLogger, configure_logging
 from bot.metrics.multiprocess import metrics_dir_for_workers
 from bot.services import Services
 from bot.settings import Settings, read_settings
 from bot.start_failures import check_database_url, explain
-from bot.trace_text import render_trace
 from store.migrate import SchemaMismatch
 from store.repositories import credentials as credential_rows
 from workflows import credentials
 from workflows.credentials import DEFAULT_SCOPES, SCOPES
 from workflows.durations import parse_duration
 from workflows.errors import ConfigError, HandrailError
+from workflows.ledger.story import read_run_story
 from workflows.pause.switch import pause_workflow, resume_workflow
-from workflows.story import read_run_story
 
 log = logging.getLogger("handrail")
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import orjson
 
+from bot.cli.stats_text import render_stats
 from bot.services import Services
-from bot.stats_text import render_stats
 from workflows.durations import parse_duration
 from workflows.stats.prompt_notes import add_prompt_note
 from workflows.stats.report import SPLITS, build_stats, policy_of

@@ -22,7 +22,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from bot.metrics.multiprocess import shared_metrics_dir
-from workflows.status import BACKLOG_STATES, BacklogLine, PendingLine
+from workflows.ledger.status import BACKLOG_STATES, BacklogLine, PendingLine
 
 
 @dataclass

@@ -23,8 +23,8 @@ from handlers.blocks import Message
 from store.engine import Sessions
 from store.models import OutboxMessage
 from store.repositories import outbox as repo
-from workflows import callbacks, outbox
 from workflows.clock import Clock
+from workflows.delivery import callbacks, outbox
 from workflows.errors import HandrailError
 
 log = logging.getLogger("handrail.outbox")

@@ -18,8 +18,8 @@ from bot.outbox.settings import WorkerSettings
 from store.engine import Sessions
 from store.models import OutboxMessage
 from store.repositories import outbox as repo
-from workflows import outbox
 from workflows.clock import Clock
+from workflows.delivery import outbox
 
 log = logging.getLogger("handrail.outbox")
 

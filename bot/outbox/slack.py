@@ -22,7 +22,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.outbox.outcomes import Delivered, Failed, Outcome, Retry, retry_after_seconds
 from handlers.blocks import Message
-from workflows.outbox import METADATA_EVENT_TYPE
+from workflows.delivery.outbox import METADATA_EVENT_TYPE
 
 #: Slack errors worth trying again; every other error code is final.
 TRANSIENT_ERRORS = frozenset(

@@ -28,7 +28,7 @@ from store.repositories import alert_sources
 from workflows.alerts import notify
 from workflows.alerts.views import load_alert_view
 from workflows.config.brief import HandrailConfig
-from workflows.digest import DIGEST_RENDER, build_digest, parse_digest_ref
+from workflows.digest.review import DIGEST_RENDER, build_digest, parse_digest_ref
 from workflows.durations import format_duration
 from workflows.errors import NotFound
 from workflows.review.handoffs import get_handoff_of

@@ -24,8 +24,8 @@ from slack_sdk.models.blocks import (
 
 from handlers.escape import cut_escaped, escape_mrkdwn
 from handlers.ids import ActionId
+from workflows.ledger.views import HandoffView
 from workflows.policy import PauseState
-from workflows.views import HandoffView
 
 #: Slack's limits, as slack_sdk validates them (and as the Block Kit reference states).
 SECTION_TEXT_MAX = SectionBlock.text_max_length

@@ -38,7 +38,7 @@ from handlers.blocks._parts import (
 )
 from handlers.escape import cut_escaped
 from handlers.ids import ActionId
-from workflows.views import DRAFT_PARTS_MAX, HandoffView, draft_parts
+from workflows.ledger.views import DRAFT_PARTS_MAX, HandoffView, draft_parts
 
 #: Verb and emoji of each outcome, as the outcome line starts.
 _OUTCOMES = {

@@ -1,6 +1,6 @@
 """``/handrail status``, ``/handrail help`` and ``/handrail parked`` as private messages.
 
-Pure builders over the views of ``workflows.status`` and ``workflows.parking``; every
+Pure builders over the views of ``workflows.ledger.status`` and ``workflows.parking``; every
 list is capped so a busy installation still gets a valid message.
 """
 
@@ -23,9 +23,9 @@ from handlers.blocks._parts import (
     trace_button,
 )
 from handlers.ids import ActionId
+from workflows.ledger.status import StatusView
 from workflows.parking import ParkedView
 from workflows.pause.state import ALL_WORKFLOWS
-from workflows.status import StatusView
 
 #: Each parked job takes two blocks (the job, its buttons); 15 leave room for the frame.
 PARKED_SHOWN = 15

@@ -39,7 +39,7 @@ from handlers.blocks._parts import (
 from handlers.blocks.trace_handoffs import failed_delivery_blocks, handoff_blocks
 from handlers.escape import cut_escaped
 from handlers.ids import ActionId
-from workflows.trace import StepView, TracePage, TraceView
+from workflows.ledger.trace import StepView, TracePage, TraceView
 
 #: Characters of step text in one message: enough for a story, short enough to read.
 STEP_CHARS = 8_000

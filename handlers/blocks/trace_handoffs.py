@@ -24,8 +24,8 @@ from handlers.blocks._parts import (
     mention,
     section,
 )
-from workflows.deliveries import FailedDelivery
-from workflows.trace import HandoffStory
+from workflows.delivery.deliveries import FailedDelivery
+from workflows.ledger.trace import HandoffStory
 
 HANDOFF_BLOCKS = 12
 #: Characters of one failed delivery's error; the whole text is in ``handrail trace``.

@@ -17,11 +17,11 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.repositories import alert_sources
-from workflows import outbox
 from workflows.alerts.event_rules import by_settings, first_line
 from workflows.alerts.findings import STALE_HANDOFF, Finding
 from workflows.alerts.notify import HANDOFF_REMINDER_RENDER
 from workflows.config.brief import HandrailConfig, WorkflowConfig
+from workflows.delivery import outbox
 from workflows.durations import format_duration
 from workflows.review.handoff_keys import post_key
 

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from store.audit_chain import DECIDED, GENESIS_HASH, decision_details, entry_hash
 from store.models import AuditEntry, Decision, Handoff
 from store.repositories.audit import get_audit_entry_by_sequence
-from workflows.retention import ERASED, PURGED
+from workflows.lifecycle.retention import ERASED, PURGED
 from workflows.review.approval import approval_digest
 
 #: Rows fetched per round trip while streaming.

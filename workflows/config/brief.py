@@ -209,7 +209,7 @@ class WorkflowConfig(_Strict):
     """The share approved unchanged a suggested confidence threshold must reach."""
     retention: Duration | None = None
     """How long runs are kept with their steps, handoffs, decisions and deliveries; None keeps
-    them. The scheduled purge (``workflows.retention``) deletes what is older."""
+    them. The scheduled purge (``workflows.lifecycle.retention``) deletes what is older."""
 
     @model_validator(mode="after")
     def _fits_together(self, info: ValidationInfo) -> WorkflowConfig:

@@ -29,10 +29,10 @@ from store.repositories import audit
 from store.repositories import handoffs as handoff_rows
 from store.repositories import pauses as pause_rows
 from store.repositories import workflows as workflow_rows
-from workflows import outbox
+from workflows.bodies.json_values import without_nul
 from workflows.config.brief import HandrailConfig
+from workflows.delivery import outbox
 from workflows.errors import Forbidden, NotFound
-from workflows.json_values import without_nul
 from workflows.pause.state import ALL_WORKFLOWS, pause_state
 from workflows.policy import PauseState
 from workflows.redaction import Redactor, fit

@@ -22,9 +22,9 @@ from store.repositories import acts as act_rows
 from store.repositories import handoffs as handoff_rows
 from workflows.audit.entries import append_act_entry
 from workflows.errors import Conflict, HandrailError, InvalidInput, Paused
+from workflows.ledger.runs import record_step
 from workflows.review.approval import APPROVING_OUTCOMES
 from workflows.review.handoffs import get_handoff_of
-from workflows.runs import record_step
 
 #: The name of an act's step and of a refused act's incident step.
 ACTED_STEP = "acted"

@@ -23,11 +23,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from store.models import Decision, Handoff
 from store.repositories import handoffs as repo
 from store.repositories import parked as parked_rows
-from workflows import outbox
 from workflows.audit.entries import append_decision_entry
-from workflows.callbacks import queue_outcome_webhook
 from workflows.config.brief import WorkflowConfig
+from workflows.delivery import outbox
+from workflows.delivery.callbacks import queue_outcome_webhook
 from workflows.errors import Conflict, InvalidInput
+from workflows.ledger.runs import get_run_of, record_step
+from workflows.ledger.story import decision_json
+from workflows.ledger.views import EDIT_BOX_MAX
 from workflows.pause.state import hold_pause_state
 from workflows.review.approval import APPROVING_OUTCOMES, approval_digest
 from workflows.review.handoff_keys import post_key
@@ -37,9 +40,6 @@ from workflows.review.handoffs import (
     get_handoff_of,
     refresh_message,
 )
-from workflows.runs import get_run_of, record_step
-from workflows.story import decision_json
-from workflows.views import EDIT_BOX_MAX
 
 #: outcome → the handoff status it leaves behind.
 OUTCOME_STATUS = {

@@ -17,16 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from store.models import Decision, Handoff
 from store.repositories import handoffs as repo
 from store.repositories import workflows as workflow_rows
-from workflows import outbox
 from workflows.audit.entries import append_expiry_entry
-from workflows.callbacks import queue_outcome_webhook
 from workflows.config.brief import HandrailConfig, WorkflowConfig
+from workflows.delivery import outbox
+from workflows.delivery.callbacks import queue_outcome_webhook
 from workflows.errors import NotFound
 from workflows.identifiers import new_id
-from workflows.pause.state import ALL_WORKFLOWS, hold_pause_state, pause_state, refuse_if_paused
-from workflows.redaction import fit
-from workflows.review.handoff_keys import post_key
-from workflows.runs import (
+from workflows.ledger.runs import (
     SHORT_TEXT,
     Step,
     find_server_step,
@@ -35,13 +32,16 @@ from workflows.runs import (
     record_steps,
     server_key,
 )
-from workflows.views import (
+from workflows.ledger.views import (
     DRAFT_PARTS_MAX,
     EDIT_BOX_MAX,
     DecisionView,
     HandoffView,
     draft_parts,
 )
+from workflows.pause.state import ALL_WORKFLOWS, hold_pause_state, pause_state, refuse_if_paused
+from workflows.redaction import fit
+from workflows.review.handoff_keys import post_key
 
 HANDOFF_RENDER = "handoff"
 DECISION_REPLY_RENDER = "decision_reply"

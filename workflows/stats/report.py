@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.repositories import stats as repo
 from workflows.config.brief import HandrailConfig, WorkflowConfig
-from workflows.corrections import Correction, top_corrections
+from workflows.digest.corrections import Correction, top_corrections
 from workflows.errors import InvalidInput, NotFound
 from workflows.stats.calibration import ActionCalibration, ShadowAgreement, calibrate
 from workflows.stats.evidence import MIN_CASES

@@ -17,9 +17,9 @@ from typing import Any
 import orjson
 
 from store.models import Decision, Event, Handoff
-from workflows.deliveries import FailedDelivery
+from workflows.delivery.deliveries import FailedDelivery
 from workflows.durations import format_duration
-from workflows.story import RunStory
+from workflows.ledger.story import RunStory
 
 SHORT = 160
 

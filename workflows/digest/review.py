@@ -20,10 +20,10 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.repositories import digest as repo
-from workflows import outbox
 from workflows.alerts.notify import people
 from workflows.config.brief import HandrailConfig
-from workflows.corrections import Correction, most_repeated_correction
+from workflows.delivery import outbox
+from workflows.digest.corrections import Correction, most_repeated_correction
 from workflows.errors import NotFound
 from workflows.fingerprint import fingerprint
 from workflows.stats.graduation import Suggestion

@@ -8,7 +8,7 @@ a batch is being written wait for the next one, which takes them all (a group co
 one read finds their handoffs, each click's own check (is the clicker a reviewer?) runs on
 its handoff, and one statement claims every handoff whose check passed, each at the time
 its click arrived. Each click still learns whether its own claim won, or why not. Claim
-batches and the recorder's batches (``bot.decision_recorder``) take turns at
+batches and the recorder's batches (``bot.decisions.recorder``) take turns at
 ``Services.decision_writes``, so a claim waits for one short batch of decisions at most.
 """
 

@@ -27,10 +27,10 @@ from datetime import datetime, timedelta
 from store.engine import Sessions
 from store.repositories import erasure
 from store.repositories.audit import create_audit_entry
-from workflows.callbacks import WAITING
 from workflows.config.brief import HandrailConfig
-from workflows.outbox import DONE, FAILED
-from workflows.runs import OPEN_STATUSES
+from workflows.delivery.callbacks import WAITING
+from workflows.delivery.outbox import DONE, FAILED
+from workflows.ledger.runs import OPEN_STATUSES
 
 #: Rows (steps, plus one per run) deleted per transaction.
 BATCH_ROWS = 500

@@ -1,6 +1,6 @@
 """Request bodies of the pause and parking endpoints of API v1, validated strictly.
 
-Kept beside ``workflows.schemas`` and built on its ``RequestBody`` (unknown fields are
+Kept beside ``workflows.bodies.schemas`` and built on its ``RequestBody`` (unknown fields are
 refused, every error names its place, numbers no store keeps are refused and NULs become
 U+FFFD), so the client builds these bodies with the server's own models.
 """
@@ -11,8 +11,8 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from workflows.schemas import LongText
-from workflows.schemas import RequestBody as _Body
+from workflows.bodies.schemas import LongText
+from workflows.bodies.schemas import RequestBody as _Body
 
 
 class PauseBody(_Body):

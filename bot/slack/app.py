@@ -21,14 +21,14 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.api.errors import error_response
-from bot.directory import SlackMemberDirectory
-from bot.listener_tasks import ListenerTasks
 from bot.services import Services
 from bot.settings import Settings
-from bot.slack_shape import MalformedRequest, check_shape
+from bot.slack.directory import SlackMemberDirectory
+from bot.slack.listener_tasks import ListenerTasks
+from bot.slack.shape import MalformedRequest, check_shape
 from handlers import actions, alert_actions, commands, errors, views
 from handlers.context import DEPS_KEY, DIRECTORY_KEY, Deps
-from workflows.json_values import replace_unstorable
+from workflows.bodies.json_values import replace_unstorable
 
 log = logging.getLogger("handrail.slack")
 
@@ -133,7 +133,7 @@ def slack_events_handler(
     handler as an exception, which would answer the request and post to the
     ``response_url`` its unsigned body names. Anything not signed by Slack gets 401 and
     goes no further, so nothing is recorded, answered or fetched. A signed body of a shape
-    Slack never sends gets 400 (``bot.slack_shape``), and so does a body that is not UTF-8,
+    Slack never sends gets 400 (``bot.slack.shape``), and so does a body that is not UTF-8,
     signed or not: Slack signs UTF-8 text, and slack_sdk cannot verify other bytes at all.
     """
     verifier = SignatureVerifier(signing_secret)
@@ -170,7 +170,7 @@ def _signed_by_slack(verifier: SignatureVerifier, body: str, headers: Mapping[st
 def mount_slack(app: web.Application, services: Services) -> AsyncApp:
     """Serve Slack's requests: over HTTP when a signing secret is set, and over Socket Mode
     when ``SLACK_APP_TOKEN`` is set (connected on start-up, closed on clean-up). Clean-up
-    first lets the listeners still at work finish (``bot.listener_tasks``)."""
+    first lets the listeners still at work finish (``bot.slack.listener_tasks``)."""
     settings = services.settings
     bolt = build_slack_app(services)
     app[SLACK_APP] = bolt

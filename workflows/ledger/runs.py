@@ -18,10 +18,10 @@ from store.engine import Sessions
 from store.event_batches import store_event_batch
 from store.models import Run
 from store.repositories import runs as repo
+from workflows.bodies.schemas import EventIn, RunFinish, RunStart
 from workflows.errors import Conflict, NotFound
 from workflows.identifiers import new_id
 from workflows.redaction import Redactor, fit
-from workflows.schemas import EventIn, RunFinish, RunStart
 
 OPEN_STATUSES = frozenset({"running", "handed_over", "parked"})
 SHORT_TEXT = 200

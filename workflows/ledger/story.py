@@ -15,7 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import Decision, Event, Handoff, Run
 from store.repositories import runs as repo
-from workflows.deliveries import FailedDelivery, failed_delivery_json, read_failed_deliveries
+from workflows.delivery.deliveries import (
+    FailedDelivery,
+    failed_delivery_json,
+    read_failed_deliveries,
+)
 from workflows.errors import NotFound
 
 

@@ -25,11 +25,11 @@ from store.models import Decision, Handoff, Run
 from store.repositories import runs as run_rows
 from store.repositories import traces as rows
 from workflows.config.brief import HandrailConfig
-from workflows.deliveries import FailedDelivery, read_failed_deliveries
+from workflows.delivery.deliveries import FailedDelivery, read_failed_deliveries
 from workflows.errors import NotFound
+from workflows.ledger.views import DecisionView
 from workflows.review.handoffs import decision_view
 from workflows.roles import MemberDirectory, Role, ensure_role, has_any_role
-from workflows.views import DecisionView
 
 HEAD_STEPS = 40
 TAIL_STEPS = 40

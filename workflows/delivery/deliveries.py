@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import OutboxMessage
 from store.repositories import outbox as rows
-from workflows import outbox
+from workflows.delivery import outbox
 from workflows.review.handoff_keys import post_key, webhook_key
 
 

@@ -18,7 +18,7 @@ Row kinds and payloads:
 ``webhook``
     ``{"url", "workflow", "handoff_id", "idempotency_key"}`` — a signed POST to the
     automation of how the handoff ended, its body built when it is sent
-    (``workflows.callbacks``); or ``{"url", "workflow", "body", "idempotency_key"}`` to
+    (``workflows.delivery.callbacks``); or ``{"url", "workflow", "body", "idempotency_key"}`` to
     send ``body`` as it is.
 
 Rows with the same ``ordering_key`` are delivered strictly in ``id`` order. A row added

@@ -17,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import Decision, Handoff
 from store.repositories import handoffs as repo
-from workflows import outbox
 from workflows.config.brief import WorkflowConfig
+from workflows.delivery import outbox
+from workflows.ledger.story import decision_json
 from workflows.review.handoff_keys import webhook_key
-from workflows.story import decision_json
 
 #: Statuses the automation must not act on yet: nothing is pushed while a handoff has one.
 WAITING = frozenset({"pending", "held"})

@@ -3,7 +3,7 @@
 Unknown fields are rejected (a typo should not silently drop data), numbers are never
 read from booleans or strings (``"confidence": true`` must not pass a gate), and every
 error names its place, e.g. ``events[3].type`` or ``events[0].input.n``. What passes can
-be stored as sent on SQLite and PostgreSQL alike (see ``workflows.json_values``).
+be stored as sent on SQLite and PostgreSQL alike (see ``workflows.bodies.json_values``).
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails
 
+from workflows.bodies.json_values import UnstorableNumber, storable_json, unstorable_numbers
 from workflows.identifiers import RUN_ID_PATTERN
-from workflows.json_values import UnstorableNumber, storable_json, unstorable_numbers
 
 EventType = Literal["prompt", "model", "tool", "retry", "action", "error", "note"]
 ShortText = Annotated[str, Field(max_length=200)]
