@@ -26,6 +26,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.context import HANDOFF_ID_KEY, RUN_ID_KEY
 from handlers.views import LOC_BLOCKS, MAIN_INPUT
+from store.busy import is_store_busy
 from workflows.errors import HandrailError
 from workflows.identifiers import new_id
 
@@ -42,6 +43,12 @@ def describe(error: Exception, body: dict[str, Any], context: dict[str, Any]) ->
     if isinstance(error, HandrailError):
         log.info("slack %s refused (%s): %s%s", _kind(body), error.code, error.message, where)
         return error.message[:1].upper() + error.message[1:]
+    if is_store_busy(error):
+        log.warning("slack %s waited too long for the store%s: %s", _kind(body), where, error)
+        return (
+            "Handrail is busy right now and did not record this. Please try again in a "
+            "moment."
+        )
     error_id = new_id("err")
     log.error(
         "unexpected error %s handling slack %s%s: %s",

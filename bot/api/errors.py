@@ -11,6 +11,7 @@ import orjson
 from aiohttp import web
 from pydantic import ValidationError
 
+from store.busy import RETRY_AFTER_SECONDS, busy_message, is_store_busy
 from workflows.errors import HandrailError
 from workflows.identifiers import new_id
 
@@ -131,12 +132,27 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         elif isinstance(exc, web.HTTPMethodNotAllowed):
             return _method_not_allowed(request, sorted(exc.allowed_methods))
         return error_response(exc.status, code, message)
-    except Exception:
+    except Exception as exc:
+        if is_store_busy(exc):
+            return _store_busy(request, exc)
         error_id = new_id("err")
         log.exception("unexpected error %s on %s %s", error_id, request.method, request.path)
         return error_response(
             500, "internal_error", f"unexpected error; quote {error_id} when reporting it"
         )
+
+
+def _store_busy(request: web.Request, exc: BaseException) -> web.Response:
+    """503 with ``Retry-After``: nothing was written, and the same request succeeds later."""
+    reason = busy_message(exc)
+    log.warning("busy: %s on %s %s; answered 503", reason, request.method, request.path)
+    return error_response(
+        503,
+        "store_busy",
+        f"Handrail is busy ({reason}); retry after "
+        f"{RETRY_AFTER_SECONDS} s",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
 
 def _method_not_allowed(request: web.Request, allowed: list[str]) -> web.Response:
