@@ -75,7 +75,8 @@ async def export(
     write = _csv_writer(out, kinds) if csv_format else _jsonl_writer(out)
     written = 0
     for kind in kinds:
-        async for row in stream_records(sessions, kind, runs):
+        columns = [attribute for _, attribute in FIELDS[kind]]
+        async for row in stream_records(sessions, kind, runs, columns=columns):
             write(record_json(kind, row))
             written += 1
             if progress is not None and written % 10_000 == 0:
