@@ -45,10 +45,7 @@ def describe(error: Exception, body: dict[str, Any], context: dict[str, Any]) ->
         return error.message[:1].upper() + error.message[1:]
     if is_store_busy(error):
         log.warning("slack %s waited too long for the store%s: %s", _kind(body), where, error)
-        return (
-            "Handrail is busy right now and did not record this. Please try again in a "
-            "moment."
-        )
+        return "Handrail is busy right now and did not record this. Please try again in a moment."
     error_id = new_id("err")
     log.error(
         "unexpected error %s handling slack %s%s: %s",

@@ -149,8 +149,7 @@ def _store_busy(request: web.Request, exc: BaseException) -> web.Response:
     return error_response(
         503,
         "store_busy",
-        f"Handrail is busy ({reason}); retry after "
-        f"{RETRY_AFTER_SECONDS} s",
+        f"Handrail is busy ({reason}); retry after {RETRY_AFTER_SECONDS} s",
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from handlers.blocks import Message
 from handlers.blocks.status import parked_message
-from handlers.command_context import command_deps
+from handlers.commands.context import command_deps
 from handlers.context import RUN_ID_KEY, directory_of
 from handlers.escape import escape_mrkdwn
 from workflows import parking

@@ -4,7 +4,7 @@ give the same answers (Trace, Show more, and Resume / Take over on the parked li
 Every handler acknowledges first (Slack allows three seconds), then works in its own unit
 of work and answers privately through the request's ``response_url``. Refusals and bad
 input raise the errors of ``workflows.errors`` before anything changes;
-``command_context.answer`` turns them into a short private answer with the wording of
+``handlers.commands.context.answer`` turns them into a short private answer with the wording of
 ``handlers.errors`` (see there why they are not re-raised to bolt).
 """
 
@@ -16,15 +16,15 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from handlers.blocks import Message
 from handlers.blocks.status import help_message, status_message
-from handlers.command_context import answer, command_deps, user_of
+from handlers.commands.context import answer, command_deps, user_of
+from handlers.commands.digest import answer_digest
+from handlers.commands.parked import answer_parked, answer_resume_parked, answer_take_over_parked
+from handlers.commands.pause import answer_pause, answer_resume
+from handlers.commands.stats import answer_stats
+from handlers.commands.trace import answer_trace, answer_trace_page
 from handlers.context import directory_of
-from handlers.digest_command import answer_digest
 from handlers.escape import escape_mrkdwn
 from handlers.ids import ActionId, Command
-from handlers.parking import answer_parked, answer_resume_parked, answer_take_over_parked
-from handlers.stats_command import answer_stats
-from handlers.switching import answer_pause, answer_resume
-from handlers.tracing import answer_trace, answer_trace_page
 from workflows.ledger.status import read_status
 from workflows.ledger.trace import traceable_workflows
 

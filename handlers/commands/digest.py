@@ -11,7 +11,7 @@ from typing import Any
 
 from handlers.blocks import Message
 from handlers.blocks.digest import digest_message
-from handlers.command_context import command_deps
+from handlers.commands.context import command_deps
 from handlers.context import directory_of
 from handlers.escape import escape_mrkdwn
 from workflows.digest.review import build_digest

@@ -11,7 +11,7 @@ from typing import Any
 
 from handlers.blocks import Message
 from handlers.blocks.stats import stats_message
-from handlers.command_context import command_deps
+from handlers.commands.context import command_deps
 from handlers.context import directory_of
 from handlers.escape import escape_mrkdwn
 from workflows.durations import parse_duration

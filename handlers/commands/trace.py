@@ -12,7 +12,7 @@ from typing import Any
 from handlers.blocks import Message
 from handlers.blocks.trace import trace_message, trace_page_message
 from handlers.blocks.trace_help import trace_how_to, trace_not_found
-from handlers.command_context import command_deps
+from handlers.commands.context import command_deps
 from handlers.context import RUN_ID_KEY, directory_of
 from handlers.escape import escape_mrkdwn
 from store.repositories import runs as run_rows

@@ -12,7 +12,7 @@ from typing import Any
 
 from handlers.blocks import Message
 from handlers.blocks.pause import pause_answer, resume_answer
-from handlers.command_context import command_deps
+from handlers.commands.context import command_deps
 from handlers.context import directory_of
 from handlers.escape import escape_mrkdwn
 from workflows.config.brief import HandrailConfig
