@@ -16,8 +16,7 @@ from bot.app import build_app
 from bot.services import Services
 from bot.settings import Settings
 from store.busy import is_store_busy
-from store.engine import create_engine, create_sessions
-from tests.conftest import MakeToken, bearer
+from tests.conftest import MakeToken, bearer, open_services
 from workflows.clock import ManualClock
 from workflows.config.brief import HandrailConfig
 
@@ -29,21 +28,10 @@ async def one_connection(
     settings: Settings, config: HandrailConfig, clock: ManualClock
 ) -> AsyncIterator[Services]:
     """Services whose pool holds one connection and gives up on a wait after 0.2 s."""
-    engine = create_engine(
-        settings.database_url,
-        schema=settings.database_schema,
-        pool_size=1,
-        max_overflow=0,
-        pool_timeout=0.2,
-    )
-    yield Services(
-        settings=settings,
-        config=config,
-        engine=engine,
-        sessions=create_sessions(engine),
-        clock=clock,
-    )
-    await engine.dispose()
+    async with open_services(
+        settings, config, clock, pool_size=1, max_overflow=0, pool_timeout=0.2
+    ) as opened:
+        yield opened
 
 
 @pytest.fixture
