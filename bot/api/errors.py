@@ -132,6 +132,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         elif isinstance(exc, web.HTTPMethodNotAllowed):
             return _method_not_allowed(request, sorted(exc.allowed_methods))
         return error_response(exc.status, code, message)
+    except ConnectionResetError:
+        # The client went away before its body was read (it gave up waiting): nothing was
+        # done, nobody is there to answer, and it is not Handrail's error.
+        log.info("client closed the connection during %s %s", request.method, request.path)
+        return error_response(400, "connection_lost", "the connection closed mid-request")
     except Exception as exc:
         if is_store_busy(exc):
             return _store_busy(request, exc)
