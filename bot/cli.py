@@ -24,6 +24,8 @@ from bot import cli_data, cli_stats
 from bot.app import build_app, build_services, prepare_database
 from bot.cli_audit import add_audit_parser
 from bot.demo.command import add_demo_parser
+from bot.doctor import startup as doctor_startup
+from bot.doctor.command import add_doctor_parser, run_doctor
 from bot.logs import ACCESS, AccessLogger, configure_logging
 from bot.metrics_dir import metrics_dir_for_workers
 from bot.services import Services
@@ -83,6 +85,8 @@ def _command(args: argparse.Namespace) -> int:
             return serve(settings, args.workers)
         if args.command == "sandbox":
             return _sandbox(settings, args.port, demo=args.demo)
+        if args.command == "doctor":
+            return run_doctor(settings)
         return asyncio.run(_run(settings, args.handler, args))
     except ConfigError as exc:
         print(exc.message, file=sys.stderr)
@@ -174,6 +178,7 @@ def _serve_instance(*, migrate: bool, shared_port: bool) -> None:
     settings = read_settings()
     configure_logging(level=settings.log_level, json_lines=settings.log_format == "json")
     app = build_app(settings, migrate=migrate)
+    app.on_startup.append(doctor_startup.on_startup)
     app.on_startup.append(_freeze_start_up_heap)
     web.run_app(
         app,
@@ -418,6 +423,7 @@ def _parser() -> argparse.ArgumentParser:
     trace_parser.add_argument("run_id")
     trace_parser.set_defaults(handler=trace)
     add_demo_parser(commands)
+    add_doctor_parser(commands)
     cli_stats.add_commands(commands, actor=cli_actor)
     cli_data.add_commands(commands)
     add_audit_parser(commands)
