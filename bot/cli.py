@@ -144,6 +144,7 @@ def serve(settings: Settings, workers: int = 1) -> int:
         _serve_instance(migrate=True, shared_port=False)
         return 0
     asyncio.run(_run(settings, db_upgrade, argparse.Namespace()))
+    doctor_startup.check_before_workers(settings)
     context = multiprocessing.get_context("spawn")
     with metrics_dir_for_workers():
         children = [
@@ -178,7 +179,8 @@ def _serve_instance(*, migrate: bool, shared_port: bool) -> None:
     settings = read_settings()
     configure_logging(level=settings.log_level, json_lines=settings.log_format == "json")
     app = build_app(settings, migrate=migrate)
-    app.on_startup.append(doctor_startup.on_startup)
+    if not shared_port:  # several workers: the supervisor checked once for all
+        app.on_startup.append(doctor_startup.on_startup)
     app.on_startup.append(_freeze_start_up_heap)
     web.run_app(
         app,

@@ -258,3 +258,17 @@ async def test_no_way_in_for_slack_is_a_problem(database: Database, tmp_path: Pa
     mode = found(findings, "slack mode")
     assert mode.status is Status.PROBLEM
     assert "SLACK_SIGNING_SECRET" in mode.fix
+
+
+async def test_slack_rate_limiting_is_a_problem_saying_to_run_again(
+    database: Database, tmp_path: Path
+) -> None:
+    """A 429 mid-way leaves checks unmade: the doctor says so instead of passing."""
+    write_workflows(tmp_path)
+    async with running_emulator() as emulator:
+        emulator.inject("conversations.info", "ratelimited", retry_after=30)
+        findings = await diagnose(deployment(database, tmp_path, emulator.api_url), environ={})
+    slack = found(findings, "slack")
+    assert slack.status is Status.PROBLEM
+    assert slack.detail.startswith("Slack is rate limiting these calls (Retry-After 30 s)")
+    assert slack.fix == "run handrail doctor again in a minute"

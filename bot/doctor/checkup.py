@@ -32,6 +32,13 @@ def check_config(
     path = settings.config_path
     try:
         config = load_config(path, environ=environ)
+    except OSError as exc:  # unreadable: a directory, no permission
+        reason = exc.strerror or type(exc).__name__
+        return [
+            problem(
+                "workflows.yml", f"{path} cannot be read: {reason}", "fix its path or permissions"
+            )
+        ], None
     except ConfigError as exc:
         found = [
             problem("workflows.yml", line, f"edit {path}; `handrail serve` refuses to start")

@@ -79,9 +79,10 @@ async def ask(settings: Settings, method: Callable[..., Awaitable[Any]], **args:
         if answer.status_code == 429:
             retry = answer.headers.get("Retry-After") or answer.headers.get("retry-after") or "?"
             raise SlackUnreachable(
-                warning(
+                problem(
                     "slack",
-                    f"Slack is rate limiting these calls (Retry-After {retry} s)",
+                    f"Slack is rate limiting these calls (Retry-After {retry} s), so the "
+                    "checks after this one were not made",
                     "run handrail doctor again in a minute",
                 )
             ) from None

@@ -17,7 +17,8 @@ from bot.doctor.findings import Finding, Status
 from bot.doctor.render import log_line
 from bot.services import SERVICES
 from bot.settings import Settings
-from workflows.config import HandrailConfig
+from workflows.config import HandrailConfig, load_config
+from workflows.errors import ConfigError
 
 log = logging.getLogger("handrail.doctor")
 
@@ -49,3 +50,12 @@ async def on_startup(app: web.Application) -> None:
     """``app.on_startup`` hook for ``handrail serve`` (after the database is prepared)."""
     services = app[SERVICES]
     await check_at_start(services.settings, services.config)
+
+
+def check_before_workers(settings: Settings) -> None:
+    """``serve --workers N``: check once in the supervising process, not once per worker."""
+    try:
+        config = load_config(settings.config_path)
+    except (ConfigError, OSError):
+        return  # each worker stops on it with its own one-line message
+    asyncio.run(check_at_start(settings, config))
