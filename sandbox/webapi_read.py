@@ -191,4 +191,8 @@ def usergroups_users_list(ws: Workspace, args: JSON) -> JSON:
     group = args.get("usergroup")
     if not isinstance(group, str) or group not in ws.usergroups:
         raise SlackError("no_such_subteam")
-    return {"users": list(ws.usergroups[group])}
+    # Deactivating someone takes them out of every usergroup.
+    members = [
+        uid for uid in ws.usergroups[group] if uid not in ws.users or not ws.users[uid].deleted
+    ]
+    return {"users": members}

@@ -272,3 +272,22 @@ async def test_slack_rate_limiting_is_a_problem_saying_to_run_again(
     assert slack.status is Status.PROBLEM
     assert slack.detail.startswith("Slack is rate limiting these calls (Retry-After 30 s)")
     assert slack.fix == "run handrail doctor again in a minute"
+
+
+async def test_a_usergroup_whose_only_member_left_is_a_problem(
+    database: Database, tmp_path: Path
+) -> None:
+    """On-call given as a usergroup whose one member was deactivated pages nobody."""
+
+    def oncall_group(workflows: dict[str, Any]) -> None:
+        workflows["ticket-triage"]["oncall"] = ["S0ONCALL"]
+
+    write_workflows(tmp_path, oncall_group)
+    async with running_emulator() as emulator:
+        emulator.deactivate("U0ALICE")
+        findings = await diagnose(deployment(database, tmp_path, emulator.api_url), environ={})
+    group = found(findings, "usergroup S0ONCALL")
+    assert group.status is Status.PROBLEM
+    assert (
+        group.detail == "has no active members, so nobody can act for it (oncall of ticket-triage)"
+    )

@@ -37,3 +37,11 @@ async def test_a_dm_with_a_deactivated_person_is_user_disabled() -> None:
         info = await client.users_info(user="U0BOB")
     assert refused.value.response.data == {"ok": False, "error": "user_disabled"}
     assert info["user"]["deleted"] is True
+
+
+async def test_a_deactivated_person_leaves_their_usergroups() -> None:
+    """usergroups.users.list no longer lists someone deactivated."""
+    async with running_emulator(strict=False) as emu:
+        emu.deactivate("U0BOB")
+        answer = await web_client(emu).usergroups_users_list(usergroup="S0REVIEWERS")
+    assert answer["users"] == ["U0ALICE"]
