@@ -74,11 +74,15 @@ def serve_env(
 
 
 @contextmanager
-def serving(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A server process; killed (not stopped) on the way out if it still runs."""
+def serving(env: dict[str, str], log: Path, *args: str) -> Iterator[subprocess.Popen[bytes]]:
+    """A server process (``args`` after ``serve``); killed on the way out if it still runs."""
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve"], env=env, cwd=ROOT, stdout=out, stderr=out
+            [sys.executable, "-m", "bot.cli", "serve", *args],
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=out,
         )
     try:
         yield process

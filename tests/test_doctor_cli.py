@@ -141,3 +141,31 @@ async def test_serve_starts_and_logs_what_the_start_up_check_found(
                 assert response.status == 200
     lines = log.read_text().splitlines()
     assert any("doctor problem: channel C0REVIEW: #review is archived" in line for line in lines)
+
+
+async def test_serve_with_workers_checks_once_for_all_of_them(
+    database: Database, tmp_path: Path
+) -> None:
+    """``serve --workers 2`` logs what the start-up check found once, not once per worker."""
+    config = {
+        "workflows": {
+            "triage": {
+                "review_channel": "C0REVIEW",
+                "reviewers": ["U0ALICE"],
+                "allowed_actions": ["send_reply"],
+                "require_approval": ["send_reply"],
+            }
+        }
+    }
+    port = free_port()
+    log = tmp_path / "serve.log"
+    async with running_emulator() as emulator:
+        emulator.archive("C0REVIEW")
+        env = serve_env(database, config, tmp_path, port=port, slack_api_url=emulator.api_url)
+        with serving(env, log, "--workers", "2") as process:
+            await wait_until_up(f"http://127.0.0.1:{port}", process, log)
+            process.terminate()
+            process.wait(timeout=20)
+        asked = len(emulator.calls_to("auth.test"))
+    found = [line for line in log.read_text().splitlines() if "doctor problem" in line]
+    assert (asked, len(found)) == (1, 1), found
