@@ -81,8 +81,8 @@ async def ask(settings: Settings, method: Callable[..., Awaitable[Any]], **args:
             raise SlackUnreachable(
                 problem(
                     "slack",
-                    f"Slack is rate limiting these calls (Retry-After {retry} s), so the "
-                    "checks after this one were not made",
+                    f"Slack is rate limiting these calls (Retry-After {retry} s); the checks "
+                    "that needed them were not made",
                     "run handrail doctor again in a minute",
                 )
             ) from None
@@ -103,8 +103,8 @@ def _unreachable(detail: str) -> SlackUnreachable:
         problem(
             "slack",
             detail,
-            "check this host's network and proxy, or SLACK_API_URL; https://status.slack.com "
-            "says whether Slack itself is down",
+            "check this host's network and proxy, or SLACK_API_URL (Slack's status page says "
+            "whether Slack itself is down)",
         )
     )
 
