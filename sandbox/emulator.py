@@ -237,6 +237,10 @@ class SlackEmulator:
             target.members = self.workspace.members(target)
         target.members.add(who)
 
+    def deactivate(self, user: str) -> None:
+        """Deactivate ``user``: the ID stays known, a DM with them is ``user_disabled``."""
+        self.workspace.user(user).deleted = True
+
     def archive(self, channel: str) -> None:
         """Archive ``channel``: posts to it answer ``is_archived`` from now on."""
         self.workspace.channel(channel).is_archived = True
@@ -308,7 +312,11 @@ class SlackEmulator:
     ) -> web.Response:
         call.status, call.response = status, body
         call.ok, call.error = body.get("ok"), body.get("error")
-        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+        granted = self.workspace.scopes
+        if granted is not None and call.token in self.workspace.tokens:
+            # Slack names the token's scopes on every answer to it, errors included.
+            headers["X-OAuth-Scopes"] = ",".join(sorted(granted))
         return web.json_response(body, status=status, headers=headers)
 
     def _answer_text(self, call: Call, fault: Fault) -> web.Response:

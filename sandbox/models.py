@@ -41,6 +41,8 @@ class User:
     tz: str = "Europe/London"
     is_bot: bool = False
     email: str | None = None
+    deleted: bool = False
+    """Deactivated: Slack keeps the ID, but no DM can be opened with them."""
 
 
 @dataclass

@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -74,11 +75,11 @@ def serve_env(
 
 
 @contextmanager
-def serving(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A server process; killed (not stopped) on the way out if it still runs."""
+def serving(env: dict[str, str], log: Path, *args: str) -> Iterator[subprocess.Popen[bytes]]:
+    """A server process (``args`` after ``serve``); killed on the way out if it still runs."""
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli.main", "serve"],
+            [sys.executable, "-m", "bot.cli.main", "serve", *args],
             env=env,
             cwd=ROOT,
             stdout=out,
@@ -93,9 +94,10 @@ def serving(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]
 
 
 async def wait_until_up(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    """Bounded: about 20 seconds (a loaded machine imports slowly)."""
+    """Bounded: 60 seconds (a loaded machine imports slowly, and ``--workers`` spawns)."""
+    deadline = time.monotonic() + 60
     async with aiohttp.ClientSession() as session:
-        for _ in range(400):
+        while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise AssertionError(f"the server exited: {await _tail(log)}")
             try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from bot.doctor.scopes import REQUIRED_SCOPES
 from sandbox.scopes import KIND_SCOPED, METHOD_SCOPES, WRITE_PUBLIC, manifest_scopes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,3 +58,8 @@ def test_the_manifest_asks_for_exactly_the_scopes_the_code_needs() -> None:
 def test_dms_are_opened_before_they_are_read() -> None:
     """Handrail DMs people through conversations.open, so it needs im:write and im:history."""
     assert {"conversations.open", "conversations.history"} <= slack_methods()
+
+
+def test_the_doctor_checks_for_exactly_the_scopes_the_code_needs() -> None:
+    """``handrail doctor`` compares Slack's granted scopes with that same derived set."""
+    assert needed_scopes() == REQUIRED_SCOPES

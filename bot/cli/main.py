@@ -21,11 +21,13 @@ from typing import NoReturn
 from aiohttp import web
 
 from bot.app import build_app, build_services, prepare_database
+from bot.cli.audit import add_audit_parser
 from bot.cli import data as cli_data
 from bot.cli import stats as cli_stats
-from bot.cli.audit import add_audit_parser
 from bot.cli.trace_text import render_trace
 from bot.demo.command import add_demo_parser
+from bot.doctor import startup as doctor_startup
+from bot.doctor.command import add_doctor_parser, run_doctor
 from bot.logs import ACCESS, AccessLogger, configure_logging
 from bot.metrics.multiprocess import metrics_dir_for_workers
 from bot.services import Services
@@ -84,6 +86,8 @@ def _command(args: argparse.Namespace) -> int:
             return serve(settings, args.workers)
         if args.command == "sandbox":
             return _sandbox(settings, args.port, demo=args.demo)
+        if args.command == "doctor":
+            return run_doctor(settings)
         return asyncio.run(_run(settings, args.handler, args))
     except ConfigError as exc:
         print(exc.message, file=sys.stderr)
@@ -141,6 +145,7 @@ def serve(settings: Settings, workers: int = 1) -> int:
         _serve_instance(migrate=True, shared_port=False)
         return 0
     asyncio.run(_run(settings, db_upgrade, argparse.Namespace()))
+    doctor_startup.check_before_workers(settings)
     context = multiprocessing.get_context("spawn")
     with metrics_dir_for_workers():
         children = [
@@ -175,6 +180,8 @@ def _serve_instance(*, migrate: bool, shared_port: bool) -> None:
     settings = read_settings()
     configure_logging(level=settings.log_level, json_lines=settings.log_format == "json")
     app = build_app(settings, migrate=migrate)
+    if not shared_port:  # several workers: the supervisor checked once for all
+        app.on_startup.append(doctor_startup.on_startup)
     app.on_startup.append(_freeze_start_up_heap)
     web.run_app(
         app,
@@ -419,6 +426,7 @@ def _parser() -> argparse.ArgumentParser:
     trace_parser.add_argument("run_id")
     trace_parser.set_defaults(handler=trace)
     add_demo_parser(commands)
+    add_doctor_parser(commands)
     cli_stats.add_commands(commands, actor=cli_actor)
     cli_data.add_commands(commands)
     add_audit_parser(commands)
