@@ -92,10 +92,12 @@ def serving(env: dict[str, str], log: Path, *args: str) -> Iterator[subprocess.P
         process.wait(timeout=10)
 
 
-async def wait_until_up(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    """Bounded: about 20 seconds (a loaded machine imports slowly)."""
+async def wait_until_up(
+    base: str, process: subprocess.Popen[bytes], log: Path, *, tries: int = 400
+) -> None:
+    """Bounded: about 20 seconds by default (a loaded machine imports slowly)."""
     async with aiohttp.ClientSession() as session:
-        for _ in range(400):
+        for _ in range(tries):
             if process.poll() is not None:
                 raise AssertionError(f"the server exited: {await _tail(log)}")
             try:
