@@ -163,6 +163,7 @@ async def test_serve_with_workers_checks_once_for_all_of_them(
         emulator.archive("C0REVIEW")
         env = serve_env(database, config, tmp_path, port=port, slack_api_url=emulator.api_url)
         with serving(env, log, "--workers", "2") as process:
+            # Two workers spawn and import beside the supervisor: give them a minute.
             await wait_until_up(f"http://127.0.0.1:{port}", process, log)
             process.terminate()
             process.wait(timeout=20)
