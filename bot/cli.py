@@ -20,7 +20,7 @@ from typing import NoReturn
 
 from aiohttp import web
 
-from bot import cli_data, cli_stats
+from bot import cli_brief, cli_data, cli_stats
 from bot.app import build_app, build_services, prepare_database
 from bot.cli_audit import add_audit_parser
 from bot.demo.command import add_demo_parser
@@ -419,6 +419,7 @@ def _parser() -> argparse.ArgumentParser:
     trace_parser.set_defaults(handler=trace)
     add_demo_parser(commands)
     cli_stats.add_commands(commands, actor=cli_actor)
+    cli_brief.add_commands(commands, actor=cli_actor)
     cli_data.add_commands(commands)
     add_audit_parser(commands)
     return parser
