@@ -53,7 +53,7 @@ class GateDecision:
 
 
 @lru_cache(maxsize=256)
-def _stop_topic_pattern(topics: tuple[str, ...]) -> re.Pattern[str] | None:
+def stop_topic_pattern(topics: tuple[str, ...]) -> re.Pattern[str] | None:
     """One pattern for all topics, each matched as whole words.
 
     "Whole words" is "no word character right before or after", not ``\\b``: a ``\\b``
@@ -69,7 +69,7 @@ def _stop_topic_pattern(topics: tuple[str, ...]) -> re.Pattern[str] | None:
 
 def find_stop_topic(policy: WorkflowConfig, *texts: str | None) -> str | None:
     """The first stop topic that occurs as whole words, in any case, in ``texts``."""
-    pattern = _stop_topic_pattern(tuple(policy.stop_topics))
+    pattern = stop_topic_pattern(tuple(policy.stop_topics))
     if pattern is None:
         return None
     for text in texts:
@@ -85,7 +85,7 @@ def matched_stop_topics(policy: WorkflowConfig, text: str | None) -> list[str]:
     The gate records these per text so that a backtest can re-decide a question under
     another brief: a topic found in text that redaction later removed stays found.
     """
-    pattern = _stop_topic_pattern(tuple(policy.stop_topics))
+    pattern = stop_topic_pattern(tuple(policy.stop_topics))
     if pattern is None or not text:
         return []
     spelled = {topic.lower(): topic for topic in policy.stop_topics}

@@ -13,7 +13,8 @@ from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, func, or_, select
+import orjson
+from sqlalchemy import Row, Text, and_, bindparam, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import Decision, Event, Handoff
@@ -21,7 +22,23 @@ from store.models import Decision, Event, Handoff
 #: Gate steps read per page: large enough that round trips do not dominate.
 PAGE_SIZE = 2000
 
-GateRow = Row[tuple[int, str, str, str | None, Any, Any, datetime]]
+GateRow = Row[int, str, str, str | None, str, str, datetime]
+
+#: The handoffs of a page, by a bound list: a literal list would be hashed into the
+#: statement cache's key on every page.
+_HANDOFF_INPUTS = select(
+    Handoff.id,
+    Handoff.action,
+    Handoff.confidence,
+    Handoff.draft,
+    Handoff.summary,
+    Handoff.stop_topic,
+).where(Handoff.id.in_(bindparam("ids", expanding=True)))
+
+
+def read_json(text: str | None) -> Any:
+    """A JSON column read as text (see :func:`stream_gate_steps`), parsed with orjson."""
+    return None if text is None else orjson.loads(text)
 
 
 async def stream_gate_steps(
@@ -32,7 +49,13 @@ async def stream_gate_steps(
     until: datetime,
     page_size: int = PAGE_SIZE,
 ) -> AsyncIterator[Sequence[GateRow]]:
-    """Yield ``workflow``'s gate steps recorded in ``[since, until]``, a page at a time."""
+    """Yield ``workflow``'s gate steps recorded in ``[since, until]``, a page at a time.
+
+    ``input`` and ``output`` come as JSON text, for :func:`read_json`: orjson parses a
+    million of them in a fraction of the time the column type's ``json.loads`` takes.
+    """
+    # Core-level execution: the ORM's row processing is most of the cost of plain columns.
+    connection = await db.connection()
     last: tuple[datetime, int] | None = None
     while True:
         query = (
@@ -41,8 +64,8 @@ async def stream_gate_steps(
                 Event.run_id,
                 Event.name,
                 Event.status,
-                Event.input,
-                Event.output,
+                cast(Event.input, Text).label("input"),
+                cast(Event.output, Text).label("output"),
                 Event.recorded_at,
             )
             .where(
@@ -61,7 +84,7 @@ async def stream_gate_steps(
                 Event.recorded_at >= at,
                 or_(Event.recorded_at > at, and_(Event.recorded_at == at, Event.id > key)),
             )
-        page = (await db.execute(query)).all()
+        page = (await connection.execute(query)).all()
         if not page:
             return
         yield page
@@ -76,16 +99,8 @@ async def get_handoff_inputs(
     """What older gate steps left on the handoffs they opened: action, confidence, texts."""
     if not handoff_ids:
         return {}
-    rows = await db.execute(
-        select(
-            Handoff.id,
-            Handoff.action,
-            Handoff.confidence,
-            Handoff.draft,
-            Handoff.summary,
-            Handoff.stop_topic,
-        ).where(Handoff.id.in_(list(handoff_ids)))
-    )
+    connection = await db.connection()
+    rows = await connection.execute(_HANDOFF_INPUTS, {"ids": list(handoff_ids)})
     return {row.id: row._asdict() for row in rows}
 
 

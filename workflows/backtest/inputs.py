@@ -67,12 +67,14 @@ def gate_inputs(
     }
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class RecordedQuestion:
     """One gate question as the store holds it, whatever Handrail version asked it.
 
     ``complete`` is False for questions recorded before the gate kept its inputs: those are
     rebuilt from the verdict and, when it opened one, the handoff; what is missing is None.
+    Not frozen: a backtest builds a million of these, and a frozen dataclass's
+    ``__init__`` costs several times more.
     """
 
     run_id: str
@@ -104,7 +106,7 @@ def read_recorded(
     paused = bool(output.get("paused")) if isinstance(output, dict) else False
     if isinstance(inputs, dict) and inputs.get("inputs") == INPUTS_VERSION:
         topics = inputs.get("stop_topics") or {}
-        found = [*topics.get("draft", []), *topics.get("summary", [])]
+        found = [*topics.get("draft", ()), *topics.get("summary", ())]
         return RecordedQuestion(
             run_id=run_id,
             workflow=workflow,
@@ -116,7 +118,7 @@ def read_recorded(
             confidence_known=True,
             draft=inputs.get("draft"),
             summary=inputs.get("summary"),
-            topics_found=tuple(dict.fromkeys(str(topic) for topic in found)),
+            topics_found=tuple(found),
         )
     handoff = handoff or {}
     stop_topic = handoff.get("stop_topic")

@@ -12,9 +12,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.repositories.backtest import get_handoff_inputs, get_review_waits, stream_gate_steps
+from store.repositories.backtest import (
+    get_handoff_inputs,
+    get_review_waits,
+    read_json,
+    stream_gate_steps,
+)
 from workflows.backtest.inputs import INPUTS_VERSION, read_recorded
-from workflows.backtest.replay import replay
+from workflows.backtest.replay import Replayer
 from workflows.backtest.report import BacktestReport, ReviewWaits, WorkflowBacktest, window_days
 from workflows.config import HandrailConfig
 from workflows.errors import NotFound
@@ -59,24 +64,27 @@ async def run_backtest(
             reviewers=tuple(policy.reviewers),
             window_days=window_days(since),
         )
+        replayer = Replayer(policy, workflow=name)
         async for page in stream_gate_steps(db, workflow=name, since=start, until=now):
+            rows = []
+            for row in page:
+                inputs = read_json(row.input)
+                rows.append((row, inputs, _output(row.output, row.status, inputs)))
             older = {
-                row.output["handoff_id"]
-                for row in page
-                if not _has_inputs(row.input)
-                and isinstance(row.output, dict)
-                and row.output.get("handoff_id")
+                output["handoff_id"]
+                for _, inputs, output in rows
+                if not _has_inputs(inputs) and isinstance(output, dict) and output.get("handoff_id")
             }
             handoffs = await get_handoff_inputs(db, older)
-            for row in page:
-                handoff_id = row.output.get("handoff_id") if isinstance(row.output, dict) else None
+            for row, inputs, output in rows:
+                handoff_id = output.get("handoff_id") if isinstance(output, dict) else None
                 question = read_recorded(
                     run_id=row.run_id,
                     workflow=name,
                     action=row.name,
                     verdict=row.status or "allow",
-                    output=row.output,
-                    inputs=row.input,
+                    output=output,
+                    inputs=inputs,
                     recorded_at=row.recorded_at,
                     handoff=handoffs.get(handoff_id) if handoff_id else None,
                 )
@@ -84,7 +92,7 @@ async def run_backtest(
                     run_id=question.run_id,
                     day=row.recorded_at.date(),
                     before=question.verdict,
-                    after=replay(policy, question, workflow=name),
+                    after=replayer.replay(question),
                     complete=question.complete,
                 )
             if progress is not None:
@@ -93,6 +101,18 @@ async def run_backtest(
         result.waits = ReviewWaits(decisions=count, p50_ms=p50, p90_ms=p90)
         report.workflows.append(result)
     return report
+
+
+def _output(text: str | None, verdict: str | None, inputs: object) -> object:
+    """The verdict step's output, parsed only where it tells something the inputs do not.
+
+    It says whether the workflow was paused and which handoff was opened. A pause always
+    denies, and only older steps need their handoff, so a step with inputs and any other
+    verdict is not parsed: most of a backtest's rows, and half its JSON.
+    """
+    if verdict != "deny" and _has_inputs(inputs):
+        return None
+    return read_json(text)
 
 
 def _has_inputs(value: object) -> bool:
