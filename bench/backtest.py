@@ -189,6 +189,11 @@ async def load(url: str, schema: str | None, rows: int) -> float:
 
 
 def peak_rss_mb() -> float:
+    """This process's peak RSS (``VmHWM``): unlike ``ru_maxrss``, not inherited across exec
+    from the parent that loaded the rows, so it is the measuring process's own."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
