@@ -23,6 +23,8 @@ def render_backtest(report: BacktestReport) -> str:
     ]
     for result in report.workflows:
         lines += ["", *_workflow_lines(result)]
+    if report.dropped:
+        lines += ["", f"not in the proposed brief, not evaluated: {', '.join(report.dropped)}"]
     lines += ["", f"report digest: {report.to_json()['digest']}"]
     return "\n".join(lines) + "\n"
 

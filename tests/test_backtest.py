@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
+from bot.app import build_app
 from bot.services import Services
+from bot.settings import Settings
 from store.models import AuditEntry, Event
 from store.repositories.workflows import create_missing_workflows
 from tests.conftest import TEST_WORKFLOWS, bearer
@@ -212,3 +215,40 @@ async def test_unchanged_mode_writes_nothing(services: Services, clock: ManualCl
     async with services.sessions() as db:
         actions = (await db.execute(select(AuditEntry.action))).scalars().all()
     assert not [action for action in actions if action.startswith("policy.")]
+
+
+async def test_workflows_the_proposed_brief_leaves_out_are_named(services: Services) -> None:
+    """A workflow of the current brief missing from the proposed one is listed, not evaluated."""
+    data = copy.deepcopy(TEST_WORKFLOWS)
+    del data["workflows"]["invoice-extraction"]
+    brief = parse_config(data)
+    async with services.readers() as db:
+        report = await run_backtest(
+            db,
+            current=services.config,
+            proposed=brief,
+            brief="proposed.yml",
+            workflows=sorted(brief.workflows),
+            since=timedelta(days=14),
+            now=services.clock(),
+        )
+    assert report.to_json()["not_in_proposed_brief"] == ["invoice-extraction"]
+    assert [w.workflow for w in report.workflows] == ["ticket-triage"]
+
+
+async def test_a_server_start_with_a_promoted_mode_writes_the_entry(
+    settings: Settings, services: Services
+) -> None:
+    """Starting the app in shadow mode, then in review mode, appends one policy.promoted."""
+    for mode in ("shadow", "review"):
+        started = replace(services, config=proposed(mode=mode))
+        app = build_app(settings, services=started, migrate=False)
+        async with TestClient(TestServer(app)):
+            pass
+    async with services.readers() as db:
+        entries = (
+            (await db.execute(select(AuditEntry).where(AuditEntry.action.like("policy.%"))))
+            .scalars()
+            .all()
+        )
+    assert [(e.action, e.workflow) for e in entries] == [("policy.promoted", "ticket-triage")]

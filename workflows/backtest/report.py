@@ -137,6 +137,8 @@ class BacktestReport:
     since: datetime
     until: datetime
     workflows: list[WorkflowBacktest] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+    """Workflows of the current brief the proposed one leaves out: not evaluated."""
 
     @property
     def questions(self) -> int:
@@ -154,6 +156,7 @@ class BacktestReport:
             "questions": self.questions,
             "replayed_on_partial_inputs": self.partial,
             "workflows": [w.to_json() for w in self.workflows],
+            "not_in_proposed_brief": self.dropped,
         }
 
     def to_json(self) -> dict[str, Any]:

@@ -54,6 +54,8 @@ async def run_backtest(
     """Re-decide every gate question of ``workflows`` recorded in the last ``since``."""
     start = now - since
     report = BacktestReport(brief=brief, since=start, until=now)
+    if len(workflows) == len(proposed.workflows):  # the whole brief, not one --workflow
+        report.dropped = sorted(set(current.workflows) - set(proposed.workflows))
     for name in workflows:
         policy = proposed.workflows[name]
         was = current.workflow(name)
