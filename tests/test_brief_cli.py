@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import pty
 import subprocess
 import sys
 from pathlib import Path
@@ -157,3 +158,43 @@ async def test_record_keeps_the_backtest_in_the_audit_log(
     assert entry.details is not None
     assert entry.details["report_digest"] == json.loads(result.stdout)["digest"]
     assert (entry.details["mode"], entry.details["questions"]) == ("auto", 1)
+
+
+async def test_progress_is_drawn_when_stderr_is_a_terminal(
+    client: Client, token: str, env: dict[str, str], tmp_path: Path
+) -> None:
+    """On a terminal, stderr shows how many questions of which workflow were re-decided."""
+    await ask_reviews(client, token, 1)
+    brief = write_brief(tmp_path)
+    status, drawn = on_a_terminal(env, "brief", "diff", str(brief), "--since", WHOLE_HISTORY)
+    assert status == 0
+    assert b"\rticket-triage: 1 question(s) re-decided" in drawn
+
+
+def on_a_terminal(env: dict[str, str], *args: str) -> tuple[int, bytes]:
+    """Run ``handrail`` with stderr on a pseudo-terminal; its exit status and what it drew."""
+    main, terminal = pty.openpty()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "bot.cli", *args],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+            timeout=60,
+            check=False,
+        )
+        os.close(terminal)
+        drawn = b""
+        while chunk := _read_available(main):
+            drawn += chunk
+    finally:
+        os.close(main)
+    return result.returncode, drawn
+
+
+def _read_available(fd: int) -> bytes:
+    """What the terminal holds; an empty result once the writer closed and it is drained."""
+    try:
+        return os.read(fd, 4096)
+    except OSError:  # EIO: the other side is closed and nothing is left
+        return b""
