@@ -18,11 +18,14 @@ from store.models import AuditEntry, Event
 from store.repositories.workflows import create_missing_workflows
 from tests.conftest import TEST_WORKFLOWS, bearer
 from tests.stats_harness import Case, seed
+from workflows.backtest.inputs import RecordedQuestion
 from workflows.backtest.promotion import note_mode_changes, record_backtest
+from workflows.backtest.replay import Replayer
 from workflows.backtest.report import BacktestReport
 from workflows.backtest.scan import run_backtest
 from workflows.clock import ManualClock
 from workflows.config import HandrailConfig, parse_config
+from workflows.policy import matched_stop_topics
 
 Client = TestClient[Any, Any]
 
@@ -252,3 +255,41 @@ async def test_a_server_start_with_a_promoted_mode_writes_the_entry(
             .all()
         )
     assert [(e.action, e.workflow) for e in entries] == [("policy.promoted", "ticket-triage")]
+
+
+def recorded(**fields: Any) -> RecordedQuestion:
+    values: dict[str, Any] = {
+        "run_id": "run-1",
+        "workflow": "ticket-triage",
+        "action": "tag",
+        "verdict": "allow",
+        "paused": False,
+        "recorded_at": None,
+        "confidence": 0.95,
+        "confidence_known": True,
+        "draft": "Routine tagging",
+        "summary": None,
+    }
+    return RecordedQuestion(**{**values, **fields})
+
+
+def test_a_recorded_pause_stays_a_denial() -> None:
+    """A question asked while paused is denied under any brief: a pause is not in the brief."""
+    replayer = Replayer(proposed(mode="auto").workflows["ticket-triage"], workflow="ticket-triage")
+    assert replayer.replay(recorded(verdict="deny", paused=True)) == "deny"
+
+
+def test_a_topic_found_in_redacted_text_still_stops_the_question() -> None:
+    """A topic the gate found in text redaction removed counts while the brief still names it."""
+    policy = proposed(mode="auto").workflows["ticket-triage"]
+    question = recorded(draft="Write to [email]", topics_found=("legal",))
+    assert Replayer(policy, workflow="ticket-triage").replay(question) == "review"
+    dropped = proposed(mode="auto", stop_topics=["refund"]).workflows["ticket-triage"]
+    assert Replayer(dropped, workflow="ticket-triage").replay(question) == "allow"
+
+
+def test_matched_stop_topics_lists_each_topic_once_in_the_brief_s_spelling() -> None:
+    """Every topic in a text is found, in order, once each, spelled as the brief spells it."""
+    policy = proposed(stop_topics=["Refund", "account access"]).workflows["ticket-triage"]
+    text = "ACCOUNT  ACCESS lost; refund please, another refund"
+    assert matched_stop_topics(policy, text) == ["account access", "Refund"]

@@ -28,20 +28,6 @@ from workflows.policy import (
 _RECORDED_PAUSE = PauseState(paused_by="(recorded)", reason=None)
 
 
-def stop_topic_under(policy: WorkflowConfig, question: RecordedQuestion) -> str | None:
-    """The stop topic the proposed ``policy`` would have stopped ``question`` on, if any."""
-    named = {topic.lower(): topic for topic in policy.stop_topics}
-    for found in question.topics_found:
-        if found.lower() in named:
-            return named[found.lower()]
-    return find_stop_topic(policy, question.draft, question.summary)
-
-
-def replay(policy: WorkflowConfig, question: RecordedQuestion, *, workflow: str) -> Verdict:
-    """The verdict ``policy`` would have given ``question``."""
-    return Replayer(policy, workflow=workflow).replay(question)
-
-
 class Replayer:
     """Re-decides many questions under one brief, remembering each verdict by what it hangs on.
 
@@ -59,7 +45,8 @@ class Replayer:
         self._pattern = stop_topic_pattern(tuple(policy.stop_topics))
 
     def _stop_topic(self, question: RecordedQuestion) -> str | None:
-        """:func:`stop_topic_under` with the brief's topics looked up once, not per question."""
+        """The stop topic the proposed brief would have stopped ``question`` on, if any:
+        a topic the gate found that the brief still names, else one in the kept texts."""
         for found in question.topics_found:
             if (topic := self._named.get(found.lower())) is not None:
                 return topic
