@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot.app import build_app
 from bot.services import Services
 from bot.settings import Settings
-from store.models import AuditEntry, Event
+from store.models import AuditEntry, Event, Handoff, Run
 from store.repositories.workflows import create_missing_workflows
 from tests.conftest import TEST_WORKFLOWS, bearer
 from tests.stats_harness import Case, seed
@@ -122,22 +122,66 @@ async def test_new_stop_topic_is_found_in_the_kept_texts(
     assert (change.before, change.after, change.examples) == ("review", "allow", [routine])
 
 
+async def seed_older(
+    services: Services, questions: list[tuple[str, float | None]], *, at: datetime
+) -> None:
+    """Gate steps as Handrail wrote them before it kept the policy inputs: the verdict's
+    output names the handoff, and the handoff holds action, confidence and draft."""
+    async with services.sessions() as db, db.begin():
+        for number, (verdict, confidence) in enumerate(questions):
+            run_id, handoff_id = f"run-old-{number}", f"hof_old{number}"
+            opened = verdict == "review"
+            db.add(Run(id=run_id, workflow="ticket-triage", status="running", started_at=at))
+            await db.flush()
+            db.add(
+                Event(
+                    run_id=run_id,
+                    workflow="ticket-triage",
+                    seq=1,
+                    type="gate",
+                    name="send_reply",
+                    status=verdict,
+                    output={
+                        "verdict": verdict,
+                        "reason": "recorded",
+                        "handoff_id": handoff_id if opened else None,
+                        "paused": False,
+                    },
+                    recorded_at=at,
+                )
+            )
+            if opened:
+                db.add(
+                    Handoff(
+                        id=handoff_id,
+                        run_id=run_id,
+                        workflow="ticket-triage",
+                        kind="approval_required",
+                        status="pending",
+                        action="send_reply",
+                        summary="send_reply needs a look",
+                        draft="Your order ships today",
+                        confidence=confidence,
+                        created_at=at,
+                    )
+                )
+
+
 @pytest.mark.usefixtures("rows")
 async def test_questions_without_inputs_are_replayed_on_what_was_stored(
     services: Services, clock: ManualClock
 ) -> None:
     """Older gate steps are rebuilt from their handoffs and counted as partial replays."""
-    await seed(
+    await seed_older(
         services,
-        [Case(confidence=0.82, outcome="approved"), Case(outcome=None)],
+        [("review", 0.95), ("review", 0.82), ("allow", None)],
         at=clock() - timedelta(days=1),
     )
-    report = await backtest(
-        services, proposed(mode="auto", confidence_threshold=0.9, require_approval=[])
-    )
-    (result,) = report.workflows
-    assert (result.questions, result.partial) == (2, 2)
-    assert result.changed == []  # 0.82 < 0.9 stays review; the allowed one is assumed to clear
+    brief = proposed(mode="auto", confidence_threshold=0.9, require_approval=[])
+    (result,) = (await backtest(services, brief)).workflows
+    assert (result.questions, result.partial) == (3, 3)
+    (change,) = result.changed  # 0.82 < 0.9 stays review; the allowed one is assumed to clear
+    assert (change.before, change.after, change.examples) == ("review", "allow", ["run-old-0"])
 
 
 @pytest.mark.usefixtures("rows")
