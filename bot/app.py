@@ -30,6 +30,7 @@ from bot.wakeups import Wakeups, choose_transport
 from store.engine import create_engine, create_sessions
 from store.migrate import check_schema, upgrade_database
 from store.repositories.workflows import create_missing_workflows
+from workflows.backtest.promotion import note_mode_changes
 from workflows.clock import Clock, system_clock
 from workflows.config.brief import HandrailConfig, load_config
 
@@ -122,6 +123,8 @@ def build_app(
 
     async def on_startup(_app: web.Application) -> None:
         await prepare_database(services, migrate=migrate)
+        async with services.sessions() as db, db.begin():
+            await note_mode_changes(db, config=services.config, now=services.clock())
         await recorder.start()
         await services.wakeups.start()
         if settings.outbox_worker_enabled:

@@ -82,14 +82,15 @@ def text_digest(text: str | None) -> str | None:
     return None if text is None else sha256_hex(text)
 
 
-#: The action names of the chain. ``policy.promoted`` is reserved for policy promotions,
-#: which do not exist yet; every other name is written today.
+#: The action names of the chain.
 DECIDED = "handoff.decided"
 EXPIRED = "handoff.expired"
 ACTED = "handoff.acted"
 TOKEN_CREATED = "token.created"  # noqa: S105 - an action name, not a secret
 TOKEN_REVOKED = "token.revoked"  # noqa: S105 - an action name, not a secret
 POLICY_PROMOTED = "policy.promoted"
+POLICY_DEMOTED = "policy.demoted"
+POLICY_BACKTESTED = "policy.backtest"
 
 
 def decision_details(

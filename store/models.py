@@ -51,6 +51,8 @@ class Workflow(Base):
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paused_by: Mapped[str | None] = mapped_column(String(64))
     paused_reason: Mapped[str | None] = mapped_column(Text)
+    mode: Mapped[str | None] = mapped_column(String(16))
+    """The brief's mode at the last server start: a change is audited (``workflows.backtest``)."""
 
 
 class Credential(Base):

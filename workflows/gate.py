@@ -3,7 +3,8 @@
 Every verdict is a step in the run's trace; a ``review`` or ``shadow`` verdict opens a
 handoff in the same transaction. The policy reads the question as the automation sent it
 (a stop topic inside text that redaction removes is still a stop topic); only the
-redacted texts are ever stored.
+redacted texts are ever stored. The verdict step keeps what the policy read, redacted
+(``workflows.backtest.inputs``), so a proposed brief can be backtested against it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from workflows.backtest.inputs import gate_inputs
 from workflows.config.brief import WorkflowConfig
 from workflows.errors import Conflict
 from workflows.identifiers import new_id
@@ -96,6 +98,13 @@ async def ask_gate(
             "paused": paused is not None,
         },
         server_key=key,
+        input=gate_inputs(
+            policy,
+            question,
+            draft=redacted.draft,
+            summary=redacted.summary,
+            payload=redacted.payload,
+        ),
     )
     if decision.handoff_kind is None:
         await record_steps(db, run_id=run_id, workflow=workflow, steps=[verdict], now=now)

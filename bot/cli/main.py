@@ -21,9 +21,10 @@ from typing import NoReturn
 from aiohttp import web
 
 from bot.app import build_app, build_services, prepare_database
-from bot.cli.audit import add_audit_parser
+from bot.cli import brief as cli_brief
 from bot.cli import data as cli_data
 from bot.cli import stats as cli_stats
+from bot.cli.audit import add_audit_parser
 from bot.cli.trace_text import render_trace
 from bot.demo.command import add_demo_parser
 from bot.doctor import startup as doctor_startup
@@ -428,6 +429,7 @@ def _parser() -> argparse.ArgumentParser:
     add_demo_parser(commands)
     add_doctor_parser(commands)
     cli_stats.add_commands(commands, actor=cli_actor)
+    cli_brief.add_commands(commands, actor=cli_actor)
     cli_data.add_commands(commands)
     add_audit_parser(commands)
     return parser

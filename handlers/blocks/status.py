@@ -42,6 +42,8 @@ HELP = "\n".join(
         "• `/handrail digest WORKFLOW`: the weekly failure review, now",
         "• `/handrail stats WORKFLOW [30d] [action|prompt_version|reviewer]`: review metrics "
         "and suggested thresholds (reviewers and admins)",
+        "• `/handrail brief WORKFLOW`: the last policy backtest recorded with "
+        "`handrail brief diff --record` (admins)",
         "• `/handrail help`: this list",
     ]
 )

@@ -16,6 +16,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from handlers.blocks import Message
 from handlers.blocks.status import help_message, status_message
+from handlers.commands.brief import answer_brief
 from handlers.commands.context import answer, command_deps, user_of
 from handlers.commands.digest import answer_digest
 from handlers.commands.parked import answer_parked, answer_resume_parked, answer_take_over_parked
@@ -59,7 +60,7 @@ async def handle_resume_command(
 async def handle_handrail_command(
     ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, context: dict[str, Any]
 ) -> None:
-    """``/handrail status|parked|digest WORKFLOW|stats WORKFLOW|help``."""
+    """``/handrail status|parked|digest WORKFLOW|stats WORKFLOW|brief WORKFLOW|help``."""
     await ack()
     user, text = user_of(command), str(command.get("text") or "")
     await answer(respond, command, context, lambda: _handrail(context, user=user, text=text))
@@ -82,6 +83,8 @@ async def _handrail(context: dict[str, Any], *, user: str, text: str) -> Message
         return await answer_digest(context, user=user, text=" ".join(words[1:]))
     if subcommand == "stats":
         return await answer_stats(context, user=user, text=" ".join(words[1:]))
+    if subcommand == "brief":
+        return await answer_brief(context, user=user, text=" ".join(words[1:]))
     return help_message(f"`/handrail {escape_mrkdwn(words[0][:40])}` is not a command.")
 
 

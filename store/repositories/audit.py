@@ -89,3 +89,16 @@ async def list_audit_entries(
     if workflow is not None:
         query = query.where(AuditEntry.workflow == workflow)
     return (await db.execute(query)).scalars().all()
+
+
+async def list_entries_of_action(
+    db: AsyncSession, *, action: str, workflow: str, limit: int = 50
+) -> Sequence[AuditEntry]:
+    """``workflow``'s newest entries of one ``action`` (``ix_audit_log_workflow_at``)."""
+    query = (
+        select(AuditEntry)
+        .where(AuditEntry.workflow == workflow, AuditEntry.action == action)
+        .order_by(AuditEntry.at.desc(), AuditEntry.sequence.desc())
+        .limit(limit)
+    )
+    return (await db.execute(query)).scalars().all()

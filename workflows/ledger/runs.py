@@ -143,6 +143,8 @@ class Step:
     output: dict[str, Any] | None
     server_key: str | None = None
     error: str | None = None
+    input: dict[str, Any] | None = None
+    """What the step was decided on (the gate's inputs, redacted), for a later backtest."""
 
 
 async def record_step(
@@ -195,6 +197,7 @@ async def record_steps(
                 "type": step.type,
                 "name": step.name,
                 "status": step.status,
+                "input": step.input,
                 "output": step.output,
                 "error": step.error,
                 "recorded_at": now,
