@@ -117,9 +117,9 @@ async def _decide(url: str, schema: str | None, handoffs: list[str], *, chained:
     """Decisions per second over ``handoffs``, one transaction each."""
     engine = create_engine(url, schema=schema)
     sessions = create_sessions(engine)
-    shipped = decisions_module.append_decision_entry
+    shipped = decisions_module.append_decision_entries
     if not chained:
-        decisions_module.append_decision_entry = _no_entry  # type: ignore[assignment]
+        decisions_module.append_decision_entries = _no_entry  # type: ignore[assignment]
     try:
         started = time.perf_counter()
         for handoff_id in handoffs:
@@ -133,7 +133,7 @@ async def _decide(url: str, schema: str | None, handoffs: list[str], *, chained:
                 )
         elapsed = time.perf_counter() - started
     finally:
-        decisions_module.append_decision_entry = shipped
+        decisions_module.append_decision_entries = shipped
         await engine.dispose()
     return len(handoffs) / elapsed
 

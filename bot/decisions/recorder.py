@@ -19,9 +19,11 @@ from workflows.review.claims import record_claimed_decisions
 
 log = logging.getLogger("handrail.decisions")
 
-#: Decisions per transaction. The claims of new clicks (before their ack) wait for the
-#: batch being written (``Services.decision_writes``): keep it a few tens of ms.
-BATCH = 10
+#: Decisions per transaction at most: a batch takes what is claimed, up to this. Its cost
+#: is a handful of statements whatever its size (``workflows.decisions.record_decisions``),
+#: and the claims of new clicks (before their ack) wait for the batch being written
+#: (``Services.decision_writes``): a few tens of ms.
+BATCH = 100
 #: How often claims are looked for without a wake-up (left by a crash or another process).
 POLL_SECONDS = 5.0
 

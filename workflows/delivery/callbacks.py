@@ -67,11 +67,19 @@ async def queue_outcome_webhook(
 
     ``held`` (the workflow is paused) keeps it in the outbox until the workflow resumes.
     """
+    row = outcome_webhook_row(handoff=handoff, policy=policy, held=held, now=now)
+    if row is not None:
+        await outbox.enqueue_rows(db, [row])
+
+
+def outcome_webhook_row(
+    *, handoff: Handoff, policy: WorkflowConfig | None, held: bool, now: datetime
+) -> dict[str, Any] | None:
+    """The outbox row of ``queue_outcome_webhook``; None without a callback URL."""
     if policy is None or policy.callback_url is None:
-        return
+        return None
     key = webhook_key(handoff.id)
-    await outbox.enqueue(
-        db,
+    return outbox.delivery_row(
         kind=outbox.WEBHOOK,
         dedupe_key=key,
         payload={

@@ -27,6 +27,7 @@ with ``held=True`` (its workflow is paused) waits until it is released.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -50,6 +51,47 @@ HELD = "held"
 METADATA_EVENT_TYPE = "handrail_outbox"
 
 
+def delivery_row(
+    *,
+    kind: str,
+    dedupe_key: str,
+    payload: dict[str, Any],
+    now: datetime,
+    ordering_key: str | None = None,
+    workflow: str | None = None,
+    held: bool = False,
+) -> dict[str, Any]:
+    """The outbox row of one delivery, for ``enqueue_rows``."""
+    if kind == SLACK_POST:
+        payload = {
+            **payload,
+            "metadata": {
+                "event_type": METADATA_EVENT_TYPE,
+                "event_payload": {"outbox_key": dedupe_key},
+            },
+        }
+    return {
+        "kind": kind,
+        "dedupe_key": dedupe_key,
+        "ordering_key": ordering_key,
+        "workflow": workflow,
+        "payload": payload,
+        "status": HELD if held else PENDING,
+        "attempts": 0,
+        "available_at": now,
+        "created_at": now,
+    }
+
+
+async def enqueue_rows(db: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Add deliveries (``delivery_row``) in the caller's transaction, in their order, with
+    one statement; a repeat key is ignored."""
+    if rows:
+        await db.execute(
+            insert_ignoring_conflicts(db, OutboxMessage), rows[0] if len(rows) == 1 else list(rows)
+        )
+
+
 async def enqueue(
     db: AsyncSession,
     *,
@@ -62,27 +104,44 @@ async def enqueue(
     held: bool = False,
 ) -> None:
     """Add a delivery to the outbox in the caller's transaction; a repeat key is ignored."""
-    if kind == SLACK_POST:
-        payload = {
-            **payload,
-            "metadata": {
-                "event_type": METADATA_EVENT_TYPE,
-                "event_payload": {"outbox_key": dedupe_key},
-            },
-        }
-    await db.execute(
-        insert_ignoring_conflicts(db, OutboxMessage),
-        {
-            "kind": kind,
-            "dedupe_key": dedupe_key,
-            "ordering_key": ordering_key,
-            "workflow": workflow,
-            "payload": payload,
-            "status": HELD if held else PENDING,
-            "attempts": 0,
-            "available_at": now,
-            "created_at": now,
-        },
+    await enqueue_rows(
+        db,
+        [
+            delivery_row(
+                kind=kind,
+                dedupe_key=dedupe_key,
+                payload=payload,
+                now=now,
+                ordering_key=ordering_key,
+                workflow=workflow,
+                held=held,
+            )
+        ],
+    )
+
+
+def post_row(
+    *,
+    key: str,
+    channel: str,
+    render: str,
+    ref: str,
+    now: datetime,
+    workflow: str | None = None,
+    thread_of: str | None = None,
+    ordering_key: str | None = None,
+) -> dict[str, Any]:
+    """The row of a new Slack message showing ``ref`` through the renderer ``render``."""
+    payload: dict[str, Any] = {"channel": channel, "render": render, "ref": ref}
+    if thread_of is not None:
+        payload["thread_of"] = thread_of
+    return delivery_row(
+        kind=SLACK_POST,
+        dedupe_key=key,
+        payload=payload,
+        now=now,
+        ordering_key=ordering_key or key,
+        workflow=workflow,
     )
 
 
@@ -99,16 +158,32 @@ async def post_message(
     ordering_key: str | None = None,
 ) -> None:
     """Queue a new Slack message showing ``ref`` through the renderer ``render``."""
-    payload: dict[str, Any] = {"channel": channel, "render": render, "ref": ref}
-    if thread_of is not None:
-        payload["thread_of"] = thread_of
-    await enqueue(
-        db,
-        kind=SLACK_POST,
-        dedupe_key=key,
-        payload=payload,
+    row = post_row(
+        key=key,
+        channel=channel,
+        render=render,
+        ref=ref,
         now=now,
-        ordering_key=ordering_key or key,
+        workflow=workflow,
+        thread_of=thread_of,
+        ordering_key=ordering_key,
+    )
+    await enqueue_rows(db, [row])
+
+
+def update_row(
+    *, key: str, message_key: str, render: str, ref: str, now: datetime, workflow: str | None
+) -> dict[str, Any]:
+    """The row of an in-place update of the message posted under ``message_key``.
+
+    It shares the post's ordering key, so it can never overtake the post it edits.
+    """
+    return delivery_row(
+        kind=SLACK_UPDATE,
+        dedupe_key=key,
+        payload={"message_key": message_key, "render": render, "ref": ref},
+        now=now,
+        ordering_key=message_key,
         workflow=workflow,
     )
 
@@ -123,19 +198,11 @@ async def update_message(
     now: datetime,
     workflow: str | None = None,
 ) -> None:
-    """Queue an in-place update of the message posted under ``message_key``.
-
-    It shares the post's ordering key, so it can never overtake the post it edits.
-    """
-    await enqueue(
-        db,
-        kind=SLACK_UPDATE,
-        dedupe_key=key,
-        payload={"message_key": message_key, "render": render, "ref": ref},
-        now=now,
-        ordering_key=message_key,
-        workflow=workflow,
+    """Queue an in-place update of the message posted under ``message_key``."""
+    row = update_row(
+        key=key, message_key=message_key, render=render, ref=ref, now=now, workflow=workflow
     )
+    await enqueue_rows(db, [row])
 
 
 async def release_held(db: AsyncSession, *, workflow: str, now: datetime) -> int:

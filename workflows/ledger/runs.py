@@ -174,6 +174,16 @@ async def record_step(
     await record_steps(db, run_id=run_id, workflow=workflow, steps=[step], now=now)
 
 
+@dataclass(frozen=True, slots=True)
+class RunStep:
+    """A step of Handrail's own, with the run it goes into and the time it is recorded."""
+
+    run_id: str
+    workflow: str
+    step: Step
+    now: datetime
+
+
 async def record_steps(
     db: AsyncSession, *, run_id: str, workflow: str, steps: Sequence[Step], now: datetime
 ) -> None:
@@ -182,29 +192,43 @@ async def record_steps(
     A request that takes several steps at once (the gate's verdict and the handoff it
     opens) pays for the run's counter and the insert once, not per step.
     """
-    last = await repo.reserve_event_seqs(db, run_id, len(steps))
-    if last is None:
-        raise NotFound(f"no run '{run_id}'", details=[{"loc": "run_id"}])
-    first = last - len(steps) + 1
-    await repo.insert_events(
-        db,
-        [
+    await record_run_steps(db, [RunStep(run_id, workflow, step, now) for step in steps])
+
+
+async def record_run_steps(db: AsyncSession, steps: Sequence[RunStep]) -> None:
+    """Append ``steps`` to their runs, each run's in the order given: one reservation of
+    positions for every run and one insert, however many runs (a batch of decisions)."""
+    if not steps:
+        return
+    counts: dict[str, int] = {}
+    for item in steps:
+        counts[item.run_id] = counts.get(item.run_id, 0) + 1
+    last = await repo.reserve_event_seqs(db, counts)
+    missing = [run_id for run_id in counts if run_id not in last]
+    if missing:
+        raise NotFound(f"no run '{missing[0]}'", details=[{"loc": "run_id"}])
+    following = {run_id: last[run_id] - count + 1 for run_id, count in counts.items()}
+    rows: list[dict[str, Any]] = []
+    for item in steps:
+        seq = following[item.run_id]
+        following[item.run_id] = seq + 1
+        step = item.step
+        rows.append(
             {
                 "server_key": step.server_key,
-                "run_id": run_id,
-                "workflow": workflow,
-                "seq": first + number,
+                "run_id": item.run_id,
+                "workflow": item.workflow,
+                "seq": seq,
                 "type": step.type,
                 "name": step.name,
                 "status": step.status,
                 "input": step.input,
                 "output": step.output,
                 "error": step.error,
-                "recorded_at": now,
+                "recorded_at": item.now,
             }
-            for number, step in enumerate(steps)
-        ],
-    )
+        )
+    await repo.insert_events(db, rows)
 
 
 def server_key(kind: str, request_id: str | None) -> str | None:

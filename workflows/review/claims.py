@@ -21,8 +21,12 @@ from store.models import Handoff
 from store.repositories import handoffs as repo
 from workflows.config.brief import WorkflowConfig
 from workflows.errors import HandrailError
-from workflows.pause.state import hold_pause_state
-from workflows.review.decisions import DecisionInput, check_outcome, record_decision
+from workflows.review.decisions import (
+    DecisionInput,
+    DecisionRequest,
+    check_outcome,
+    record_decisions,
+)
 
 log = logging.getLogger("handrail.decisions")
 
@@ -76,31 +80,40 @@ async def record_claimed_decisions(
 
     A claim that can no longer be recorded (its workflow was removed from workflows.yml)
     is let go, so the handoff can be decided again, and the log says why. A claim already
-    recorded by another server process is skipped: the first to record it wins.
+    recorded by another server process is skipped: the first to record it wins. The batch
+    is recorded by ``record_decisions`` in a handful of statements, whatever its size.
     """
-    handled: list[str] = []
     claimed = await repo.list_claimed_handoffs(db, limit=limit)
-    # Each workflow's switches once, all before any handoff row is written (as in
-    # ``record_decision``), instead of once per decision.
-    paused = {
-        workflow: await hold_pause_state(db, workflow) is not None
-        for workflow in sorted({handoff.workflow for handoff in claimed})
-    }
+    requests: list[DecisionRequest] = []
+    refusals: list[tuple[str, HandrailError]] = []
     for handoff in claimed:
+        try:
+            policy = policy_of(handoff.workflow)
+        except HandrailError as refused:
+            refusals.append((handoff.id, refused))
+            continue
         decision = DecisionInput(
             outcome=str(handoff.claimed_outcome), reviewer=str(handoff.claimed_by)
         )
-        try:
-            await record_decision(
-                db,
+        requests.append(
+            DecisionRequest(
                 handoff_id=handoff.id,
-                policy=policy_of(handoff.workflow),
+                policy=policy,
                 decision=decision,
                 now=handoff.claimed_at or handoff.created_at,
-                paused=paused[handoff.workflow],
             )
-        except HandrailError as refused:
-            if await repo.release_claim(db, handoff.id):
-                log.warning("let go of the claim on handoff %s: %s", handoff.id, refused.message)
-        handled.append(handoff.id)
-    return handled
+        )
+    # Claims are let go after: the pause switches are held before any handoff row is written.
+    recorded = await record_decisions(db, requests)
+    for request, result in zip(requests, recorded, strict=True):
+        if isinstance(result, HandrailError):
+            refusals.append((request.handoff_id, result))
+    for handoff_id, error in refusals:
+        await _let_go(db, handoff_id, error)
+    return [handoff.id for handoff in claimed]
+
+
+async def _let_go(db: AsyncSession, handoff_id: str, refused: HandrailError) -> None:
+    """Let go of a claim that cannot be recorded, so the handoff can be decided again."""
+    if await repo.release_claim(db, handoff_id):
+        log.warning("let go of the claim on handoff %s: %s", handoff_id, refused.message)

@@ -15,20 +15,22 @@ handoff is decided only by its claim, which ``record_decision`` then records.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import Decision, Handoff
 from store.repositories import handoffs as repo
 from store.repositories import parked as parked_rows
-from workflows.audit.entries import append_decision_entry
+from workflows.audit.entries import append_decision_entries
 from workflows.config.brief import WorkflowConfig
 from workflows.delivery import outbox
-from workflows.delivery.callbacks import queue_outcome_webhook
-from workflows.errors import Conflict, InvalidInput
-from workflows.ledger.runs import get_run_of, record_step
+from workflows.delivery.callbacks import outcome_webhook_row
+from workflows.errors import Conflict, HandrailError, InvalidInput
+from workflows.ledger.runs import RunStep, Step, get_run_of, record_run_steps
 from workflows.ledger.story import decision_json
 from workflows.ledger.views import EDIT_BOX_MAX
 from workflows.pause.state import hold_pause_state
@@ -38,7 +40,7 @@ from workflows.review.handoffs import (
     DECISION_REPLY_RENDER,
     expire_if_overdue,
     get_handoff_of,
-    refresh_message,
+    message_refresh_row,
 )
 
 #: outcome → the handoff status it leaves behind.
@@ -69,6 +71,21 @@ def edit_diff(before: str, after: str) -> str:
     return "\n".join(lines)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DecisionRequest:
+    """One decision to record: on which handoff, under which policy, what, and when.
+
+    ``paused``: whether the workflow is paused, read by the caller with the switches held
+    (``hold_pause_state``) in this transaction; None to read it here.
+    """
+
+    handoff_id: str
+    policy: WorkflowConfig
+    decision: DecisionInput
+    now: datetime
+    paused: bool | None = None
+
+
 async def record_decision(
     db: AsyncSession,
     *,
@@ -81,27 +98,123 @@ async def record_decision(
     """Record the first decision on a pending handoff and queue everything it causes.
 
     ``paused``: whether the workflow is paused, read by the caller with the switches held
-    (``hold_pause_state``) in this transaction; None to read it here.
+    (``hold_pause_state``) in this transaction; None to read it here. A batch of one of
+    ``record_decisions``; what refuses the decision is raised.
     """
-    handoff = await get_handoff_of(db, handoff_id=handoff_id, workflow=None)
-    await check_outcome(db, handoff, decision)
-    if decision.outcome == "edited" and decision.final_text == handoff.draft:
-        # Saved without a change: that is an approval, and the digest should count it so.
-        decision = replace(decision, outcome="approved")
+    request = DecisionRequest(
+        handoff_id=handoff_id, policy=policy, decision=decision, now=now, paused=paused
+    )
+    [recorded] = await record_decisions(db, [request])
+    if isinstance(recorded, HandrailError):
+        raise recorded
+    return recorded
+
+
+@dataclass(slots=True)
+class _Accepted:
+    """A request that passed its checks, with its handoff and the outcome it records."""
+
+    index: int
+    request: DecisionRequest
+    handoff: Handoff
+    decision: DecisionInput
+    paused: bool = False
+
+
+async def record_decisions(
+    db: AsyncSession, requests: Sequence[DecisionRequest]
+) -> list[Decision | HandrailError]:
+    """Record each request's decision, in order, and queue everything each one causes.
+
+    For each decision, as for one alone: its row, with its approval digest; its trace
+    step; the message update, the thread reply and the webhook (outbox rows); its entry in
+    the audit chain. Each is refused on its own (the outcome is not offered, the handoff
+    is gone, decided, claimed by another or expired, which is then recorded), with the
+    error in its place in the answer; the others are recorded all the same.
+
+    A batch costs a handful of statements whatever its size: one claim of every handoff,
+    one reservation of trace positions in every run, one insert each of steps, outbox rows,
+    audit entries (linked in memory after one read of the chain's head) and decisions.
+    The order of locks is that of a single decision: the pause switches, the handoffs, the
+    runs, then the audit chain last.
+    """
+    answers: list[Decision | HandrailError | None] = [None] * len(requests)
+    accepted: list[_Accepted] = []
+    for index, request in enumerate(requests):
+        try:
+            handoff = await get_handoff_of(db, handoff_id=request.handoff_id, workflow=None)
+            await check_outcome(db, handoff, request.decision)
+        except HandrailError as refused:
+            answers[index] = refused
+            continue
+        decision = request.decision
+        if decision.outcome == "edited" and decision.final_text == handoff.draft:
+            # Saved without a change: that is an approval, and the digest should count it so.
+            decision = replace(decision, outcome="approved")
+        accepted.append(_Accepted(index, request, handoff, decision))
     # Before the claim: the switches are locked before any handoff row, here and in the
-    # expiry job, so neither waits in a circle with a resume.
-    if paused is None:
-        paused = await hold_pause_state(db, handoff.workflow) is not None
-    status = OUTCOME_STATUS[decision.outcome]
-    if not await repo.claim_pending_handoff(
-        db, handoff_id, status, now, reviewer=decision.reviewer, outcome=decision.outcome
-    ):
-        raise await _not_claimed(db, handoff=handoff, policy=policy, now=now)
+    # expiry job, so neither waits in a circle with a resume. Each workflow's once.
+    paused: dict[str, bool] = {}
+    for workflow in sorted({a.handoff.workflow for a in accepted if a.request.paused is None}):
+        paused[workflow] = await hold_pause_state(db, workflow) is not None
+    for item in accepted:
+        given = item.request.paused
+        item.paused = paused[item.handoff.workflow] if given is None else given
+    won = await _claim(db, accepted)
+    for item in accepted:
+        if item.index not in won:
+            answers[item.index] = await _not_claimed(
+                db, handoff=item.handoff, policy=item.request.policy, now=item.request.now
+            )
+    recorded = [(item, _decision_row(item)) for item in accepted if item.index in won]
+    await _queue_consequences(db, recorded)
+    await db.flush()  # every run row written, before the audit chain's lock is taken
+    await append_decision_entries(db, [(row, item.handoff.workflow) for item, row in recorded])
+    db.add_all([row for _, row in recorded])
+    await db.flush()
+    for item, row in recorded:
+        answers[item.index] = row
+    return [_answered(answer) for answer in answers]
+
+
+def _answered(answer: Decision | HandrailError | None) -> Decision | HandrailError:
+    """Every request is refused, lost or recorded by the end of ``record_decisions``."""
+    assert answer is not None
+    return answer
+
+
+async def _claim(db: AsyncSession, accepted: Sequence[_Accepted]) -> set[int]:
+    """Move the handoffs to their outcomes in one statement; the indexes of the winners.
+
+    Of two requests for one handoff in a batch, the first is the one tried, as if they
+    had come one after the other.
+    """
+    first: dict[str, _Accepted] = {}
+    for item in accepted:
+        first.setdefault(item.handoff.id, item)
+    moved = await repo.claim_pending_handoffs(
+        db,
+        [
+            repo.PendingClaim(
+                item.handoff,
+                OUTCOME_STATUS[item.decision.outcome],
+                item.request.now,
+                reviewer=item.decision.reviewer,
+                outcome=item.decision.outcome,
+            )
+            for item in first.values()
+        ],
+    )
+    return {item.index for item in first.values() if item.handoff.id in moved}
+
+
+def _decision_row(item: _Accepted) -> Decision:
+    handoff, decision, now = item.handoff, item.decision, item.request.now
     final_text = decision.final_text if decision.outcome == "edited" else None
     if decision.outcome == "approved":
         final_text = handoff.draft
-    row = Decision(
-        handoff_id=handoff_id,
+    return Decision(
+        handoff_id=handoff.id,
         run_id=handoff.run_id,
         outcome=decision.outcome,
         reviewer=decision.reviewer,
@@ -113,43 +226,67 @@ async def record_decision(
         category=decision.category,
         decided_at=now,
         latency_ms=int((now - handoff.created_at).total_seconds() * 1000),
-        released_at=None if paused else now,
+        released_at=None if item.paused else now,
         approval_digest=approval_digest(
             action=handoff.action, final_text=final_text, payload=handoff.payload
         )
         if decision.outcome in APPROVING_OUTCOMES
         else None,
+        acted_at=None,
     )
-    repo.create_decision(db, row)
-    await db.flush()
-    await record_step(
+
+
+async def _queue_consequences(
+    db: AsyncSession, recorded: Sequence[tuple[_Accepted, Decision]]
+) -> None:
+    """The decisions' trace steps, then their message updates, thread replies and
+    webhooks, each kind in one statement."""
+    await record_run_steps(
         db,
-        run_id=handoff.run_id,
-        workflow=handoff.workflow,
-        type="decision",
-        name=decision.outcome,
-        status="held" if paused else decision.outcome,
-        output={"handoff_id": handoff_id, "shadow": handoff.shadow, **decision_json(row)},
-        now=now,
+        [
+            RunStep(
+                item.handoff.run_id,
+                item.handoff.workflow,
+                Step(
+                    type="decision",
+                    name=row.outcome,
+                    status="held" if item.paused else row.outcome,
+                    output={
+                        "handoff_id": item.handoff.id,
+                        "shadow": item.handoff.shadow,
+                        **decision_json(row),
+                    },
+                ),
+                item.request.now,
+            )
+            for item, row in recorded
+        ],
     )
-    if decision.outcome == "taken_over":
-        await _mark_run_handed_over(db, handoff)
-    await refresh_message(db, handoff=handoff, reason="decided", now=now)
-    if handoff.channel is not None:
-        await outbox.post_message(
-            db,
-            key=f"handoff:{handoff_id}:decision-reply",
-            channel=handoff.channel,
-            render=DECISION_REPLY_RENDER,
-            ref=handoff_id,
-            thread_of=post_key(handoff_id),
-            ordering_key=post_key(handoff_id),
-            workflow=handoff.workflow,
-            now=now,
+    deliveries: list[dict[str, Any] | None] = []
+    for item, row in recorded:
+        handoff, now = item.handoff, item.request.now
+        if row.outcome == "taken_over":
+            await _mark_run_handed_over(db, handoff)
+        deliveries.append(message_refresh_row(handoff=handoff, reason="decided", now=now))
+        if handoff.channel is not None:
+            deliveries.append(
+                outbox.post_row(
+                    key=f"handoff:{handoff.id}:decision-reply",
+                    channel=handoff.channel,
+                    render=DECISION_REPLY_RENDER,
+                    ref=handoff.id,
+                    thread_of=post_key(handoff.id),
+                    ordering_key=post_key(handoff.id),
+                    workflow=handoff.workflow,
+                    now=now,
+                )
+            )
+        deliveries.append(
+            outcome_webhook_row(
+                handoff=handoff, policy=item.request.policy, held=item.paused, now=now
+            )
         )
-    await queue_outcome_webhook(db, handoff=handoff, policy=policy, held=paused, now=now)
-    await append_decision_entry(db, decision=row, workflow=handoff.workflow)
-    return row
+    await outbox.enqueue_rows(db, [row for row in deliveries if row is not None])
 
 
 async def check_outcome(db: AsyncSession, handoff: Handoff, decision: DecisionInput) -> None:

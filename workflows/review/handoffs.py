@@ -258,10 +258,16 @@ async def refresh_message(
     db: AsyncSession, *, handoff: Handoff, reason: str, now: datetime
 ) -> None:
     """Queue an in-place update of the handoff's message (decided, expired, paused…)."""
+    row = message_refresh_row(handoff=handoff, reason=reason, now=now)
+    if row is not None:
+        await outbox.enqueue_rows(db, [row])
+
+
+def message_refresh_row(*, handoff: Handoff, reason: str, now: datetime) -> dict[str, Any] | None:
+    """The outbox row of ``refresh_message``; None when the handoff has no message."""
     if handoff.channel is None:
-        return
-    await outbox.update_message(
-        db,
+        return None
+    return outbox.update_row(
         key=f"handoff:{handoff.id}:update:{reason}",
         message_key=post_key(handoff.id),
         render=HANDOFF_RENDER,
