@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from sqlalchemy import (
     ColumnElement,
+    Date,
     Integer,
     Select,
     and_,
@@ -296,3 +297,18 @@ async def set_first_look(db: AsyncSession, *, handoff_id: str, now: datetime) ->
         .values(first_look_ms=max(int((now - created).total_seconds() * 1000), 0))
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def count_outcomes_by_day(db: AsyncSession, window: Window) -> list[tuple[str, str, int]]:
+    """Handoffs of the window by the UTC day they opened and their status now:
+    ``(YYYY-MM-DD, status, count)``, at most days x statuses rows."""
+    if db.get_bind().dialect.name == "postgresql":
+        day: Any = cast(func.timezone("UTC", Handoff.created_at), Date)
+    else:
+        day = func.date(Handoff.created_at)
+    query = (
+        select(day.label("day"), Handoff.status, func.count())
+        .where(_handoffs_in(window))
+        .group_by(day, Handoff.status)
+    )
+    return [(str(when), str(status), int(n)) for when, status, n in await db.execute(query)]
