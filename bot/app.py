@@ -19,6 +19,7 @@ from bot import (
     renderers_pause,
 )
 from bot.api_errors import REQUEST_LINE_READ_MAX, error_middleware
+from bot.chart_uploads import register_chart_uploads
 from bot.decision_recorder import DecisionRecorder
 from bot.outbox.runtime import OutboxRuntime
 from bot.path_ids import path_id_middleware
@@ -149,4 +150,5 @@ def build_renderers(services: Services) -> Renderers:
     renderers = default_renderers()
     renderers_pause.register(renderers)
     register_alert_renderers(renderers, config=services.config)
+    register_chart_uploads(renderers, config=services.config)
     return renderers

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot import jobs, renderers_pause
+from bot.chart_uploads import register_chart_uploads
 from bot.outbox import OutboxWorker, WorkerSettings
 from bot.renderers import default_renderers
 from bot.renderers_alerts import register_alert_renderers
@@ -182,6 +183,7 @@ async def running_oncall(
     ) as slack:
         renderers = default_renderers()
         register_alert_renderers(renderers, config=config)
+        register_chart_uploads(renderers, config=config)
         renderers_pause.register(renderers)
         worker = OutboxWorker(
             sessions=slack.services.sessions,
