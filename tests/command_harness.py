@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot import renderers_pause
 from bot.app import build_app
+from bot.chart_uploads import register_chart_uploads
 from bot.outbox import OutboxWorker, WorkerSettings
 from bot.renderers import default_renderers
 from bot.services import Services
@@ -37,6 +38,7 @@ async def running_commands(
     ) as slack:
         renderers = default_renderers()
         renderers_pause.register(renderers)
+        register_chart_uploads(renderers, config=config)
         slack.worker = OutboxWorker(
             sessions=slack.services.sessions,
             readers=slack.services.readers,
