@@ -30,21 +30,18 @@ class ChartData:
 
 
 async def load_chart_data(db: AsyncSession, *, report: StatsReport) -> ChartData:
-    """The per-day outcomes and review-time histogram of ``report``'s window."""
+    """The per-day outcomes of ``report``'s window (one grouped query); the review-time
+    histogram and the calibration come with the report."""
     window = repo.Window(workflow=report.workflow, start=report.start, end=report.end)
     days: dict[date, Counter[str]] = {}
     for day, status, count in await repo.count_outcomes_by_day(db, window):
         days.setdefault(date.fromisoformat(day[:10]), Counter())[status] += count
-    review: Counter[int] = Counter()
-    for _, what, bucket, count in await repo.review_histogram(db, window, split=None):
-        if what == "review":
-            review[bucket] += count
     start, end = report.start.date(), (report.end - timedelta(microseconds=1)).date()
     return ChartData(
         workflow=report.workflow,
         start=start,
         end=end,
         days=days,
-        review_ms=review,
+        review_ms=Counter(report.review_buckets),
         calibration=report.calibration,
     )
