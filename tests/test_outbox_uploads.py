@@ -15,7 +15,7 @@ from bot.outbox.deliver import upload_marker
 from bot.renderers import Renderers, Upload, UploadFile
 from bot.services import Services
 from sandbox.emulator import SlackEmulator
-from sandbox.models import Message
+from sandbox.models import Channel, Message
 from sandbox.testing import running_emulator, web_client
 from store.models import OutboxMessage, Workflow
 from store.repositories import outbox as repo
@@ -33,9 +33,14 @@ async def render_pixels(db: AsyncSession, ref: str) -> Upload:
     )
 
 
+UNJOINED = Channel("C0UNJOINED", "unjoined", members={"U0ALICE"})
+SECRET = Channel("C0SECRET", "secret", members={"U0ALICE"}, is_private=True)
+
+
 @pytest.fixture
 async def emulator(clock: ManualClock) -> AsyncIterator[SlackEmulator]:
-    async with running_emulator(clock=clock, post_rate=None) as emu:
+    channels = [Channel("C0REVIEW", "review"), UNJOINED, SECRET]
+    async with running_emulator(clock=clock, post_rate=None, channels=channels) as emu:
         yield emu
 
 
@@ -136,3 +141,37 @@ async def test_an_outage_delays_the_share_and_loses_nothing(
         clock.advance(minutes=5)
     assert len(shares(emulator)) == 1
     assert (await row(seeded, "u1")).status == "done"
+
+
+async def test_an_unjoined_public_channel_is_joined_for_the_files(
+    seeded: Services, emulator: SlackEmulator, make_worker: Worker
+) -> None:
+    """Files need membership where posts do not: the bot joins the public channel, shares."""
+    async with seeded.sessions() as db, db.begin():
+        await outbox.upload_files(
+            db, key="u2", channel=UNJOINED.id, render="pixels", ref="t", now=seeded.clock()
+        )
+    await make_worker().run_once()
+    assert [m.files is not None for m in emulator.messages(UNJOINED.id)] == [True]
+    assert len(emulator.calls_to("conversations.join")) == 1
+    assert (await row(seeded, "u2")).status == "done"
+
+
+async def test_a_private_channel_waits_for_the_bot_to_be_invited(
+    seeded: Services, emulator: SlackEmulator, make_worker: Worker, clock: ManualClock
+) -> None:
+    """A private channel cannot be joined: the row waits, saying so, and goes once invited."""
+    async with seeded.sessions() as db, db.begin():
+        await outbox.upload_files(
+            db, key="u3", channel=SECRET.id, render="pixels", ref="t", now=seeded.clock()
+        )
+    worker = make_worker()
+    await worker.run_once()
+    waiting = await row(seeded, "u3")
+    assert waiting.status == "pending"
+    assert "not_in_channel" in str(waiting.last_error)
+    emulator.invite(SECRET.id)
+    clock.advance(hours=1)
+    await worker.run_once()
+    assert (await row(seeded, "u3")).status == "done"
+    assert [m.files is not None for m in emulator.messages(SECRET.id)] == [True]

@@ -213,6 +213,10 @@ class Deliverer:
             outcome = await slack.upload(
                 channel=channel, upload=upload, marker=marker, thread_ts=thread_ts
             )
+            if _not_member(outcome):
+                outcome = await self._join_and_upload(
+                    slack, channel=channel, upload=upload, marker=marker, thread_ts=thread_ts
+                )
             return self._refused(outcome, channel=channel, doing="a file upload")
         finally:
             if not sent:
@@ -221,6 +225,33 @@ class Deliverer:
                 ratelimited = isinstance(outcome, Retry) and not outcome.counts
                 after = outcome.after if isinstance(outcome, Retry) and ratelimited else None
                 self.pacer.finish(channel, at=self.now(), retry_after=after)
+
+    async def _join_and_upload(
+        self,
+        slack: SlackSender,
+        *,
+        channel: str,
+        upload: Upload,
+        marker: str,
+        thread_ts: str | None,
+    ) -> Outcome:
+        """Files, unlike posts, need the bot in the channel even where ``chat:write.public``
+        lets it post; a public channel is joined (``conversations.join``) and the upload
+        tried again. Where joining is refused (a private channel), the first refusal stands
+        and waits for someone to invite the bot."""
+        try:
+            await slack.join(channel)
+        except CallFailed as failed:
+            if isinstance(failed.outcome, Retry):
+                return failed.outcome
+            return Failed(
+                f"not_in_channel from files.completeUploadExternal to {channel}, and "
+                f"joining it failed: {failed.outcome.error}; invite the bot to {channel}",
+                slack_error="not_in_channel",
+            )
+        return await slack.upload(
+            channel=channel, upload=upload, marker=marker, thread_ts=thread_ts
+        )
 
     async def _look_for(
         self,
