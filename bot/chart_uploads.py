@@ -1,7 +1,9 @@
 """The outbox's upload renderer for the review metrics' charts (``slack.upload`` rows).
 
-Drawing is CPU work (a few hundred milliseconds for three charts), so it runs in a thread
-and the worker's event loop keeps serving other deliveries meanwhile.
+matplotlib takes a second or more to import, so it is imported on the first upload rather
+than by every ``handrail`` command and server start. Drawing is CPU work (a few hundred
+milliseconds for three charts), so it runs in a thread and the worker's event loop keeps
+serving other deliveries meanwhile.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.renderers import Renderers, Upload, UploadFile
 from workflows.config import HandrailConfig
 from workflows.stats.charts.data import load_chart_data
-from workflows.stats.charts.render import render_charts
 from workflows.stats.charts.share import STATS_CHARTS_RENDER, parse_charts_ref
 from workflows.stats.report import build_stats
 
@@ -22,6 +23,9 @@ def register_chart_uploads(renderers: Renderers, *, config: HandrailConfig) -> N
     """Add the charts' upload renderer to the outbox worker's registry."""
 
     async def render(db: AsyncSession, ref: str) -> Upload:
+        # matplotlib is imported on the first upload, not by every process that serves.
+        from workflows.stats.charts.render import render_charts
+
         workflow, end, since = parse_charts_ref(ref)
         report = await build_stats(
             db, config=config, workflow=workflow, since=since, split=None, now=end

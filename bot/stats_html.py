@@ -12,13 +12,14 @@ from bot.stats_text import render_stats
 from workflows.errors import InvalidInput
 from workflows.stats.charts.data import load_chart_data
 from workflows.stats.charts.html import html_report
-from workflows.stats.charts.render import render_charts
 from workflows.stats.report import StatsReport
 
 
 async def write_html_report(services: Services, report: StatsReport, *, path: Path) -> None:
     """Read the charts' data, draw them off the event loop, and replace ``path`` atomically
     (a temporary file beside it, then a rename), so a failure leaves no half-written page."""
+    from workflows.stats.charts.render import render_charts  # matplotlib: only when drawing
+
     async with services.readers() as db:
         data = await load_chart_data(db, report=report)
     charts = await asyncio.to_thread(render_charts, data, target=report.target)

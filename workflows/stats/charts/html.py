@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import base64
 from html import escape
+from typing import TYPE_CHECKING
 
-from workflows.stats.charts.render import Chart
 from workflows.stats.report import StatsReport
+
+if TYPE_CHECKING:  # the drawing module imports matplotlib; only its type is needed here
+    from workflows.stats.charts.render import Chart
 
 STYLE = (
     "body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:60rem;color:#222}"
