@@ -235,7 +235,7 @@ class SlackSender:
         try:
             response = await self._call(
                 partial(self.client.files_upload_v2, **kwargs),
-                what=f"from files.completeUploadExternal to {channel}",
+                what=f"from the file upload (files_upload_v2) to {channel}",
             )
         except CallFailed as failed:
             return failed.outcome
