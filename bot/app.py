@@ -21,6 +21,7 @@ from bot.decisions.recorder import DecisionRecorder
 from bot.outbox.runtime import OutboxRuntime
 from bot.renderers import pause as renderers_pause
 from bot.renderers.alerts import register_alert_renderers
+from bot.renderers.chart_uploads import register_chart_uploads
 from bot.renderers.registry import Renderers, default_renderers
 from bot.scheduler import mount_scheduler
 from bot.services import SERVICES, Services
@@ -150,4 +151,5 @@ def build_renderers(services: Services) -> Renderers:
     renderers = default_renderers()
     renderers_pause.register(renderers)
     register_alert_renderers(renderers, config=services.config)
+    register_chart_uploads(renderers, config=services.config)
     return renderers

@@ -27,6 +27,7 @@ from sandbox.models import (
     Identity,
     Message,
     ResponsePost,
+    SharedFile,
     User,
     View,
 )
@@ -34,6 +35,7 @@ from sandbox.ratelimit import RateLimiter
 from sandbox.scopes import METHOD_SCOPES, manifest_scopes
 from sandbox.webapi import METHODS, read_args
 from sandbox.webapi_chat import apply_response
+from sandbox.webapi_files import receive_upload
 from sandbox.workspace import DEFAULT_TOKEN, TRIGGER_TTL, SlackError, Workspace
 
 _FAULT_ERRORS = {
@@ -118,6 +120,7 @@ class SlackEmulator:
         self.app = web.Application()
         self.app.router.add_route("*", "/api/{method}", self._handle_api)
         self.app.router.add_post("/response/{url_id}", self._handle_response_url)
+        self.app.router.add_post("/upload/{upload_id}", self._handle_upload)
         control.add_routes(self.app, self)
 
     # --- lifecycle -----------------------------------------------------------------------
@@ -134,6 +137,7 @@ class SlackEmulator:
         self._runner = runner
         bound_host, bound_port = runner.addresses[0][:2]
         self._url = f"http://{bound_host}:{bound_port}"
+        self.workspace.upload_base = self._url
         return self
 
     async def stop(self) -> None:
@@ -206,6 +210,12 @@ class SlackEmulator:
             return self.workspace.views[view_id]
         except KeyError:
             raise LookupError(f"no view {view_id}") from None
+
+    @property
+    def files(self) -> list[SharedFile]:
+        """Every file an upload was started for, in order; ``completed`` says if it was
+        shared (or made private) and ``data`` holds the bytes that arrived."""
+        return list(self.workspace.files.values())
 
     def reset(self) -> None:
         """Back to the seed: no messages, views, calls, faults; rate buckets full."""
@@ -417,3 +427,31 @@ class SlackEmulator:
         if fault is not None:
             return await self._fault_response(call, fault)
         return self._answer(call, status, body)
+
+    async def _handle_upload(self, request: web.Request) -> web.Response:
+        """The upload URL ``files.getUploadURLExternal`` gave: raw bytes, or a multipart
+        form whose file part holds them (Slack takes either)."""
+        upload_id = request.match_info["upload_id"]
+        call = Call("upload", {"upload_id": upload_id}, None, self.now(), request.method)
+        self._calls.append(call)
+        fault = await self._take_fault("upload", call)
+        if fault is not None and not fault.after_accept:
+            return await self._fault_response(call, fault)
+        data = await _upload_bytes(request)
+        status, text = receive_upload(self.workspace, upload_id, data)
+        call.body["bytes"] = len(data)
+        call.status, call.ok = status, status == 200
+        call.response = {"text": text}
+        if fault is not None:
+            return await self._fault_response(call, fault)
+        return web.Response(status=status, text=text, content_type="text/plain")
+
+
+async def _upload_bytes(request: web.Request) -> bytes:
+    if request.content_type == "multipart/form-data":
+        form = await request.post()
+        for value in form.values():
+            if isinstance(value, web.FileField):
+                return bytes(value.file.read())
+        return b""
+    return await request.read()

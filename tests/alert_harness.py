@@ -20,6 +20,7 @@ from bot import jobs
 from bot.outbox import OutboxWorker, WorkerSettings
 from bot.renderers import pause as renderers_pause
 from bot.renderers.alerts import register_alert_renderers
+from bot.renderers.chart_uploads import register_chart_uploads
 from bot.renderers.registry import default_renderers
 from bot.services import Services
 from sandbox.driver import BotResponse
@@ -183,6 +184,7 @@ async def running_oncall(
     ) as slack:
         renderers = default_renderers()
         register_alert_renderers(renderers, config=config)
+        register_chart_uploads(renderers, config=config)
         renderers_pause.register(renderers)
         worker = OutboxWorker(
             sessions=slack.services.sessions,

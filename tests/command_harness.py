@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.app import build_app
 from bot.outbox import OutboxWorker, WorkerSettings
 from bot.renderers import pause as renderers_pause
+from bot.renderers.chart_uploads import register_chart_uploads
 from bot.renderers.registry import default_renderers
 from bot.services import Services
 from sandbox.driver import BotResponse
@@ -37,6 +38,7 @@ async def running_commands(
     ) as slack:
         renderers = default_renderers()
         renderers_pause.register(renderers)
+        register_chart_uploads(renderers, config=config)
         slack.worker = OutboxWorker(
             sessions=slack.services.sessions,
             readers=slack.services.readers,

@@ -18,6 +18,9 @@ CALL = re.compile(r"\bclient\.((?:chat|conversations|users|usergroups|views|file
 #: The conversations Handrail writes to: review and alert channels, public or private
 #: (any channel ID is accepted), and DMs to on-call people (escalations).
 WRITTEN_KINDS = ("channels", "groups", "im")
+#: slack_sdk helpers that make several Web API calls: files_upload_v2 asks for an upload
+#: URL, POSTs the bytes there (no method, no scope) and completes the upload.
+COMPOSITE = {"files.upload.v2": {"files.getUploadURLExternal", "files.completeUploadExternal"}}
 
 
 def slack_methods() -> set[str]:
@@ -29,6 +32,9 @@ def slack_methods() -> set[str]:
             if relative.startswith(SKIPPED):
                 continue
             found |= {m.replace("_", ".") for m in CALL.findall(path.read_text("utf-8"))}
+    for helper, methods in COMPOSITE.items():
+        if helper in found:
+            found = (found - {helper}) | methods
     return found
 
 

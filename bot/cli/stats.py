@@ -6,10 +6,12 @@ import argparse
 import sys
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import orjson
 
+from bot.cli.stats_html import write_html_report
 from bot.cli.stats_text import render_stats
 from bot.services import Services
 from workflows.durations import parse_duration
@@ -37,7 +39,10 @@ async def stats(services: Services, args: argparse.Namespace) -> int:
             split=args.by,
             now=services.clock(),
         )
-    if args.json:
+    if args.html is not None:
+        await write_html_report(services, report, path=args.html)
+        print(f"wrote {args.html}")
+    elif args.json:
         sys.stdout.write(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
         sys.stdout.write(render_stats(report, suggest_only=args.suggest))
@@ -66,6 +71,9 @@ def add_commands(commands: Any, *, actor: Callable[[], str]) -> None:
     parser.add_argument("--since", type=window, default=timedelta(days=30), help="e.g. 30d, 12h")
     parser.add_argument("--by", choices=SPLITS, help="one row per action, version or reviewer")
     parser.add_argument("--json", action="store_true", help="JSON for machines")
+    parser.add_argument(
+        "--html", type=Path, metavar="FILE", help="write a self-contained report with charts"
+    )
     parser.add_argument(
         "--suggest", action="store_true", help="only the thresholds to consider, as YAML changes"
     )

@@ -22,6 +22,7 @@ REQUIRED_SCOPES: frozenset[str] = frozenset(
         "im:write",
         "commands",
         "usergroups:read",
+        "files:write",
     }
 )
 

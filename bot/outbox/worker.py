@@ -66,7 +66,7 @@ class OutboxWorker:
         self.settings = settings or WorkerSettings()
         self.kinds: tuple[str, ...] = ()
         if slack_client is not None:
-            self.kinds += (outbox.SLACK_POST, outbox.SLACK_UPDATE)
+            self.kinds += (outbox.SLACK_POST, outbox.SLACK_UPDATE, outbox.SLACK_UPLOAD)
         if http_session is not None:
             self.kinds += (outbox.WEBHOOK,)
         self.deliverer = Deliverer(

@@ -9,6 +9,7 @@ two updates of one message show the same thing, which is what makes updates idem
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,6 +26,27 @@ Render = Callable[[AsyncSession, str], Awaitable[Message]]
 """``async def render(db, ref) -> Message``: reads only, in the worker's session."""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UploadFile:
+    name: str
+    """The file name stem; the worker makes it unique to the outbox row."""
+    title: str
+    alt: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Upload:
+    """Files to share in one message, and the text that introduces them."""
+
+    files: list[UploadFile]
+    comment: str
+
+
+RenderUpload = Callable[[AsyncSession, str], Awaitable[Upload]]
+"""``async def render(db, ref) -> Upload`` for ``slack.upload`` rows: reads only."""
+
+
 class UnknownRenderer(LookupError):
     """A row names a renderer nobody registered: a bug or a version skew, never retried."""
 
@@ -34,6 +56,7 @@ class Renderers:
 
     def __init__(self, renderers: Mapping[str, Render] | None = None) -> None:
         self._renderers: dict[str, Render] = {}
+        self._uploads: dict[str, RenderUpload] = {}
         for name, render in (renderers or {}).items():
             self.register(name, render)
 
@@ -42,6 +65,20 @@ class Renderers:
         if name in self._renderers:
             raise ValueError(f"a renderer named {name!r} is already registered")
         self._renderers[name] = render
+
+    def register_upload(self, name: str, render: RenderUpload) -> None:
+        """Add the upload renderer ``render`` under ``name``; a name is registered once."""
+        if name in self._uploads:
+            raise ValueError(f"an upload renderer named {name!r} is already registered")
+        self._uploads[name] = render
+
+    async def render_upload(self, db: AsyncSession, name: str, ref: str) -> Upload:
+        """The files ``name`` draws for ``ref`` now."""
+        render = self._uploads.get(name)
+        if render is None:
+            known = ", ".join(sorted(self._uploads)) or "none"
+            raise UnknownRenderer(f"no upload renderer named {name!r} (registered: {known})")
+        return await render(db, ref)
 
     def __contains__(self, name: object) -> bool:
         return name in self._renderers

@@ -1,4 +1,5 @@
-"""``/handrail stats WORKFLOW [since] [by]``: the review metrics, privately.
+"""``/handrail stats WORKFLOW [since] [by]``: the review metrics, privately, and their
+charts in the person's DM (queued to the outbox, shared through Slack's file upload).
 
 Only the workflow's reviewers and admins may read them: they name reviewers and quote
 corrections. ``handlers.commands`` dispatches the subcommand here.
@@ -17,10 +18,18 @@ from handlers.escape import escape_mrkdwn
 from workflows.durations import parse_duration
 from workflows.errors import InvalidInput, NotFound
 from workflows.roles import Role, ensure_role
+from workflows.stats.charts.share import queue_stats_charts
 from workflows.stats.report import SPLITS, build_stats
 
 READERS: tuple[Role, ...] = ("reviewer", "admin")
 USAGE = "`/handrail stats WORKFLOW [30d] [action|prompt_version|reviewer]`"
+#: Ephemeral messages cannot carry files, so the charts go to the person's DM.
+CHARTS_NOTE = {
+    "type": "context",
+    "elements": [
+        {"type": "mrkdwn", "text": ":bar_chart: The charts of this window follow in your DM."}
+    ],
+}
 
 
 def _options(words: list[str]) -> tuple[timedelta, str | None]:
@@ -57,8 +66,21 @@ async def answer_stats(context: dict[str, Any], *, user: str, text: str) -> Mess
     await ensure_role(
         user, workflow=name, policy=policy, roles=READERS, directory=directory_of(context)
     )
+    now = deps.clock()
     async with deps.readers() as db:
         report = await build_stats(
-            db, config=deps.config, workflow=name, since=since, split=split, now=deps.clock()
+            db, config=deps.config, workflow=name, since=since, split=split, now=now
         )
-    return stats_message(report)
+    async with deps.sessions() as db, db.begin():
+        await queue_stats_charts(
+            db,
+            key=f"stats-charts:{name}:{user}:{now.isoformat()}",
+            channel=user,
+            workflow=name,
+            end=now,
+            since=since,
+            now=now,
+        )
+    deps.wake_outbox()
+    message = stats_message(report)
+    return Message(text=message.text, blocks=[*message.blocks, CHARTS_NOTE])

@@ -23,6 +23,8 @@ def message_json(emulator: SlackEmulator, message: Message) -> JSON:
     out = message.to_slack(team_id=emulator.workspace.identity.team_id, include_metadata=False)
     out["channel"] = message.channel
     out["updates"] = message.updates
+    if message.files:
+        out["files"] = [{**f, "url_private": f"/files/{f['id']}"} for f in message.files]
     return out
 
 

@@ -15,6 +15,10 @@ Row kinds and payloads:
 ``slack.update``
     ``{"message_key", "render", "ref"}`` — re-render the message posted by the row whose
     dedupe key is ``message_key``, in place.
+``slack.upload``
+    ``{"channel", "render", "ref", "thread_of"?}`` — files (charts) rendered at send time by
+    the upload renderer ``render`` and shared in one message through Slack's external
+    upload; ``thread_of`` as for a post. The worker stores ``{"channel", "files"}``.
 ``webhook``
     ``{"url", "workflow", "handoff_id", "idempotency_key"}`` — a signed POST to the
     automation of how the handoff ended, its body built when it is sent
@@ -39,7 +43,10 @@ from store.repositories.runs import insert_ignoring_conflicts
 
 SLACK_POST = "slack.post"
 SLACK_UPDATE = "slack.update"
+SLACK_UPLOAD = "slack.upload"
 WEBHOOK = "webhook"
+#: Kinds whose delivery, after a lost answer, looks in Slack before sending again.
+LOOKED_UP = frozenset({SLACK_POST, SLACK_UPLOAD})
 
 PENDING = "pending"
 SENDING = "sending"
@@ -213,3 +220,30 @@ async def release_held(db: AsyncSession, *, workflow: str, now: datetime) -> int
         .values(status=PENDING, available_at=now)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def upload_files(
+    db: AsyncSession,
+    *,
+    key: str,
+    channel: str,
+    render: str,
+    ref: str,
+    now: datetime,
+    workflow: str | None = None,
+    thread_of: str | None = None,
+) -> None:
+    """Queue files (drawn at send time by ``render`` from ``ref``) to share in ``channel``;
+    in the thread of the post queued as ``thread_of``, after it, when given."""
+    payload: dict[str, Any] = {"channel": channel, "render": render, "ref": ref}
+    if thread_of is not None:
+        payload["thread_of"] = thread_of
+    await enqueue(
+        db,
+        kind=SLACK_UPLOAD,
+        dedupe_key=key,
+        payload=payload,
+        now=now,
+        ordering_key=thread_of or key,
+        workflow=workflow,
+    )

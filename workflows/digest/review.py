@@ -26,6 +26,7 @@ from workflows.delivery import outbox
 from workflows.digest.corrections import Correction, most_repeated_correction
 from workflows.errors import NotFound
 from workflows.fingerprint import fingerprint
+from workflows.stats.charts.share import queue_stats_charts
 from workflows.stats.graduation import Suggestion
 from workflows.stats.report import build_stats
 from workflows.stats.versions import VersionEffect, version_effects
@@ -209,7 +210,8 @@ def parse_digest_ref(ref: str) -> tuple[str, datetime]:
 
 async def queue_weekly_digests(db: AsyncSession, *, config: HandrailConfig, now: datetime) -> int:
     """Queue this week's review to each workflow's alert channel and owner (once a day
-    at most per target, whatever runs it twice)."""
+    at most per target, whatever runs it twice), with the review metrics' charts of the
+    last 30 days in its thread."""
     queued = 0
     day = now.strftime("%Y-%m-%d")
     for workflow, policy in config.workflows.items():
@@ -217,14 +219,25 @@ async def queue_weekly_digests(db: AsyncSession, *, config: HandrailConfig, now:
         targets = [policy.alert_channel] if policy.alert_channel else []
         targets += people([policy.owner] if policy.owner else [])
         for target in targets:
+            key = f"digest:{workflow}:{day}:{target}"
             await outbox.post_message(
                 db,
-                key=f"digest:{workflow}:{day}:{target}",
+                key=key,
                 channel=target,
                 render=DIGEST_RENDER,
                 ref=ref,
                 workflow=workflow,
                 now=now,
+            )
+            await queue_stats_charts(
+                db,
+                key=f"{key}:charts",
+                channel=target,
+                workflow=workflow,
+                end=now,
+                since=STATS_WINDOW,
+                now=now,
+                thread_of=key,
             )
             queued += 1
     return queued
