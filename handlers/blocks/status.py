@@ -43,6 +43,9 @@ HELP = "\n".join(
         "• `/handrail stats WORKFLOW [30d] [action|prompt_version|reviewer]`: review metrics "
         "and suggested thresholds (reviewers and admins)",
         "• `/handrail help`: this list",
+        "Where `/trace`, `/pause` or `/resume` is taken by another app, type "
+        "`/handrail trace RUN_ID`, `/handrail pause WORKFLOW [reason]` or "
+        "`/handrail resume WORKFLOW`: the same commands.",
     ]
 )
 
