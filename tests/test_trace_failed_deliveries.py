@@ -92,5 +92,6 @@ async def test_the_slack_trace_shows_the_failed_post(slack: Slack, clock: Manual
     assert "*1 failed delivery* (given up, not retried)" in story
     assert (
         f"• `slack.post` handoff to `{REVIEW_CHANNEL}` for `{handoff_id}` · failed "
-        f"2026-01-05 09:00 UTC after 1 attempt\n      {ERROR}"
+        "<!date^1767603630^{date_short_pretty} {time}|2026-01-05 09:00 UTC> after 1 attempt\n"
+        f"      {ERROR}"
     ) in story
