@@ -241,6 +241,15 @@ class SlackEmulator:
         """Archive ``channel``: posts to it answer ``is_archived`` from now on."""
         self.workspace.channel(channel).is_archived = True
 
+    def unarchive(self, channel: str) -> None:
+        """Unarchive ``channel``, as a person does in its settings: posts go through again."""
+        self.workspace.channel(channel).is_archived = False
+
+    def create_channel(self, channel: Channel) -> None:
+        """Add ``channel`` to the workspace, as a person creating it does."""
+        self.workspace.channels[channel.id] = channel
+        self.workspace.history.setdefault(channel.id, [])
+
     # --- what the driver hands out -------------------------------------------------------
 
     def issue_trigger(self, user: str) -> str:
