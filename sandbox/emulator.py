@@ -31,7 +31,7 @@ from sandbox.models import (
     View,
 )
 from sandbox.ratelimit import RateLimiter
-from sandbox.scopes import METHOD_SCOPES, manifest_scopes
+from sandbox.scopes import METHOD_SCOPES, manifest_home_tab, manifest_scopes
 from sandbox.webapi import METHODS, read_args
 from sandbox.webapi_chat import apply_response
 from sandbox.workspace import DEFAULT_TOKEN, TRIGGER_TTL, SlackError, Workspace
@@ -98,6 +98,8 @@ class SlackEmulator:
             trigger_ttl=trigger_ttl,
             scopes=_granted(strict=strict, scopes=scopes),
         )
+        if strict:
+            self.workspace.home_tab_enabled = manifest_home_tab()
         self.limiter = RateLimiter(
             clock=self.now,
             post_rate=post_rate,
