@@ -206,3 +206,19 @@ async def test_views_publish_is_as_strict_as_slack(
     with pytest.raises(SlackApiError) as refused:
         await web_client(emulator_for_views).api_call("views.publish", json=args)
     assert refused.value.response["error"] == error
+
+
+async def test_an_app_without_a_home_tab_logs_the_fix_once_opened(
+    slack: Slack, caplog: pytest.LogCaptureFixture
+) -> None:
+    """If Slack answers not_enabled, the log says how to turn the tab on; nobody gets an error."""
+    slack.emulator.workspace.home_tab_enabled = False
+
+    sent = await slack.driver.open_home(user="U0ALICE")
+    assert sent.status == 200
+
+    async def logged() -> bool | None:
+        return "turn on the Home tab" in caplog.text or None
+
+    await eventually(logged, what="the not_enabled warning")
+    assert slack.emulator.ephemerals == []

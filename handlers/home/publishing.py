@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.blocks.home import home_view
@@ -16,6 +17,12 @@ from handlers.home.reading import read_home
 log = logging.getLogger("handrail.slack")
 
 Listener = Callable[..., Awaitable[None]]
+
+#: What to do when Slack refuses to publish a Home tab.
+FIXES = {
+    "not_enabled": "turn on the Home tab (App Home in the app's settings; manifest.yml "
+    "sets features.app_home.home_tab_enabled) and reinstall the app",
+}
 
 
 def is_home_click(body: dict[str, Any]) -> bool:
@@ -38,7 +45,13 @@ async def handle_app_home_opened(
     """The person opened the Home tab: publish it fresh (the Messages tab needs nothing)."""
     if event.get("tab") != "home":
         return
-    await publish_home(context, client, user=str(event.get("user") or ""))
+    user = str(event.get("user") or "")
+    try:
+        await publish_home(context, client, user=user)
+    except SlackApiError as error:  # nobody to answer: the tab just stays as it was
+        code = error.response.get("error")
+        fix = FIXES.get(str(code), "see Slack's error")
+        log.warning("could not publish the Home tab of %s: %s; %s", user, code, fix)
 
 
 def republishing(listener: Listener) -> Listener:
