@@ -98,7 +98,7 @@ class SlackEmulator:
             trigger_ttl=trigger_ttl,
             scopes=_granted(strict=strict, scopes=scopes),
         )
-        if strict:
+        if strict and scopes is None:  # installed from the nearest manifest.yml, as a whole
             self.workspace.home_tab_enabled = manifest_home_tab()
         self.limiter = RateLimiter(
             clock=self.now,

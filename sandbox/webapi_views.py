@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from sandbox.blockkit_limits import check_view
-from sandbox.models import JSON, View
+from sandbox.models import JSON, Change, View
 from sandbox.workspace import SlackError, Workspace
 
 VIEW_ERROR = "invalid_arguments"
@@ -150,6 +150,7 @@ def views_publish(ws: Workspace, args: JSON) -> JSON:
     view_id = previous["id"] if previous else ws.next_id("V")
     obj = _view_object(ws, view_id, spec, root_view_id=view_id, previous_view_id=None)
     ws.home_tabs[user.id] = obj
+    ws.notify(Change(kind="home", user=user.id, view_id=view_id))
     return {"view": obj}
 
 
