@@ -7,7 +7,9 @@ the handoff, in one short write, so decisions keep the order of the acknowledgem
 decision is recorded from the claim just after, in a batch (``bot.decisions.recorder``).
 Refusals, late clicks and missing handoffs raise the errors of ``workflows.errors``;
 ``handlers.errors`` turns them into an ephemeral reply. The updated message and the thread
-reply go out through the outbox, never from here."""
+reply go out through the outbox, never from here. The same buttons are in the App Home
+tab (``handlers.home``); a click there carries ``view`` instead of a channel and message,
+which nothing here reads: the handoff ID is the button's value."""
 
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ from handlers.context import (
 )
 from handlers.errors import answered
 from handlers.first_look import note_first_look
+from handlers.home import republishing
 from handlers.ids import ActionId
 from workflows.review.decisions import DecisionInput
 
@@ -160,14 +163,19 @@ def register(app: AsyncApp) -> None:
     the click's ``trigger_id`` is valid, so they never wait.
     """
     deciding = asyncio.Semaphore(DECISIONS_AT_ONCE)
-    app.action(ActionId.HANDOFF_APPROVE.value)(
-        acked_first(handle_handoff_approve, claim=claiming("approved"), slots=deciding)
-    )
-    app.action(ActionId.HANDOFF_EDIT.value)(acked_first(handle_handoff_edit))
-    app.action(ActionId.HANDOFF_REJECT.value)(acked_first(handle_handoff_reject))
-    app.action(ActionId.HANDOFF_TAKE_OVER.value)(
-        acked_first(handle_handoff_take_over, claim=claiming("taken_over"), slots=deciding)
-    )
-    app.action(ActionId.HANDOFF_RETRY.value)(
-        acked_first(handle_handoff_retry, claim=claiming("retry_requested"), slots=deciding)
-    )
+    listeners = {
+        ActionId.HANDOFF_APPROVE: acked_first(
+            handle_handoff_approve, claim=claiming("approved"), slots=deciding
+        ),
+        ActionId.HANDOFF_EDIT: acked_first(handle_handoff_edit),
+        ActionId.HANDOFF_REJECT: acked_first(handle_handoff_reject),
+        ActionId.HANDOFF_TAKE_OVER: acked_first(
+            handle_handoff_take_over, claim=claiming("taken_over"), slots=deciding
+        ),
+        ActionId.HANDOFF_RETRY: acked_first(
+            handle_handoff_retry, claim=claiming("retry_requested"), slots=deciding
+        ),
+    }
+    for action_id, listener in listeners.items():
+        # The same buttons are in the Home tab, which is published again after a click.
+        app.action(action_id.value)(republishing(listener))

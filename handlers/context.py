@@ -28,6 +28,9 @@ DIRECTORY_KEY = "handrail_directory"
 #: Set by handlers as soon as they know them, so the error handler can log them.
 HANDOFF_ID_KEY = "handrail_handoff_id"
 RUN_ID_KEY = "handrail_run_id"
+#: A refusal for a click made in the Home tab, which has no channel to answer in
+#: ephemerally: ``handlers.home`` shows it at the top of the tab it publishes again.
+HOME_NOTE_KEY = "handrail_home_note"
 
 
 class Notifier(Protocol):

@@ -32,7 +32,7 @@ from sandbox.models import (
     View,
 )
 from sandbox.ratelimit import RateLimiter
-from sandbox.scopes import METHOD_SCOPES, manifest_scopes
+from sandbox.scopes import METHOD_SCOPES, manifest_home_tab, manifest_scopes
 from sandbox.webapi import METHODS, read_args
 from sandbox.webapi_chat import apply_response
 from sandbox.webapi_files import receive_upload
@@ -100,6 +100,8 @@ class SlackEmulator:
             trigger_ttl=trigger_ttl,
             scopes=_granted(strict=strict, scopes=scopes),
         )
+        if strict and scopes is None:  # installed from the nearest manifest.yml, as a whole
+            self.workspace.home_tab_enabled = manifest_home_tab()
         self.limiter = RateLimiter(
             clock=self.now,
             post_rate=post_rate,
@@ -254,6 +256,15 @@ class SlackEmulator:
     def archive(self, channel: str) -> None:
         """Archive ``channel``: posts to it answer ``is_archived`` from now on."""
         self.workspace.channel(channel).is_archived = True
+
+    def unarchive(self, channel: str) -> None:
+        """Unarchive ``channel``, as a person does in its settings: posts go through again."""
+        self.workspace.channel(channel).is_archived = False
+
+    def create_channel(self, channel: Channel) -> None:
+        """Add ``channel`` to the workspace, as a person creating it does."""
+        self.workspace.channels[channel.id] = channel
+        self.workspace.history.setdefault(channel.id, [])
 
     # --- what the driver hands out -------------------------------------------------------
 

@@ -259,7 +259,7 @@ class Call:
         return dataclasses.asdict(self)
 
 
-ChangeKind = Literal["message", "message_deleted", "ephemeral", "view", "reset"]
+ChangeKind = Literal["message", "message_deleted", "ephemeral", "view", "home", "reset"]
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,13 @@ def find_manifest(start: Path | None = None) -> Path:
     )
 
 
+def manifest_home_tab(path: Path | None = None) -> bool:
+    """Whether the manifest enables the app's Home tab (``features.app_home``)."""
+    data = yaml.safe_load((path or find_manifest()).read_text(encoding="utf-8"))
+    home = ((data or {}).get("features") or {}).get("app_home") or {}
+    return bool(home.get("home_tab_enabled"))
+
+
 def manifest_scopes(path: Path | None = None) -> frozenset[str]:
     """The bot scopes a Slack app manifest installs (``oauth_config.scopes.bot``)."""
     data = yaml.safe_load((path or find_manifest()).read_text(encoding="utf-8"))

@@ -104,6 +104,8 @@ class Workspace:
         self.clock = clock
         self.scopes = scopes
         """The bot token's scopes; None grants every scope (a lenient emulator)."""
+        self.home_tab_enabled = True
+        """Whether the app has a Home tab (``features.app_home`` of its manifest)."""
         self.identity = identity
         self.tokens = set(tokens)
         bot = User(identity.bot_user_id, identity.bot_name, identity.bot_name, is_bot=True)

@@ -19,8 +19,8 @@ from sandbox.models import Channel, Message
 from sandbox.testing import running_emulator, web_client
 from store.models import OutboxMessage, Workflow
 from store.repositories import outbox as repo
-from workflows.delivery import outbox
 from workflows.clock import ManualClock
+from workflows.delivery import outbox
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 Worker = Callable[..., OutboxWorker]

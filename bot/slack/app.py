@@ -26,7 +26,7 @@ from bot.settings import Settings
 from bot.slack.directory import SlackMemberDirectory
 from bot.slack.listener_tasks import ListenerTasks
 from bot.slack.shape import MalformedRequest, check_shape
-from handlers import actions, alert_actions, commands, errors, views
+from handlers import actions, alert_actions, commands, errors, home, views
 from handlers.context import DEPS_KEY, DIRECTORY_KEY, Deps
 from workflows.bodies.json_values import replace_unstorable
 
@@ -120,6 +120,7 @@ def build_slack_app(services: Services) -> AsyncApp:
     views.register(app)
     alert_actions.register(app)
     commands.register(app)
+    home.register(app)
     return app
 
 

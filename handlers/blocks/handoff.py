@@ -66,7 +66,7 @@ def handoff_message(view: HandoffView) -> Message:
     blocks.extend(body(view))
     blocks.append(run_line(view))
     if view.is_pending:
-        blocks.append(_buttons(view))
+        blocks.append(decision_buttons(view))
     else:
         blocks.append(section(outcome_line(view)))
     return build_message(_fallback(view), blocks)
@@ -156,7 +156,7 @@ def _reasons(view: HandoffView) -> Block:
     return section(f"*Why it is here*\n{lines}")
 
 
-def _buttons(view: HandoffView) -> ActionsBlock:
+def decision_buttons(view: HandoffView) -> ActionsBlock:
     """The decision buttons of a pending handoff; each carries the handoff ID."""
     if view.kind == "tool_failure":
         elements = [

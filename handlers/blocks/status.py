@@ -45,6 +45,9 @@ HELP = "\n".join(
         "• `/handrail brief WORKFLOW`: the last policy backtest recorded with "
         "`handrail brief diff --record` (admins)",
         "• `/handrail help`: this list",
+        "Where `/trace`, `/pause` or `/resume` is taken by another app, type "
+        "`/handrail trace RUN_ID`, `/handrail pause WORKFLOW [reason]` or "
+        "`/handrail resume WORKFLOW`: the same commands.",
     ]
 )
 

@@ -1,6 +1,10 @@
 """Slash commands (``/trace``, ``/pause``, ``/resume``, ``/handrail``) and the buttons that
 give the same answers (Trace, Show more, and Resume / Take over on the parked list).
 
+One table, ``SUBCOMMANDS``, maps each ``/handrail`` subcommand to its answer; ``/trace``,
+``/pause`` and ``/resume`` are entries of the same table under a name of their own, so a
+workspace where ``/trace`` is taken types ``/handrail trace RUN_ID`` and gets the same answer.
+
 Every handler acknowledges first (Slack allows three seconds), then works in its own unit
 of work and answers privately through the request's ``response_url``. Refusals and bad
 input raise the errors of ``workflows.errors`` before anything changes;
@@ -10,6 +14,7 @@ input raise the errors of ``workflows.errors`` before anything changes;
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -29,63 +34,66 @@ from handlers.ids import ActionId, Command
 from workflows.ledger.status import read_status
 from workflows.ledger.trace import traceable_workflows
 
-
-async def handle_trace_command(
-    ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, context: dict[str, Any]
-) -> None:
-    """``/trace RUN_ID``: the run's story, privately."""
-    await ack()
-    user, text = user_of(command), str(command.get("text") or "")
-    await answer(respond, command, context, lambda: answer_trace(context, user=user, text=text))
+Answer = Callable[[dict[str, Any], str, str], Awaitable[Message]]
 
 
-async def handle_pause_command(
-    ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, context: dict[str, Any]
-) -> None:
-    """``/pause WORKFLOW|all [reason]``: stop it for every instance at once."""
-    await ack()
-    user, text = user_of(command), str(command.get("text") or "")
-    await answer(respond, command, context, lambda: answer_pause(context, user=user, text=text))
+async def _status(context: dict[str, Any], user: str, text: str) -> Message:
+    deps = command_deps(context)
+    mine = await traceable_workflows(user, config=deps.config, directory=directory_of(context))
+    async with deps.readers() as db:
+        view = await read_status(db, workflows=mine, now=deps.clock())
+    return status_message(view)
 
 
-async def handle_resume_command(
-    ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, context: dict[str, Any]
-) -> None:
-    """``/resume WORKFLOW``: admins only; held deliveries are released in order."""
-    await ack()
-    user, text = user_of(command), str(command.get("text") or "")
-    await answer(respond, command, context, lambda: answer_resume(context, user=user, text=text))
+async def _help(context: dict[str, Any], user: str, text: str) -> Message:
+    return help_message()
 
 
-async def handle_handrail_command(
-    ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, context: dict[str, Any]
-) -> None:
-    """``/handrail status|parked|digest WORKFLOW|stats WORKFLOW|brief WORKFLOW|help``."""
-    await ack()
-    user, text = user_of(command), str(command.get("text") or "")
-    await answer(respond, command, context, lambda: _handrail(context, user=user, text=text))
+#: Every answer a command gives, by subcommand of ``/handrail``: the one dispatch table.
+#: ``/trace``, ``/pause`` and ``/resume`` are the same answers under their own names, for
+#: workspaces where those names are free; ``/handrail trace|pause|resume`` always works.
+SUBCOMMANDS: dict[str, Answer] = {
+    "trace": lambda context, user, text: answer_trace(context, user=user, text=text),
+    "pause": lambda context, user, text: answer_pause(context, user=user, text=text),
+    "resume": lambda context, user, text: answer_resume(context, user=user, text=text),
+    "status": _status,
+    "parked": lambda context, user, text: answer_parked(context, user=user),
+    "digest": lambda context, user, text: answer_digest(context, user=user, text=text),
+    "stats": lambda context, user, text: answer_stats(context, user=user, text=text),
+    "brief": lambda context, user, text: answer_brief(context, user=user, text=text),
+    "help": _help,
+}
+
+#: The top-level slash commands and the subcommand each one is.
+SLASH_COMMANDS: dict[Command, str] = {
+    Command.TRACE: "trace",
+    Command.PAUSE: "pause",
+    Command.RESUME: "resume",
+}
 
 
-async def _handrail(context: dict[str, Any], *, user: str, text: str) -> Message:
-    words = text.split()
-    subcommand = words[0].lower() if words else "help"
-    if subcommand == "status":
-        deps = command_deps(context)
-        mine = await traceable_workflows(user, config=deps.config, directory=directory_of(context))
-        async with deps.readers() as db:
-            view = await read_status(db, workflows=mine, now=deps.clock())
-        return status_message(view)
-    if subcommand == "parked":
-        return await answer_parked(context, user=user)
-    if subcommand == "help":
+async def _handrail(context: dict[str, Any], user: str, text: str) -> Message:
+    """``/handrail SUB ARGS``: the table's answer for ``SUB``, or the list of commands."""
+    sub, _, rest = text.strip().partition(" ")
+    if not sub:
         return help_message()
-    if subcommand == "digest":  # the weekly failure review on demand (issue 5)
-        return await answer_digest(context, user=user, text=" ".join(words[1:]))
-    if subcommand == "stats":
-        return await answer_stats(context, user=user, text=" ".join(words[1:]))
-    if subcommand == "brief":
-        return await answer_brief(context, user=user, text=" ".join(words[1:]))
-    return help_message(f"`/handrail {escape_mrkdwn(words[0][:40])}` is not a command.")
+    work = SUBCOMMANDS.get(sub.lower())
+    if work is None:
+        return help_message(f"`/handrail {escape_mrkdwn(sub[:40])}` is not a command.")
+    return await work(context, user, rest.strip())
+
+
+def _handler(work: Answer) -> Callable[..., Awaitable[None]]:
+    """A bolt command listener: ack first, then answer privately with ``work``'s message."""
+
+    async def handle_command(
+        ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, context: dict[str, Any]
+    ) -> None:
+        await ack()
+        user, text = user_of(command), str(command.get("text") or "")
+        await answer(respond, command, context, lambda: work(context, user, text))
+
+    return handle_command
 
 
 async def handle_trace_open(
@@ -152,10 +160,9 @@ async def handle_parked_take_over(
 
 def register(app: AsyncApp) -> None:
     """Listen for the slash commands and for the buttons their answers carry."""
-    app.command(Command.TRACE.value)(handle_trace_command)
-    app.command(Command.PAUSE.value)(handle_pause_command)
-    app.command(Command.RESUME.value)(handle_resume_command)
-    app.command(Command.HANDRAIL.value)(handle_handrail_command)
+    for slash, sub in SLASH_COMMANDS.items():
+        app.command(slash.value)(_handler(SUBCOMMANDS[sub]))
+    app.command(Command.HANDRAIL.value)(_handler(_handrail))
     app.action(ActionId.TRACE_OPEN.value)(handle_trace_open)
     app.action(ActionId.TRACE_MORE.value)(handle_trace_more)
     app.action(ActionId.PARKED_RESUME.value)(handle_parked_resume)

@@ -116,6 +116,7 @@ def build_page_app(*, driver: SlackDriver, seed: Seed) -> web.Application:
     app.router.add_get("/api/state", state)
     app.router.add_get("/api/stream", stream)
     app.router.add_post("/api/click", action(acting.click))
+    app.router.add_post("/api/home", action(acting.home))
     app.router.add_post("/api/submit", action(acting.submit))
     app.router.add_post("/api/close", action(acting.close))
     app.router.add_post("/api/command", action(acting.command))

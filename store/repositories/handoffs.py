@@ -29,6 +29,25 @@ async def list_handoffs(db: AsyncSession, handoff_ids: Sequence[str]) -> Sequenc
     return result.scalars().all()
 
 
+async def list_open_handoff_ids(
+    db: AsyncSession, *, workflows: Sequence[str], limit: int
+) -> Sequence[str]:
+    """IDs of pending handoffs nobody has claimed in ``workflows``, oldest first."""
+    if not workflows:
+        return []
+    result = await db.execute(
+        select(Handoff.id)
+        .where(
+            Handoff.workflow.in_(set(workflows)),
+            Handoff.status == "pending",
+            Handoff.claimed_by.is_(None),
+        )
+        .order_by(Handoff.created_at, Handoff.id)
+        .limit(limit)
+    )
+    return result.scalars().all()
+
+
 async def get_decision(db: AsyncSession, handoff_id: str) -> Decision | None:
     result = await db.execute(select(Decision).where(Decision.handoff_id == handoff_id))
     return result.scalar_one_or_none()
