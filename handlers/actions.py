@@ -19,10 +19,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers.approvals import claim_or_vote
 from handlers.blocks import edit_modal, reject_modal
 from handlers.context import (
     check_reviewer,
-    claim,
     decide,
     ensure_pending,
     read_handoff,
@@ -99,11 +99,12 @@ def acked_first(
 
 
 def claiming(outcome: str) -> ClickClaim:
-    """Claim the click's handoff for ``outcome`` (the recorder is woken once it is written)."""
+    """Claim the click's handoff for ``outcome`` (the recorder is woken once it is written),
+    or count the click's vote when the handoff's action needs a quorum."""
 
     async def claim_click(click: Click) -> bool:
         decision = DecisionInput(outcome=outcome, reviewer=click.user)
-        return await claim(click.context, handoff_id=click.handoff_id, decision=decision)
+        return await claim_or_vote(click.context, handoff_id=click.handoff_id, decision=decision)
 
     return claim_click
 

@@ -87,6 +87,7 @@ def text_digest(text: str | None) -> str | None:
 DECIDED = "handoff.decided"
 EXPIRED = "handoff.expired"
 ACTED = "handoff.acted"
+APPROVAL_VOTED = "handoff.approval_voted"
 TOKEN_CREATED = "token.created"  # noqa: S105 - an action name, not a secret
 TOKEN_REVOKED = "token.revoked"  # noqa: S105 - an action name, not a secret
 POLICY_PROMOTED = "policy.promoted"
@@ -101,9 +102,15 @@ def decision_details(
     final_text: str | None,
     reason: str | None,
     approval_digest: str | None,
+    approvers: list[str] | None = None,
 ) -> dict[str, Any]:
-    """What a decision's entry records: who decided what, with digests instead of texts."""
+    """What a decision's entry records: who decided what, with digests instead of texts.
+
+    ``approvers`` only for a quorum's decision, so entries written before quorums existed
+    keep their hashes."""
+    quorum = {} if approvers is None else {"approvers": list(approvers)}
     return {
+        **quorum,
         "handoff_id": handoff_id,
         "run_id": run_id,
         "reviewer": reviewer,

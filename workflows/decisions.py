@@ -37,6 +37,7 @@ from workflows.handoffs import (
     refresh_message,
 )
 from workflows.pausing import hold_pause_state
+from workflows.review import quorum
 from workflows.runs import get_run_of, record_step
 from workflows.story import decision_json
 from workflows.views import EDIT_BOX_MAX
@@ -84,6 +85,9 @@ async def record_decision(
     (``hold_pause_state``) in this transaction; None to read it here.
     """
     handoff = await get_handoff_of(db, handoff_id=handoff_id, workflow=None)
+    decision, approvers = await quorum.settle(
+        db, handoff, decision, approving=decision.outcome in APPROVING_OUTCOMES
+    )
     await check_outcome(db, handoff, decision)
     if decision.outcome == "edited" and decision.final_text == handoff.draft:
         # Saved without a change: that is an approval, and the digest should count it so.
@@ -119,6 +123,7 @@ async def record_decision(
         )
         if decision.outcome in APPROVING_OUTCOMES
         else None,
+        approvers=approvers,
     )
     repo.create_decision(db, row)
     await db.flush()

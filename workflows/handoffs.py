@@ -26,6 +26,7 @@ from workflows.handoff_keys import post_key
 from workflows.identifiers import new_id
 from workflows.pausing import ALL_WORKFLOWS, hold_pause_state, pause_state, refuse_if_paused
 from workflows.redaction import fit
+from workflows.review.rules import opening_state
 from workflows.runs import (
     SHORT_TEXT,
     Step,
@@ -40,6 +41,7 @@ from workflows.views import (
     EDIT_BOX_MAX,
     DecisionView,
     HandoffView,
+    QuorumView,
     draft_parts,
 )
 
@@ -124,6 +126,7 @@ async def open_handoff(
         created_at=now,
         expires_at=now + policy.review_timeout,
     )
+    handoff.quorum = opening_state(policy, handoff)
     repo.create_handoff(db, handoff)
     await db.flush()
     step = Step(
@@ -209,6 +212,21 @@ def decision_view(decision: Decision) -> DecisionView:
         reason=decision.reason,
         category=decision.category,
         latency_ms=decision.latency_ms,
+        approvers=tuple(decision.approvers or ()),
+    )
+
+
+def quorum_view(state: Any) -> QuorumView | None:
+    """The handoff's ``quorum`` column as the message shows it."""
+    if not isinstance(state, dict):
+        return None
+    return QuorumView(
+        required=int(state.get("required") or 1),
+        from_groups=tuple(state.get("from") or ()),
+        approvers=tuple(state.get("approvers") or ()),
+        needed=int(state.get("needed") or 0),
+        missing_from=tuple(state.get("missing_from") or ()),
+        edited=bool(state.get("edited")),
     )
 
 
@@ -225,7 +243,10 @@ async def load_handoff_view(db: AsyncSession, handoff_id: str) -> HandoffView:
         status=handoff.status,
         summary=handoff.summary,
         action=handoff.action,
-        draft=handoff.draft,
+        # While pending, the text approvals are of: a quorum's last edit, else the draft.
+        draft=handoff.quorum_text
+        if handoff.quorum_text is not None and handoff.status == "pending"
+        else handoff.draft,
         confidence=handoff.confidence,
         threshold=handoff.threshold,
         stop_topic=handoff.stop_topic,
@@ -238,6 +259,7 @@ async def load_handoff_view(db: AsyncSession, handoff_id: str) -> HandoffView:
         expired_at=handoff.decided_at if handoff.status == "expired" else None,
         gate_reasons=tuple(handoff.reasons) if handoff.reasons is not None else None,
         shadow=handoff.shadow,
+        quorum=quorum_view(handoff.quorum),
     )
 
 

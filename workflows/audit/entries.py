@@ -13,13 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.audit_chain import (
     ACTED,
+    APPROVAL_VOTED,
     DECIDED,
     EXPIRED,
     TOKEN_CREATED,
     TOKEN_REVOKED,
     decision_details,
 )
-from store.models import AuditEntry, Credential, Decision, Handoff
+from store.models import ApprovalVote, AuditEntry, Credential, Decision, Handoff
 from store.repositories.audit import create_audit_entry
 
 #: Who the log names for what Handrail does on its own (an expiry).
@@ -43,11 +44,29 @@ async def append_decision_entry(
             final_text=decision.final_text,
             reason=decision.reason,
             approval_digest=decision.approval_digest,
+            approvers=decision.approvers,
         ),
         now=decision.decided_at,
     )
     decision.audit_sequence = entry.sequence
     return entry
+
+
+async def append_vote_entry(db: AsyncSession, *, vote: ApprovalVote, workflow: str) -> None:
+    """One approval towards a quorum, with the digest of the text it approved."""
+    await create_audit_entry(
+        db,
+        actor=vote.reviewer,
+        action=APPROVAL_VOTED,
+        workflow=workflow,
+        details={
+            "handoff_id": vote.handoff_id,
+            "round": vote.round,
+            "groups": list(vote.groups),
+            "approval_digest": vote.approval_digest,
+        },
+        now=vote.voted_at,
+    )
 
 
 async def append_expiry_entry(db: AsyncSession, *, handoff: Handoff, now: datetime) -> None:

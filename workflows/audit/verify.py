@@ -181,6 +181,7 @@ def _compare_decision(decision: Decision, row: Row[Any]) -> Break | None:
         final_text=decision.final_text,
         reason=decision.reason,
         approval_digest=decision.approval_digest,
+        approvers=decision.approvers,
     )
     differing = sorted(
         key for key in expected.keys() | recorded.keys() if expected.get(key) != recorded.get(key)

@@ -1,0 +1,1 @@
+"""Reviewing beyond one person's click: quorums of approvers."""
