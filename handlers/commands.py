@@ -14,6 +14,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
+from handlers.batch_review import answer_review, handle_batch_approve
 from handlers.blocks import Message
 from handlers.blocks.status import help_message, status_message
 from handlers.command_context import answer, command_deps, user_of
@@ -59,7 +60,7 @@ async def handle_resume_command(
 async def handle_handrail_command(
     ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, context: dict[str, Any]
 ) -> None:
-    """``/handrail status|parked|digest WORKFLOW|stats WORKFLOW|help``."""
+    """``/handrail status|parked|digest WORKFLOW|stats WORKFLOW|review WORKFLOW ACTION|help``."""
     await ack()
     user, text = user_of(command), str(command.get("text") or "")
     await answer(respond, command, context, lambda: _handrail(context, user=user, text=text))
@@ -80,6 +81,8 @@ async def _handrail(context: dict[str, Any], *, user: str, text: str) -> Message
         return help_message()
     if subcommand == "digest":  # the weekly failure review on demand (issue 5)
         return await answer_digest(context, user=user, text=" ".join(words[1:]))
+    if subcommand == "review":  # batch review of one workflow's action (issue 14)
+        return await answer_review(context, user=user, text=" ".join(words[1:]))
     if subcommand == "stats":
         return await answer_stats(context, user=user, text=" ".join(words[1:]))
     return help_message(f"`/handrail {escape_mrkdwn(words[0][:40])}` is not a command.")
@@ -157,3 +160,4 @@ def register(app: AsyncApp) -> None:
     app.action(ActionId.TRACE_MORE.value)(handle_trace_more)
     app.action(ActionId.PARKED_RESUME.value)(handle_parked_resume)
     app.action(ActionId.PARKED_TAKE_OVER.value)(handle_parked_take_over)
+    app.action(ActionId.BATCH_APPROVE.value)(handle_batch_approve)

@@ -42,6 +42,8 @@ HELP = "\n".join(
         "• `/handrail digest WORKFLOW`: the weekly failure review, now",
         "• `/handrail stats WORKFLOW [30d] [action|prompt_version|reviewer]`: review metrics "
         "and suggested thresholds (reviewers and admins)",
+        "• `/handrail review WORKFLOW ACTION`: that action's pending cases, to approve all "
+        "at once (reviewers)",
         "• `/handrail help`: this list",
     ]
 )
