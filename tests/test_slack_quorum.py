@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from handlers.ids import ActionId, BlockId, InputId
 from store.audit_chain import APPROVAL_VOTED
 from store.models import ApprovalVote, AuditEntry, Decision
-from tests.conftest import TEST_WORKFLOWS, Database
+from tests.command_harness import command, text_of
+from tests.conftest import TEST_WORKFLOWS, Database, bearer
 from tests.slack_harness import DRAFT, REVIEW_CHANNEL, Slack, eventually, running_slack
 from workflows.approval import approval_digest
 from workflows.audit.verify import verify_audit_log
@@ -306,3 +307,18 @@ async def _modal_for(slack: Slack, user: str, handoff_id: str) -> str | None:
         if view.user == user and view.private_metadata == handoff_id:
             return str(view.id)
     return None
+
+
+async def test_the_long_poll_and_trace_show_every_approver(slack: Slack) -> None:
+    """The automation's long-poll and /trace name both approvers of a quorum."""
+    run_id, handoff_id = await slack.open_review()
+    await approve(slack, handoff_id, "U0ALICE")
+    await approve(slack, handoff_id, "U0BOB")
+    await slack.decided(handoff_id)
+    polled = await slack.api.get(
+        f"/api/v1/handoffs/{handoff_id}?wait=1", headers=bearer(slack.token)
+    )
+    body = await polled.json()
+    assert (body["status"], body["decision"]["approvers"]) == ("approved", ["U0ALICE", "U0BOB"])
+    answer = await command(slack, "/trace", run_id, user="U0ALICE")
+    assert "*approved* by <@U0ALICE> and <@U0BOB>" in text_of(answer)
