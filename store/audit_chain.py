@@ -93,6 +93,18 @@ TOKEN_REVOKED = "token.revoked"  # noqa: S105 - an action name, not a secret
 POLICY_PROMOTED = "policy.promoted"
 
 
+def vote_details(
+    *, handoff_id: str, round: int, groups: list[str], approval_digest: str
+) -> dict[str, Any]:
+    """What an approval vote's entry records: of which handoff and round, as whom."""
+    return {
+        "handoff_id": handoff_id,
+        "round": round,
+        "groups": list(groups),
+        "approval_digest": approval_digest,
+    }
+
+
 def decision_details(
     *,
     handoff_id: str,

@@ -253,6 +253,8 @@ class ApprovalVote(Base):
     approval_digest: Mapped[str] = mapped_column(String(64))
     """The digest of what this vote approved (``workflows.approval``)."""
     voted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    audit_sequence: Mapped[int | None] = mapped_column(BigInteger)
+    """The audit entry recording this vote, which ``audit verify`` compares it with."""
 
 
 class OutboxMessage(Base):

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from handlers.ids import ActionId, BlockId, InputId
 from store.audit_chain import APPROVAL_VOTED
@@ -322,3 +322,20 @@ async def test_the_long_poll_and_trace_show_every_approver(slack: Slack) -> None
     assert (body["status"], body["decision"]["approvers"]) == ("approved", ["U0ALICE", "U0BOB"])
     answer = await command(slack, "/trace", run_id, user="U0ALICE")
     assert "*approved* by <@U0ALICE> and <@U0BOB>" in text_of(answer)
+
+
+async def test_verify_names_a_vote_row_edited_in_the_database(slack: Slack) -> None:
+    """A vote whose reviewer is changed directly in the store no longer matches its entry."""
+    _, handoff_id = await slack.open_review()
+    await approve(slack, handoff_id, "U0ALICE")
+    async with slack.services.sessions() as db, db.begin():
+        await db.execute(
+            update(ApprovalVote)
+            .where(ApprovalVote.handoff_id == handoff_id)
+            .values(reviewer="U0MALLORY")
+        )
+    async with slack.services.readers() as db:
+        verification = await verify_audit_log(db)
+    assert verification.broken is not None
+    assert str(verification.broken).endswith("reviewer differ")
+    assert f"(handoff {handoff_id})" in str(verification.broken)

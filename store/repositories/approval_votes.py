@@ -53,8 +53,8 @@ async def hold_round(
     return result.scalar_one_or_none()
 
 
-async def add_vote(db: AsyncSession, vote: ApprovalVote) -> bool:
-    """Insert ``vote``; False when this reviewer already approved this round."""
+async def add_vote(db: AsyncSession, vote: ApprovalVote) -> int | None:
+    """Insert ``vote``; its ID, or None when this reviewer already approved this round."""
     dialect = db.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     result = await db.execute(
@@ -70,7 +70,15 @@ async def add_vote(db: AsyncSession, vote: ApprovalVote) -> bool:
         .on_conflict_do_nothing(index_elements=["handoff_id", "round", "reviewer"])
         .returning(ApprovalVote.id)
     )
-    return result.scalar_one_or_none() is not None
+    inserted: int | None = result.scalar_one_or_none()
+    return inserted
+
+
+async def link_vote_entry(db: AsyncSession, vote_id: int, sequence: int) -> None:
+    """Point the vote at the audit entry that records it."""
+    await db.execute(
+        update(ApprovalVote).where(ApprovalVote.id == vote_id).values(audit_sequence=sequence)
+    )
 
 
 async def list_votes(db: AsyncSession, handoff_id: str, round: int) -> Sequence[ApprovalVote]:

@@ -19,6 +19,7 @@ from store.audit_chain import (
     TOKEN_CREATED,
     TOKEN_REVOKED,
     decision_details,
+    vote_details,
 )
 from store.models import ApprovalVote, AuditEntry, Credential, Decision, Handoff
 from store.repositories.audit import create_audit_entry
@@ -52,19 +53,19 @@ async def append_decision_entry(
     return entry
 
 
-async def append_vote_entry(db: AsyncSession, *, vote: ApprovalVote, workflow: str) -> None:
+async def append_vote_entry(db: AsyncSession, *, vote: ApprovalVote, workflow: str) -> AuditEntry:
     """One approval towards a quorum, with the digest of the text it approved."""
-    await create_audit_entry(
+    return await create_audit_entry(
         db,
         actor=vote.reviewer,
         action=APPROVAL_VOTED,
         workflow=workflow,
-        details={
-            "handoff_id": vote.handoff_id,
-            "round": vote.round,
-            "groups": list(vote.groups),
-            "approval_digest": vote.approval_digest,
-        },
+        details=vote_details(
+            handoff_id=vote.handoff_id,
+            round=vote.round,
+            groups=list(vote.groups),
+            approval_digest=vote.approval_digest,
+        ),
         now=vote.voted_at,
     )
 

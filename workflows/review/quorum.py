@@ -84,7 +84,8 @@ async def cast_vote(
         voted_at=now,
     )
     cast = await votes.list_votes(db, handoff.id, handoff.quorum_round)
-    if not await votes.add_vote(db, vote):
+    vote_id = await votes.add_vote(db, vote)
+    if vote_id is None:
         counted = standing(rule, _counted(cast, ballot))
         raise Conflict(
             f"you already approved this; {_still_needed(counted)}",
@@ -93,7 +94,8 @@ async def cast_vote(
     counted = standing(rule, _counted([*cast, vote], ballot))
     edited = handoff.quorum_text is not None
     await votes.set_quorum_state(db, handoff.id, quorum_state(rule, counted, edited=edited))
-    await append_vote_entry(db, vote=vote, workflow=workflow)
+    entry = await append_vote_entry(db, vote=vote, workflow=workflow)
+    await votes.link_vote_entry(db, vote_id, entry.sequence)
     completed = counted.met and await votes.claim_for_quorum(
         db,
         handoff.id,

@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("groups", JsonDocument, nullable=False),
         sa.Column("approval_digest", sa.String(length=64), nullable=False),
         sa.Column("voted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("audit_sequence", sa.BigInteger(), nullable=True),
         sa.ForeignKeyConstraint(
             ["handoff_id"],
             ["handoffs.id"],
