@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.approvals import claim_or_vote
 from handlers.blocks import edit_modal, reject_modal
+from handlers.blocks.quorum import round_of_block
 from handlers.context import (
     check_reviewer,
     decide,
@@ -42,6 +43,8 @@ class Click:
     trigger_id: str
     context: dict[str, Any]
     client: AsyncWebClient
+    block_id: str = ""
+    """The clicked button's block: under a quorum, it names the text the message showed."""
 
 
 ClickWork = Callable[[Click], Awaitable[None]]
@@ -80,6 +83,7 @@ def acked_first(
                 trigger_id=str(body.get("trigger_id") or ""),
                 context=context,
                 client=client,
+                block_id=str(action.get("block_id") or ""),
             )
             claimed = False
             try:
@@ -104,7 +108,12 @@ def claiming(outcome: str) -> ClickClaim:
 
     async def claim_click(click: Click) -> bool:
         decision = DecisionInput(outcome=outcome, reviewer=click.user)
-        return await claim_or_vote(click.context, handoff_id=click.handoff_id, decision=decision)
+        return await claim_or_vote(
+            click.context,
+            handoff_id=click.handoff_id,
+            decision=decision,
+            seen_round=round_of_block(click.block_id),
+        )
 
     return claim_click
 

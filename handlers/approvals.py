@@ -25,7 +25,7 @@ from store.repositories import approval_votes as votes
 from workflows.approval import APPROVING_OUTCOMES
 from workflows.config import ApprovalRule, WorkflowConfig
 from workflows.decisions import DecisionInput
-from workflows.errors import Forbidden, HandrailError, NotFound
+from workflows.errors import Conflict, Forbidden, HandrailError, NotFound
 from workflows.handoffs import get_handoff_of
 from workflows.review.quorum import Ballot, VoteResult, cast_vote, round_text
 from workflows.review.rules import quorum_rule
@@ -41,10 +41,17 @@ class _VoteInstead(HandrailError):
 
 
 async def claim_or_vote(
-    context: dict[str, Any], *, handoff_id: str, decision: DecisionInput
+    context: dict[str, Any],
+    *,
+    handoff_id: str,
+    decision: DecisionInput,
+    seen_round: int | None = None,
 ) -> bool:
     """Claim the handoff for the click (``handlers.context.claim``), or, when its action
-    needs a quorum, record the click's vote; True when the click is done."""
+    needs a quorum, record the click's vote; True when the click is done.
+
+    ``seen_round``: the round of the text the clicked message showed, if it said; a vote
+    on a message showing an older text is refused (None: the text as it is now)."""
     context[HANDOFF_ID_KEY] = handoff_id
 
     async def check(handoff: Handoff | None) -> None:
@@ -60,7 +67,14 @@ async def claim_or_vote(
             handoff_id=handoff_id, decision=decision, check=check
         )
     except _VoteInstead as instead:
-        await vote(context, handoff=instead.handoff, reviewer=decision.reviewer)
+        handoff = instead.handoff
+        if seen_round is not None and seen_round != handoff.quorum_round:
+            raise Conflict(
+                "the text was edited after this message showed it, and approvals start "
+                "again on the edited text: read it in the updated message; nothing was recorded",
+                details=[{"loc": "handoff_id", "status": "edited"}],
+            ) from None
+        await vote(context, handoff=handoff, reviewer=decision.reviewer)
         return True
 
 

@@ -1,8 +1,7 @@
 """``/handrail review WORKFLOW ACTION`` and its Approve all button (``workflows.review.batch``).
 
-The click approves each listed case as its own Approve click would, before the click is
-acknowledged (``handlers.approvals.claim_or_vote``), so each keeps its place in line; the
-answer then says, case by case, what happened.
+The click is acknowledged, then approves each listed case as its own Approve click would
+(``handlers.approvals.claim_or_vote``); the answer then says, case by case, what happened.
 """
 
 from __future__ import annotations
@@ -70,20 +69,23 @@ async def handle_batch_approve(
     respond: AsyncRespond,
     context: dict[str, Any],
 ) -> None:
-    """Approve all: each case approved (or voted for) on its own, then one private answer."""
+    """Approve all: each case approved (or voted for) on its own, then one private answer.
+
+    Acknowledged first: ten claims and votes can take longer than Slack's three seconds
+    on a busy server. Each case still takes its place in line when its own claim or vote
+    is written, and one decided meanwhile is reported, not decided again.
+    """
+    await ack()
     user = user_of(body)
     try:
         batch = Batch.from_value(str(action.get("value") or ""))
         lines = await _approve_each(context, body, batch=batch, user=user)
+        message = await _listing(
+            context, workflow=batch.workflow, action=batch.action, note="\n".join(lines)
+        )
     except Exception as error:  # answered privately, as every command is
-        await ack()
-        await reply(respond, Message(text=describe(error, body, context), blocks=[]))
-        return
-    await ack()
-    note = "\n".join(lines)
-    await reply(
-        respond, await _listing(context, workflow=batch.workflow, action=batch.action, note=note)
-    )
+        message = Message(text=describe(error, body, context), blocks=[])
+    await reply(respond, message)
 
 
 async def _approve_each(

@@ -339,3 +339,24 @@ async def test_verify_names_a_vote_row_edited_in_the_database(slack: Slack) -> N
     assert verification.broken is not None
     assert str(verification.broken).endswith("reviewer differ")
     assert f"(handoff {handoff_id})" in str(verification.broken)
+
+
+async def test_an_approve_on_a_message_showing_the_text_before_an_edit_is_refused(
+    slack: Slack,
+) -> None:
+    """Approve on the message as it was before Bob's edit reached it approves nothing."""
+    _, handoff_id = await slack.open_review()
+    ts = await slack.post_message(handoff_id)
+    await slack.click(ActionId.HANDOFF_EDIT, handoff_id, user="U0BOB", ts=ts)
+    modal = await slack.opened_view("U0BOB")
+    await slack.driver.submit_view(
+        user="U0BOB",
+        view_id=modal.id,
+        state_values={BlockId.EDIT_TEXT: {InputId.EDIT_TEXT: EDITED}},
+    )
+    await slack.click(ActionId.HANDOFF_APPROVE, handoff_id, user="U0ALICE", ts=ts)
+    notice = await slack.ephemeral_to("U0ALICE")
+    assert "The text was edited after this message showed it" in notice.text
+    assert await votes(slack, handoff_id) == [(1, "U0BOB")]
+    await approve(slack, handoff_id, "U0ALICE")  # on the updated message
+    assert (await slack.decided(handoff_id)).final_text == EDITED

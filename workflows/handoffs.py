@@ -216,7 +216,7 @@ def decision_view(decision: Decision) -> DecisionView:
     )
 
 
-def quorum_view(state: Any) -> QuorumView | None:
+def quorum_view(state: Any, *, round: int = 0) -> QuorumView | None:
     """The handoff's ``quorum`` column as the message shows it."""
     if not isinstance(state, dict):
         return None
@@ -227,6 +227,7 @@ def quorum_view(state: Any) -> QuorumView | None:
         needed=int(state.get("needed") or 0),
         missing_from=tuple(state.get("missing_from") or ()),
         edited=bool(state.get("edited")),
+        round=round,
     )
 
 
@@ -259,7 +260,7 @@ async def load_handoff_view(db: AsyncSession, handoff_id: str) -> HandoffView:
         expired_at=handoff.decided_at if handoff.status == "expired" else None,
         gate_reasons=tuple(handoff.reasons) if handoff.reasons is not None else None,
         shadow=handoff.shadow,
-        quorum=quorum_view(handoff.quorum),
+        quorum=quorum_view(handoff.quorum, round=handoff.quorum_round),
     )
 
 

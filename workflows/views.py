@@ -74,6 +74,9 @@ class QuorumView:
     missing_from: tuple[str, ...]
     edited: bool
     """The text was edited: the approvals so far are of the edited text."""
+    round: int = 0
+    """Which text the approvals are of (an edit starts the next round); on the buttons, so
+    an Approve on a message showing an older text is refused."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -36,7 +36,7 @@ from handlers.blocks._parts import (
     section,
     text_section,
 )
-from handlers.blocks.quorum import deciders, quorum_line
+from handlers.blocks.quorum import deciders, quorum_line, round_block_id
 from handlers.escape import cut_escaped
 from handlers.ids import ActionId
 from workflows.views import DRAFT_PARTS_MAX, HandoffView, draft_parts
@@ -173,6 +173,8 @@ def _buttons(view: HandoffView) -> ActionsBlock:
             # longer than a Slack text box could only be saved cut.
             elements.append(_button("Edit", ActionId.HANDOFF_EDIT, view.id))
         elements.append(_button("Reject", ActionId.HANDOFF_REJECT, view.id, style="danger"))
+    if view.quorum is not None:
+        return ActionsBlock(elements=elements, block_id=round_block_id(view.quorum))
     return ActionsBlock(elements=elements)
 
 

@@ -5,6 +5,21 @@ from __future__ import annotations
 from handlers.blocks._parts import mention
 from workflows.views import DecisionView, QuorumView
 
+#: The decision buttons' ``block_id`` under a quorum: the round of the text they show.
+ROUND_BLOCK_PREFIX = "quorum-round-"
+
+
+def round_block_id(quorum: QuorumView) -> str:
+    return f"{ROUND_BLOCK_PREFIX}{quorum.round}"
+
+
+def round_of_block(block_id: str) -> int | None:
+    """The round a clicked button's block names; None when it names none (older message)."""
+    number = block_id.removeprefix(ROUND_BLOCK_PREFIX)
+    if number == block_id or not number.isdigit():
+        return None
+    return int(number)
+
 
 def group_mention(usergroup_id: str) -> str:
     return f"<!subteam^{usergroup_id}>"
