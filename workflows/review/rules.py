@@ -60,9 +60,7 @@ def standing(rule: ApprovalRule, approvers: Sequence[tuple[str, frozenset[str]]]
                 continue
             seen.add(person)
             owner = next((g for g, p in held.items() if p == person), None)
-            if owner is None or seat(owner, seen):
-                if owner is not None:
-                    del held[owner]
+            if owner is None or seat(owner, seen):  # the owner's group found someone else
                 held[group] = person
                 return True
         return False
