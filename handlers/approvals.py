@@ -28,7 +28,7 @@ from workflows.decisions import DecisionInput
 from workflows.errors import Conflict, Forbidden, HandrailError, NotFound
 from workflows.handoffs import get_handoff_of
 from workflows.review.quorum import Ballot, VoteResult, cast_vote, round_text
-from workflows.review.rules import quorum_rule
+from workflows.review.rules import voting_rule
 from workflows.roles import MemberDirectory, is_listed
 
 
@@ -59,7 +59,7 @@ async def claim_or_vote(
             context, handoff, handoff_id=handoff_id, user=decision.reviewer
         )
         approving = decision.outcome in APPROVING_OUTCOMES
-        if handoff is not None and approving and quorum_rule(reviewing.policy, handoff):
+        if handoff is not None and approving and voting_rule(reviewing.policy, handoff):
             raise _VoteInstead(handoff)
 
     try:
@@ -93,7 +93,7 @@ async def decide_or_vote(
         reviewing = await ensure_reviewer(
             context, handoff, handoff_id=handoff_id, user=decision.reviewer
         )
-        if quorum_rule(reviewing.policy, handoff) is not None:
+        if voting_rule(reviewing.policy, handoff) is not None:
             text = decision.final_text
             changed = text is not None and text != round_text(handoff)
             await vote(
@@ -119,7 +119,7 @@ async def vote(
     deps = deps_of(context)
     directory = directory_of(context)
     policy = deps.workflow(handoff.workflow)
-    rule = quorum_rule(policy, handoff)
+    rule = voting_rule(policy, handoff)
     if rule is None:  # the quorum was removed from workflows.yml since the check
         raise Forbidden(
             f"{handoff.workflow} changed while you clicked; click again",

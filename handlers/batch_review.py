@@ -24,7 +24,7 @@ from workflows.decisions import DecisionInput, already_taken
 from workflows.errors import InvalidInput, NotFound
 from workflows.handoffs import load_handoff_view
 from workflows.review.batch import BATCH_MAX, Batch
-from workflows.review.rules import quorum_rule
+from workflows.review.rules import voting_rule
 from workflows.roles import ensure_role
 
 USAGE = "Usage: `/handrail review WORKFLOW ACTION`, e.g. `/handrail review ticket-triage refund`"
@@ -113,7 +113,7 @@ async def _approve_each(
                 taken = await already_taken(db, handoff_id=handoff_id, decision=decision)
             why = taken.message if taken is not None else "someone decided it first"
             return f":no_entry_sign: {shown}: {why[:1].upper()}{why[1:]}"
-        if policy is not None and quorum_rule(policy, handoff) is not None:
+        if policy is not None and voting_rule(policy, handoff) is not None:
             return f":ballot_box_with_check: {shown}: your approval counts towards its quorum"
         return f":white_check_mark: {shown}: approved"
 

@@ -360,3 +360,27 @@ async def test_an_approve_on_a_message_showing_the_text_before_an_edit_is_refuse
     assert await votes(slack, handoff_id) == [(1, "U0BOB")]
     await approve(slack, handoff_id, "U0ALICE")  # on the updated message
     assert (await slack.decided(handoff_id)).final_text == EDITED
+
+
+async def test_a_case_whose_quorum_was_dropped_is_decided_by_the_next_approval(
+    slack: Slack,
+) -> None:
+    """After workflows.yml drops the quorum, one Approve decides, of the edited text."""
+    _, handoff_id = await slack.open_review()
+    await slack.click(ActionId.HANDOFF_EDIT, handoff_id, user="U0ALICE")
+    modal = await slack.opened_view("U0ALICE")
+    await slack.driver.submit_view(
+        user="U0ALICE",
+        view_id=modal.id,
+        state_values={BlockId.EDIT_TEXT: {InputId.EDIT_TEXT: EDITED}},
+    )
+    raw = quorum_config()
+    del raw["workflows"]["ticket-triage"]["approvals"]
+    slack.services.config = parse_config(raw)
+    await approve(slack, handoff_id, "U0BOB")
+    decision = await slack.decided(handoff_id)
+    assert (decision.outcome, decision.final_text, decision.approvers) == (
+        "edited",
+        EDITED,
+        ["U0ALICE", "U0BOB"],
+    )

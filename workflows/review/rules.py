@@ -29,6 +29,18 @@ def quorum_rule(policy: WorkflowConfig, handoff: Handoff) -> ApprovalRule | None
     return policy.approvals.get(handoff.action)
 
 
+def voting_rule(policy: WorkflowConfig, handoff: Handoff) -> ApprovalRule | None:
+    """The quorum an Approve of ``handoff`` counts towards now, or None: a plain decision.
+
+    A case opened under a quorum that workflows.yml has since dropped still decides by
+    vote, its rounds and edits intact, but one approval then makes it.
+    """
+    rule = quorum_rule(policy, handoff)
+    if rule is None and isinstance(handoff.quorum, dict):
+        return ApprovalRule(required=1)
+    return rule
+
+
 @dataclass(frozen=True, slots=True)
 class Standing:
     """Where a quorum stands: who counts, how many more, which usergroups are missing."""
