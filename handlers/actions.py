@@ -21,10 +21,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers.approvals import claim_or_vote
 from handlers.blocks import edit_modal, reject_modal
+from handlers.blocks.quorum import round_of_block
 from handlers.context import (
     check_reviewer,
-    claim,
     decide,
     ensure_pending,
     read_handoff,
@@ -45,6 +46,8 @@ class Click:
     trigger_id: str
     context: dict[str, Any]
     client: AsyncWebClient
+    block_id: str = ""
+    """The clicked button's block: under a quorum, it names the text the message showed."""
 
 
 ClickWork = Callable[[Click], Awaitable[None]]
@@ -83,6 +86,7 @@ def acked_first(
                 trigger_id=str(body.get("trigger_id") or ""),
                 context=context,
                 client=client,
+                block_id=str(action.get("block_id") or ""),
             )
             claimed = False
             try:
@@ -102,11 +106,17 @@ def acked_first(
 
 
 def claiming(outcome: str) -> ClickClaim:
-    """Claim the click's handoff for ``outcome`` (the recorder is woken once it is written)."""
+    """Claim the click's handoff for ``outcome`` (the recorder is woken once it is written),
+    or count the click's vote when the handoff's action needs a quorum."""
 
     async def claim_click(click: Click) -> bool:
         decision = DecisionInput(outcome=outcome, reviewer=click.user)
-        return await claim(click.context, handoff_id=click.handoff_id, decision=decision)
+        return await claim_or_vote(
+            click.context,
+            handoff_id=click.handoff_id,
+            decision=decision,
+            seen_round=round_of_block(click.block_id),
+        )
 
     return claim_click
 

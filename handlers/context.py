@@ -54,6 +54,8 @@ class Deps(Protocol):
 
     def wake_outbox(self) -> None: ...
 
+    def wake_decision_recorder(self) -> None: ...
+
     async def claim_handoff(
         self,
         *,

@@ -254,3 +254,23 @@ def test_a_token_can_be_revoked_by_its_whole_value_and_shows_its_label(
     (row,) = handrail(env, "token", "list").stdout.splitlines()[1:]
     assert "revoked" in row
     assert row.endswith("nightly import")
+
+
+def test_serve_refuses_a_quorum_larger_than_the_reviewers(env: dict[str, str]) -> None:
+    """Start-up stops with one line naming the field and the fix."""
+    config = Path(env["HANDRAIL_CONFIG"])
+    config.write_text(
+        config.read_text().replace(
+            "    require_approval:",
+            "    approvals: {send_reply: {required: 9}}\n    require_approval:",
+            1,
+        )
+    )
+    env["HANDRAIL_PORT"] = str(_free_port())
+    refused = handrail(env, "serve")
+    assert refused.returncode == 2
+    assert "Traceback" not in refused.stderr
+    assert (
+        "workflow 'ticket-triage', field 'approvals.send_reply.required': needs 9 distinct "
+        "approvers" in refused.stderr
+    )

@@ -135,7 +135,8 @@ def _render_handoff(handoff: Handoff, decision: Decision | None) -> list[str]:
     ]
     if decision is not None:
         lines.append(
-            f"    {one_line(decision.outcome)} by {one_line(decision.reviewer)} at "
+            f"    {one_line(decision.outcome)} by "
+            f"{one_line(' and '.join(decision.approvers or [decision.reviewer]))} at "
             f"{decision.decided_at:%Y-%m-%d %H:%M:%S} UTC "
             f"(review took {format_duration(timedelta(milliseconds=decision.latency_ms))})"
         )

@@ -44,6 +44,8 @@ HELP = "\n".join(
         "and suggested thresholds (reviewers and admins)",
         "• `/handrail brief WORKFLOW`: the last policy backtest recorded with "
         "`handrail brief diff --record` (admins)",
+        "• `/handrail review WORKFLOW ACTION`: that action's pending cases, to approve all "
+        "at once (reviewers)",
         "• `/handrail help`: this list",
         "Where `/trace`, `/pause` or `/resume` is taken by another app, type "
         "`/handrail trace RUN_ID`, `/handrail pause WORKFLOW [reason]` or "

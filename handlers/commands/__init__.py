@@ -26,6 +26,7 @@ from handlers.commands.context import answer, command_deps, user_of
 from handlers.commands.digest import answer_digest
 from handlers.commands.parked import answer_parked, answer_resume_parked, answer_take_over_parked
 from handlers.commands.pause import answer_pause, answer_resume
+from handlers.commands.review import answer_review, handle_batch_approve
 from handlers.commands.stats import answer_stats
 from handlers.commands.trace import answer_trace, answer_trace_page
 from handlers.context import directory_of
@@ -61,6 +62,7 @@ SUBCOMMANDS: dict[str, Answer] = {
     "digest": lambda context, user, text: answer_digest(context, user=user, text=text),
     "stats": lambda context, user, text: answer_stats(context, user=user, text=text),
     "brief": lambda context, user, text: answer_brief(context, user=user, text=text),
+    "review": lambda context, user, text: answer_review(context, user=user, text=text),
     "help": _help,
 }
 
@@ -167,3 +169,4 @@ def register(app: AsyncApp) -> None:
     app.action(ActionId.TRACE_MORE.value)(handle_trace_more)
     app.action(ActionId.PARKED_RESUME.value)(handle_parked_resume)
     app.action(ActionId.PARKED_TAKE_OVER.value)(handle_parked_take_over)
+    app.action(ActionId.BATCH_APPROVE.value)(handle_batch_approve)

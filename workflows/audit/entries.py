@@ -14,13 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.audit_chain import (
     ACTED,
+    APPROVAL_VOTED,
     DECIDED,
     EXPIRED,
     TOKEN_CREATED,
     TOKEN_REVOKED,
     decision_details,
+    vote_details,
 )
-from store.models import AuditEntry, Credential, Decision, Handoff
+from store.models import ApprovalVote, AuditEntry, Credential, Decision, Handoff
 from store.repositories.audit import EntryDraft, create_audit_entries, create_audit_entry
 
 #: Who the log names for what Handrail does on its own (an expiry).
@@ -55,6 +57,7 @@ async def append_decision_entries(
                     final_text=decision.final_text,
                     reason=decision.reason,
                     approval_digest=decision.approval_digest,
+                    approvers=decision.approvers,
                 ),
                 at=decision.decided_at,
             )
@@ -64,6 +67,23 @@ async def append_decision_entries(
     for (decision, _), entry in zip(decisions, entries, strict=True):
         decision.audit_sequence = entry.sequence
     return entries
+
+
+async def append_vote_entry(db: AsyncSession, *, vote: ApprovalVote, workflow: str) -> AuditEntry:
+    """One approval towards a quorum, with the digest of the text it approved."""
+    return await create_audit_entry(
+        db,
+        actor=vote.reviewer,
+        action=APPROVAL_VOTED,
+        workflow=workflow,
+        details=vote_details(
+            handoff_id=vote.handoff_id,
+            round=vote.round,
+            groups=list(vote.groups),
+            approval_digest=vote.approval_digest,
+        ),
+        now=vote.voted_at,
+    )
 
 
 async def append_expiry_entry(db: AsyncSession, *, handoff: Handoff, now: datetime) -> None:

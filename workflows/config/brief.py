@@ -182,6 +182,19 @@ RedactEntry = Annotated[
 ]
 
 
+class ApprovalRule(_Strict):
+    """How many distinct reviewers must approve an action, and from which usergroups.
+
+    ``from``: one approver from each usergroup listed; the rest of ``required`` may be
+    any reviewer. Checked against the rest of the brief in ``workflows.config.rules``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    required: int = Field(ge=1, le=20)
+    from_: list[Annotated[str, Field(pattern=r"^S[A-Z0-9]{2,}$")]] = Field(default=[], alias="from")
+
+
 class WorkflowConfig(_Strict):
     """One workflow's brief: what it may do, when it must stop, who reviews and who is paged."""
 
@@ -195,6 +208,8 @@ class WorkflowConfig(_Strict):
     mode: Literal["shadow", "review", "auto"] = "review"
     allowed_actions: list[str] = []
     require_approval: list[str] = []
+    approvals: dict[str, ApprovalRule] = {}
+    """Per action, the quorum of reviewers its approval needs (``workflows.review.quorum``)."""
     confidence_threshold: float = Field(default=0.8, ge=0, le=1)
     stop_topics: list[StopTopic] = []
     review_timeout: Duration = timedelta(hours=2)

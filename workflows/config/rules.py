@@ -27,6 +27,7 @@ def workflow_problems(
     """Every cross-field problem of one workflow; ``environ`` given, its callback secret too."""
     return [
         *approval_problems(policy),
+        *quorum_problems(policy),
         *handoff_audience_problems(policy),
         *callback_problems(policy, environ=environ),
         *redaction_problems(policy),
@@ -43,6 +44,53 @@ def approval_problems(policy: WorkflowConfig) -> list[Problem]:
             )
         ]
     return []
+
+
+def quorum_problems(policy: WorkflowConfig) -> list[Problem]:
+    """Quorums that could never be met as written, each with the fix.
+
+    Each usergroup in ``from`` needs an approver of its own, so ``required`` covers them
+    all; its members may only click if the group is a reviewer; and when the reviewers are
+    all named people, there must be enough of them. (A usergroup's size is only known to
+    Slack, so a reviewer list with a group is not counted.)
+    """
+    problems: list[Problem] = []
+    people = [entry for entry in policy.reviewers if not entry.startswith("S")]
+    counted = len(people) == len(policy.reviewers)
+    for action, rule in sorted(policy.approvals.items()):
+        field = f"approvals.{action}"
+        if policy.allowed_actions and action not in policy.allowed_actions:
+            problems.append(
+                (field, f"'{action}' is not in allowed_actions; add it or remove this quorum")
+            )
+        if len(rule.from_) != len(set(rule.from_)):
+            problems.append((f"{field}.from", "names a usergroup twice; list each once"))
+        if rule.required < len(rule.from_):
+            problems.append(
+                (
+                    f"{field}.required",
+                    f"is {rule.required} but from lists {len(rule.from_)} usergroups, each "
+                    f"needing an approver of its own: set required to at least {len(rule.from_)}",
+                )
+            )
+        unlisted = [group for group in rule.from_ if group not in policy.reviewers]
+        if unlisted:
+            problems.append(
+                (
+                    f"{field}.from",
+                    f"{', '.join(unlisted)} not in reviewers, so no member could approve: "
+                    "add them to reviewers",
+                )
+            )
+        if counted and rule.required > len(set(people)):
+            problems.append(
+                (
+                    f"{field}.required",
+                    f"needs {rule.required} distinct approvers but reviewers lists "
+                    f"{len(set(people))}: add reviewers or lower required",
+                )
+            )
+    return problems
 
 
 def certain_handoffs(policy: WorkflowConfig) -> str | None:

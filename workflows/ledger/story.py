@@ -133,6 +133,7 @@ def decision_json(decision: Decision) -> dict[str, Any]:
     return {
         "outcome": decision.outcome,
         "reviewer": decision.reviewer,
+        "approvers": list(decision.approvers) if decision.approvers else [decision.reviewer],
         "decided_at": _iso(decision.decided_at),
         "latency_ms": decision.latency_ms,
         "final_text": decision.final_text,

@@ -64,6 +64,8 @@ class StepView:
     """Gate: the policy's reason; handoff: its summary; decision: the reviewer's reason."""
     actor: str | None = None
     """Decision: the reviewer's Slack user ID."""
+    approvers: tuple[str, ...] = ()
+    """Decision of a quorum: every approver's Slack user ID, in order."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -250,12 +252,13 @@ def step_view(row: Row[Any]) -> StepView:
     Handrail's own steps (gate, handoff, decision) have their meaning pulled out of their
     output: the policy's reason, the handoff's summary, the reviewer and their reason.
     """
-    detail = actor = None
+    detail = actor = approvers = None
     output: str | None = row.output
     if row.type in ("gate", "handoff", "decision") and output is not None:
         recorded = _json_object(output)
         detail = recorded.get({"gate": "reason", "handoff": "summary"}.get(row.type, "reason"))
         actor = recorded.get("reviewer") if row.type == "decision" else None
+        approvers = recorded.get("approvers") if row.type == "decision" else None
         output = None
     return StepView(
         seq=row.seq,
@@ -272,6 +275,7 @@ def step_view(row: Row[Any]) -> StepView:
         tokens_out=row.tokens_out,
         detail=detail if isinstance(detail, str) else None,
         actor=actor if isinstance(actor, str) else None,
+        approvers=tuple(str(a) for a in approvers) if isinstance(approvers, list) else (),
     )
 
 

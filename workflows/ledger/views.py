@@ -59,6 +59,24 @@ class DecisionView:
     """Reject category (``wrong_facts``, ``wrong_tone``, ``policy``, ``incomplete``, ``other``)."""
     latency_ms: int
     """From the handoff being opened to the decision."""
+    approvers: tuple[str, ...] = ()
+    """Every approver of a quorum's approval, in order; empty when one person decided."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QuorumView:
+    """Where a quorum stands: what it needs, who approved so far, how many are missing."""
+
+    required: int
+    from_groups: tuple[str, ...]
+    approvers: tuple[str, ...]
+    needed: int
+    missing_from: tuple[str, ...]
+    edited: bool
+    """The text was edited: the approvals so far are of the edited text."""
+    round: int = 0
+    """Which text the approvals are of (an edit starts the next round); on the buttons, so
+    an Approve on a message showing an older text is refused."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,6 +114,8 @@ class HandoffView:
     """Every reason the gate gave, in its words; ``None`` when the gate did not open it."""
     shadow: bool = False
     """Posted for comparison only (shadow mode): the automation will not act on the answer."""
+    quorum: QuorumView | None = None
+    """The approvals the action needs (``workflows.review``); None when one person decides."""
 
     @property
     def draft_too_long_to_edit(self) -> bool:

@@ -1,1 +1,2 @@
-"""The review loop: handoffs, claims, decisions, approvals bound to a digest, acts."""
+"""The review loop: handoffs, claims, decisions (alone or by a quorum of approvers), approvals
+bound to a digest, batch review, acts."""

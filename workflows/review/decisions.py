@@ -34,6 +34,7 @@ from workflows.ledger.runs import RunStep, Step, get_run_of, record_run_steps
 from workflows.ledger.story import decision_json
 from workflows.ledger.views import EDIT_BOX_MAX
 from workflows.pause.state import hold_pause_state
+from workflows.review import quorum
 from workflows.review.approval import APPROVING_OUTCOMES, approval_digest
 from workflows.review.handoff_keys import post_key
 from workflows.review.handoffs import (
@@ -118,6 +119,8 @@ class _Accepted:
     request: DecisionRequest
     handoff: Handoff
     decision: DecisionInput
+    #: Every approver of a quorum's decision; None when no quorum applies.
+    approvers: list[str] | None = None
     paused: bool = False
 
 
@@ -143,15 +146,20 @@ async def record_decisions(
     for index, request in enumerate(requests):
         try:
             handoff = await get_handoff_of(db, handoff_id=request.handoff_id, workflow=None)
-            await check_outcome(db, handoff, request.decision)
+            decision, approvers = await quorum.settle(
+                db,
+                handoff,
+                request.decision,
+                approving=request.decision.outcome in APPROVING_OUTCOMES,
+            )
+            await check_outcome(db, handoff, decision)
         except HandrailError as refused:
             answers[index] = refused
             continue
-        decision = request.decision
         if decision.outcome == "edited" and decision.final_text == handoff.draft:
             # Saved without a change: that is an approval, and the digest should count it so.
             decision = replace(decision, outcome="approved")
-        accepted.append(_Accepted(index, request, handoff, decision))
+        accepted.append(_Accepted(index, request, handoff, decision, approvers))
     # Before the claim: the switches are locked before any handoff row, here and in the
     # expiry job, so neither waits in a circle with a resume. Each workflow's once.
     paused: dict[str, bool] = {}
@@ -233,6 +241,7 @@ def _decision_row(item: _Accepted) -> Decision:
         if decision.outcome in APPROVING_OUTCOMES
         else None,
         acted_at=None,
+        approvers=item.approvers,
     )
 
 

@@ -37,11 +37,13 @@ from workflows.ledger.views import (
     EDIT_BOX_MAX,
     DecisionView,
     HandoffView,
+    QuorumView,
     draft_parts,
 )
 from workflows.pause.state import ALL_WORKFLOWS, hold_pause_state, pause_state, refuse_if_paused
 from workflows.redaction import fit
 from workflows.review.handoff_keys import post_key
+from workflows.review.rules import opening_state
 
 HANDOFF_RENDER = "handoff"
 DECISION_REPLY_RENDER = "decision_reply"
@@ -124,6 +126,7 @@ async def open_handoff(
         created_at=now,
         expires_at=now + policy.review_timeout,
     )
+    handoff.quorum = opening_state(policy, handoff)
     repo.create_handoff(db, handoff)
     await db.flush()
     step = Step(
@@ -209,6 +212,22 @@ def decision_view(decision: Decision) -> DecisionView:
         reason=decision.reason,
         category=decision.category,
         latency_ms=decision.latency_ms,
+        approvers=tuple(decision.approvers or ()),
+    )
+
+
+def quorum_view(state: Any, *, round: int = 0) -> QuorumView | None:
+    """The handoff's ``quorum`` column as the message shows it."""
+    if not isinstance(state, dict):
+        return None
+    return QuorumView(
+        required=int(state.get("required") or 1),
+        from_groups=tuple(state.get("from") or ()),
+        approvers=tuple(state.get("approvers") or ()),
+        needed=int(state.get("needed") or 0),
+        missing_from=tuple(state.get("missing_from") or ()),
+        edited=bool(state.get("edited")),
+        round=round,
     )
 
 
@@ -225,7 +244,10 @@ async def load_handoff_view(db: AsyncSession, handoff_id: str) -> HandoffView:
         status=handoff.status,
         summary=handoff.summary,
         action=handoff.action,
-        draft=handoff.draft,
+        # While pending, the text approvals are of: a quorum's last edit, else the draft.
+        draft=handoff.quorum_text
+        if handoff.quorum_text is not None and handoff.status == "pending"
+        else handoff.draft,
         confidence=handoff.confidence,
         threshold=handoff.threshold,
         stop_topic=handoff.stop_topic,
@@ -238,6 +260,7 @@ async def load_handoff_view(db: AsyncSession, handoff_id: str) -> HandoffView:
         expired_at=handoff.decided_at if handoff.status == "expired" else None,
         gate_reasons=tuple(handoff.reasons) if handoff.reasons is not None else None,
         shadow=handoff.shadow,
+        quorum=quorum_view(handoff.quorum, round=handoff.quorum_round),
     )
 
 
