@@ -227,7 +227,7 @@ async def bench_handrail(
     env.pop("SLACK_APP_TOKEN", None)
     await asyncio.to_thread(
         subprocess.run,
-        [sys.executable, "-m", "bot.cli", "db", "upgrade"],
+        [sys.executable, "-m", "bot.cli.main", "db", "upgrade"],
         env=env,
         cwd=ROOT,
         check=True,
@@ -235,7 +235,7 @@ async def bench_handrail(
     )
     created = await asyncio.to_thread(
         subprocess.run,
-        [sys.executable, "-m", "bot.cli", "token", "create", "ticket-triage"],
+        [sys.executable, "-m", "bot.cli.main", "token", "create", "ticket-triage"],
         env=env,
         cwd=ROOT,
         check=True,
@@ -243,7 +243,7 @@ async def bench_handrail(
         text=True,
     )
     token = created.stdout.strip()
-    server = start(["-m", "bot.cli", "serve"], env)
+    server = start(["-m", "bot.cli.main", "serve"], env)
     base = f"http://127.0.0.1:{port}"
     try:
         await wait_until_up(base)

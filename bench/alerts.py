@@ -48,7 +48,7 @@ from support import (  # noqa: E402
 
 from store.engine import create_engine, create_read_sessions, create_sessions  # noqa: E402
 from workflows.alerts.tick import evaluate_alerts  # noqa: E402
-from workflows.config import parse_config  # noqa: E402
+from workflows.config.brief import parse_config  # noqa: E402
 
 WORKFLOWS = ("ticket-triage", "invoice-extraction", "lead-sorting", "draft-replies")
 BRIEF = {"alert_channel": "C0ONCALL", "oncall": ["U0ALICE"], "admins": ["U0OWNER"],

@@ -4,7 +4,7 @@ Run: .venv/bin/python bench/audit.py [--stores sqlite,postgres] [--decisions 400
                                      [--entries 1000000] [--parts decisions,verify]
 
 Decision path: for each store, a fresh database with ``--decisions`` pending handoffs is
-decided one after another through ``workflows.decisions.record_decision`` (each in its own
+decided one after another through ``workflows.review.decisions.record_decision`` (each in its own
 transaction, as a click is), once with the decision's audit entry appended (as shipped) and
 once with that append switched off in this process only (the baseline), on separate
 handoffs of the same store, in alternating rounds so drift hits both alike.
@@ -36,13 +36,13 @@ sys.path.insert(0, str(ROOT))
 
 from support import POSTGRES_URL, postgres_schema, sqlite_value  # noqa: E402
 
-import workflows.decisions as decisions_module  # noqa: E402
+import workflows.review.decisions as decisions_module  # noqa: E402
 from store.audit_chain import GENESIS_HASH, entry_hash  # noqa: E402
 from store.engine import create_engine, create_sessions  # noqa: E402
 from store.migrate import upgrade_database  # noqa: E402
 from workflows.audit.verify import verify_audit_log  # noqa: E402
-from workflows.config import parse_config  # noqa: E402
-from workflows.decisions import DecisionInput, record_decision  # noqa: E402
+from workflows.config.brief import parse_config  # noqa: E402
+from workflows.review.decisions import DecisionInput, record_decision  # noqa: E402
 
 WORKFLOW = "bench-audit"
 CONFIG = parse_config(
@@ -117,9 +117,9 @@ async def _decide(url: str, schema: str | None, handoffs: list[str], *, chained:
     """Decisions per second over ``handoffs``, one transaction each."""
     engine = create_engine(url, schema=schema)
     sessions = create_sessions(engine)
-    shipped = decisions_module.append_decision_entry
+    shipped = decisions_module.append_decision_entries
     if not chained:
-        decisions_module.append_decision_entry = _no_entry  # type: ignore[assignment]
+        decisions_module.append_decision_entries = _no_entry  # type: ignore[assignment]
     try:
         started = time.perf_counter()
         for handoff_id in handoffs:
@@ -133,7 +133,7 @@ async def _decide(url: str, schema: str | None, handoffs: list[str], *, chained:
                 )
         elapsed = time.perf_counter() - started
     finally:
-        decisions_module.append_decision_entry = shipped
+        decisions_module.append_decision_entries = shipped
         await engine.dispose()
     return len(handoffs) / elapsed
 

@@ -60,7 +60,7 @@ def start_server(workdir: Path) -> tuple[subprocess.Popen[bytes], str, str]:
         "HANDRAIL_CONFIG": str(ROOT / "workflows.example.yml"),
         "HANDRAIL_PORT": str(port),
     }
-    cli = [sys.executable, "-m", "bot.cli"]
+    cli = [sys.executable, "-m", "bot.cli.main"]
     subprocess.run([*cli, "db", "upgrade"], env=env, check=True, capture_output=True)
     token = subprocess.run(
         [*cli, "token", "create", "ticket-triage"],

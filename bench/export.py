@@ -39,7 +39,7 @@ from support import POSTGRES_URL, bulk_load, postgres_schema  # noqa: E402
 
 def run_export(env: dict[str, str], out: Path, until: datetime | None) -> tuple[float, float]:
     """Run ``handrail export`` to ``out``; (seconds, peak RSS in MB) of that process."""
-    args = [sys.executable, "-m", "bot.cli", "export", "--records", "runs,steps",
+    args = [sys.executable, "-m", "bot.cli.main", "export", "--records", "runs,steps",
             "--output", str(out)]  # fmt: skip
     if until is not None:
         args += ["--until", until.isoformat()]

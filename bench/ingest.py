@@ -117,17 +117,17 @@ def start_server(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     """Migrate, create a token and start ``handrail serve``; returns the process and token."""
     python = str(Path(sys.executable))
     subprocess.run(
-        [python, "-m", "bot.cli", "db", "upgrade"], env=env, check=True, capture_output=True
+        [python, "-m", "bot.cli.main", "db", "upgrade"], env=env, check=True, capture_output=True
     )
     token = subprocess.run(
-        [python, "-m", "bot.cli", "token", "create", "ticket-triage"],
+        [python, "-m", "bot.cli.main", "token", "create", "ticket-triage"],
         env=env,
         check=True,
         capture_output=True,
         text=True,
     ).stdout.strip()
     server = subprocess.Popen(
-        [python, "-m", "bot.cli", "serve", "--workers", env["BENCH_WORKERS"]],
+        [python, "-m", "bot.cli.main", "serve", "--workers", env["BENCH_WORKERS"]],
         env=env,
         stderr=subprocess.DEVNULL,
     )

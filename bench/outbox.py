@@ -41,15 +41,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.outbox import OutboxWorker, WorkerSettings  # noqa: E402
-from bot.renderers import Renderers  # noqa: E402
+from bot.renderers.registry import Renderers  # noqa: E402
 from handlers.blocks import Message, handoff_message  # noqa: E402
 from sandbox.emulator import SlackEmulator  # noqa: E402
 from store.engine import create_engine, create_read_sessions, create_sessions  # noqa: E402
 from store.migrate import upgrade_database  # noqa: E402
 from store.models import OutboxMessage  # noqa: E402
-from workflows import outbox  # noqa: E402
 from workflows.clock import system_clock  # noqa: E402
-from workflows.views import HandoffView  # noqa: E402
+from workflows.delivery import outbox  # noqa: E402
+from workflows.ledger.views import HandoffView  # noqa: E402
 
 POSTGRES_URL = os.environ.get(
     "HANDRAIL_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"

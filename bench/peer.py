@@ -117,7 +117,7 @@ class Handrail:
         self.env.pop("SLACK_APP_TOKEN", None)
 
     def start(self) -> None:
-        cli = [sys.executable, "-m", "bot.cli"]
+        cli = [sys.executable, "-m", "bot.cli.main"]
         for command in (["db", "upgrade"], ["token", "create", "ticket-triage"]):
             created = subprocess.run(
                 [*cli, *command], env=self.env, cwd=ROOT, check=True, capture_output=True, text=True

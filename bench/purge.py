@@ -5,7 +5,7 @@ Run: .venv/bin/python bench/purge.py [--events 1000000] [--stores sqlite,postgre
 For each store the script bulk-loads ``--events`` steps in runs of 100, all past
 ticket-triage's 90-day retention, starts a real ``handrail serve`` on it, and measures
 ingest over HTTP (batches of 20 ~1 KB steps, 2 senders) for ``--seconds`` alone: the
-baseline. Then it runs the purge (``workflows.retention.purge_expired``, as the scheduled
+baseline. Then it runs the purge (``workflows.lifecycle.retention.purge_expired``, as the scheduled
 job does, from this process: another instance of the same installation) while the same
 ingest goes on, and prints the purge's time and rate and ingest's p50/p99 alone and beside
 it. A figure, not a test: it never fails on time.
@@ -38,8 +38,8 @@ from ingest import make_batches, start_server  # noqa: E402
 from support import POSTGRES_URL, bulk_load, free_port, percentile, postgres_schema  # noqa: E402
 
 from store.engine import create_engine, create_sessions  # noqa: E402
-from workflows.config import parse_config  # noqa: E402
-from workflows.retention import batch_pause, purge_expired  # noqa: E402
+from workflows.config.brief import parse_config  # noqa: E402
+from workflows.lifecycle.retention import batch_pause, purge_expired  # noqa: E402
 
 WORKFLOW = "ticket-triage"
 STEPS_PER_RUN = 100

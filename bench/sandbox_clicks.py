@@ -39,8 +39,8 @@ from bench.support import free_port, percentile  # noqa: E402
 from bot.sandbox_run import LocalSlack, local_slack  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from workflows import credentials  # noqa: E402
-from workflows.config import HandrailConfig, parse_config  # noqa: E402
-from workflows.handoff_keys import post_key  # noqa: E402
+from workflows.config.brief import HandrailConfig, parse_config  # noqa: E402
+from workflows.review.handoff_keys import post_key  # noqa: E402
 
 CHROMIUM = os.environ.get("HANDRAIL_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
@@ -207,7 +207,7 @@ async def clicks(args: argparse.Namespace, page: Page, workdir: Path) -> None:
 async def first_start(page: Page, workdir: Path) -> None:
     """A fresh ``handrail sandbox`` to a first rendered handoff, beside ``handrail serve``."""
     shutil.copy(ROOT / "workflows.example.yml", workdir / "workflows.yml")
-    handrail = [sys.executable, "-m", "bot.cli"]
+    handrail = [sys.executable, "-m", "bot.cli.main"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
     api_port, page_port = free_port(), free_port()
     env.update(

@@ -32,7 +32,7 @@ from tests.browser.sandbox_fixtures import (  # noqa: E402
     open_page,
     running_world,
 )
-from workflows.config import load_config  # noqa: E402
+from workflows.config.brief import load_config  # noqa: E402
 
 CHROMIUM = os.environ.get("HANDRAIL_TEST_CHROMIUM", "/usr/bin/chromium")
 VIEWPORT = {"width": 1000, "height": 760}

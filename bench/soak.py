@@ -43,7 +43,7 @@ from bench.support import free_port  # noqa: E402
 from sandbox.driver import SlackDriver  # noqa: E402
 from sandbox.emulator import SlackEmulator  # noqa: E402
 from sandbox.workspace import DEFAULT_TOKEN  # noqa: E402
-from workflows.handoff_keys import post_key  # noqa: E402
+from workflows.review.handoff_keys import post_key  # noqa: E402
 
 SECRET = "bench-signing-secret"
 REVIEWER = "U0ALICE"
@@ -226,10 +226,10 @@ async def wait_until_up(base: str) -> None:
 
 
 def start_server(
-    env: dict[str, str], channels: int
+    env: dict[str, str], channels: int, log_path: Path
 ) -> tuple[dict[str, str], subprocess.Popen[bytes]]:
     """Migrate the fresh store, make a token per workflow, start ``handrail serve``."""
-    cli = [sys.executable, "-m", "bot.cli"]
+    cli = [sys.executable, "-m", "bot.cli.main"]
     subprocess.run([*cli, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
     tokens = {}
     for name in ["ledger", *(f"review-{n}" for n in range(channels))]:
@@ -242,7 +242,8 @@ def start_server(
             text=True,
         )
         tokens[name] = made.stdout.strip()
-    server = subprocess.Popen([*cli, "serve"], env=env, cwd=ROOT, stderr=subprocess.DEVNULL)
+    with log_path.open("wb") as log:  # the server's log, kept to explain any failed request
+        server = subprocess.Popen([*cli, "serve"], env=env, cwd=ROOT, stderr=log)
     return tokens, server
 
 
@@ -264,7 +265,9 @@ async def main(args: argparse.Namespace) -> None:
         "SLACK_API_URL": emulator.api_url,
     }
     env.pop("SLACK_APP_TOKEN", None)
-    tokens, server = await asyncio.to_thread(start_server, env, args.channels)
+    log_path = workdir.with_name(f"{workdir.name}.log")  # kept after the store is removed
+    print(f"server log: {log_path}")
+    tokens, server = await asyncio.to_thread(start_server, env, args.channels, log_path)
     base = f"http://127.0.0.1:{port}"
     try:
         await wait_until_up(base)

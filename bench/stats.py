@@ -13,8 +13,10 @@ shows whether the stats grow with the data.
 Each measurement runs in a fresh process (so one store's cache or heap never flatters the
 next): after connecting, it times ``build_stats`` over 30 days split by action - all of
 ``handrail stats WORKFLOW --by action`` but printing - and, as the baseline, a plain
-``SELECT count(*)`` over the same gate questions, handoffs and decisions. It prints wall
-times and the process's peak RSS before and after. A figure, not a test: it never fails
+``SELECT count(*)`` over the same gate questions, handoffs and decisions; then the charts
+of the same window (reading their data, and drawing the three PNGs; importing matplotlib,
+once per process, is shown apart). It prints wall times
+and the process's peak RSS before and after. A figure, not a test: it never fails
 on time.
 """
 
@@ -191,7 +193,7 @@ async def measure(url: str, schema: str | None) -> dict[str, float]:
     from sqlalchemy import text
 
     from store.engine import create_engine, create_read_sessions
-    from workflows.config import parse_config
+    from workflows.config.brief import parse_config
     from workflows.stats.report import build_stats
 
     engine = create_engine(url, schema=schema)
@@ -224,6 +226,18 @@ async def measure(url: str, schema: str | None) -> dict[str, float]:
         )
     figures["stats_s"] = time.perf_counter() - started
     figures["rss_after_stats_mb"] = peak_rss_mb()
+    started = time.perf_counter()
+    from workflows.stats.charts.data import load_chart_data
+    from workflows.stats.charts.render import render_charts
+
+    figures["chart_import_s"] = time.perf_counter() - started
+    started = time.perf_counter()
+    async with readers() as db:
+        data = await load_chart_data(db, report=report)
+    figures["chart_data_s"] = time.perf_counter() - started
+    started = time.perf_counter()
+    render_charts(data, target=report.target)
+    figures["chart_draw_s"] = time.perf_counter() - started
     figures["questions"] = report.overall.questions
     figures["handoffs"] = report.overall.handoffs
     figures["counted"] = counted
@@ -257,6 +271,9 @@ async def run_store(store: str, rows: int) -> None:
             f"{store:<9} {size:>9,} questions ({int(f['handoffs']):>7,} handoffs; loaded in "
             f"{seconds:5.1f} s) | stats {f['stats_s'] * 1000:7.0f} ms | count(*) "
             f"{f['count_s'] * 1000:6.0f} ms | ratio {f['stats_s'] / f['count_s']:5.1f}x | "
+            f"charts: data {f['chart_data_s'] * 1000:6.0f} ms, "
+            f"drawn {f['chart_draw_s'] * 1000:5.0f} ms "
+            f"(matplotlib import {f['chart_import_s'] * 1000:4.0f} ms, once) | "
             f"peak RSS {f['rss_before_mb']:5.0f} MB before, {f['rss_after_stats_mb']:5.0f} MB "
             "after stats",
             flush=True,

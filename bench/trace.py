@@ -187,7 +187,7 @@ async def serving(env: dict[str, str], base: str) -> asyncio.subprocess.Process:
     server = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot.cli",
+        "bot.cli.main",
         "serve",
         env=env,
         stderr=asyncio.subprocess.DEVNULL,

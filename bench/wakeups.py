@@ -42,7 +42,7 @@ from support import POSTGRES_URL, free_port, percentile, postgres_schema
 from sandbox.driver import SlackDriver
 from sandbox.emulator import SlackEmulator
 from sandbox.workspace import DEFAULT_TOKEN
-from workflows.handoff_keys import post_key
+from workflows.review.handoff_keys import post_key
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-signing-secret"
@@ -92,7 +92,7 @@ class Store:
 
 def handrail(env: dict[str, str], *args: str) -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "bot.cli.main", *args],
         env=env,
         cwd=ROOT,
         check=True,
@@ -109,7 +109,7 @@ async def serving(env: dict[str, str], *args: str, **extra: str) -> AsyncIterato
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot.cli",
+        "bot.cli.main",
         "serve",
         *args,
         env={**env, **extra, "HANDRAIL_PORT": port},

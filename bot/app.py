@@ -8,32 +8,32 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
-from bot import (
-    api,
-    api_lists,
-    api_otlp,
-    api_parked,
-    api_pause,
-    api_stats,
-    readiness,
-    renderers_pause,
-)
-from bot.api_errors import REQUEST_LINE_READ_MAX, error_middleware
-from bot.decision_recorder import DecisionRecorder
+from bot import readiness
+from bot.api import lists as api_lists
+from bot.api import otlp as api_otlp
+from bot.api import parked as api_parked
+from bot.api import pause as api_pause
+from bot.api import routes as api
+from bot.api import stats as api_stats
+from bot.api.errors import REQUEST_LINE_READ_MAX, error_middleware
+from bot.api.path_ids import path_id_middleware
+from bot.decisions.recorder import DecisionRecorder
 from bot.outbox.runtime import OutboxRuntime
-from bot.path_ids import path_id_middleware
-from bot.renderers import Renderers, default_renderers
-from bot.renderers_alerts import register_alert_renderers
+from bot.renderers import pause as renderers_pause
+from bot.renderers.alerts import register_alert_renderers
+from bot.renderers.chart_uploads import register_chart_uploads
+from bot.renderers.registry import Renderers, default_renderers
 from bot.scheduler import mount_scheduler
 from bot.services import SERVICES, Services
 from bot.settings import Settings
-from bot.slack_app import mount_slack
+from bot.slack.app import mount_slack
 from bot.wakeups import Wakeups, choose_transport
 from store.engine import create_engine, create_sessions
 from store.migrate import check_schema, upgrade_database
 from store.repositories.workflows import create_missing_workflows
+from workflows.backtest.promotion import note_mode_changes
 from workflows.clock import Clock, system_clock
-from workflows.config import HandrailConfig, load_config
+from workflows.config.brief import HandrailConfig, load_config
 
 log = logging.getLogger("handrail")
 
@@ -124,6 +124,8 @@ def build_app(
 
     async def on_startup(_app: web.Application) -> None:
         await prepare_database(services, migrate=migrate)
+        async with services.sessions() as db, db.begin():
+            await note_mode_changes(db, config=services.config, now=services.clock())
         await recorder.start()
         await services.wakeups.start()
         if settings.outbox_worker_enabled:
@@ -149,4 +151,5 @@ def build_renderers(services: Services) -> Renderers:
     renderers = default_renderers()
     renderers_pause.register(renderers)
     register_alert_renderers(renderers, config=services.config)
+    register_chart_uploads(renderers, config=services.config)
     return renderers

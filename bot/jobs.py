@@ -15,9 +15,9 @@ from workflows.alerts.lifecycle import TickReport
 from workflows.alerts.stale import remind_stale_handoffs
 from workflows.alerts.tick import evaluate_alerts
 from workflows.alerts.tokens import send_credential_reminders
-from workflows.digest import queue_weekly_digests
-from workflows.handoffs import expire_overdue
-from workflows.retention import PurgeReport, batch_pause, purge_expired
+from workflows.digest.review import queue_weekly_digests
+from workflows.lifecycle.retention import PurgeReport, batch_pause, purge_expired
+from workflows.review.handoffs import expire_overdue
 
 log = logging.getLogger("handrail.jobs")
 

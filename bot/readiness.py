@@ -12,7 +12,7 @@ import asyncio
 from aiohttp import web
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from bot.api_errors import json_response
+from bot.api.errors import json_response
 from bot.services import SERVICES
 from store.migrate import SchemaMismatch, check_schema
 

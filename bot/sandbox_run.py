@@ -34,7 +34,7 @@ from sandbox.web.seed import Seed, seed_from_config
 from sandbox.web.server import HUB, build_page_app
 from sandbox.web.stream import Hub
 from workflows.clock import Clock, system_clock
-from workflows.config import HandrailConfig, load_config
+from workflows.config.brief import HandrailConfig, load_config
 from workflows.errors import HandrailError
 
 DEFAULT_PAGE_PORT = 8090

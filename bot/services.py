@@ -9,17 +9,17 @@ from dataclasses import dataclass, field
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.claim_batcher import ClaimBatcher, ClaimCheck
-from bot.metrics import Metrics
+from bot.decisions.claim_batcher import ClaimBatcher, ClaimCheck
+from bot.metrics.registry import Metrics
 from bot.settings import Settings
-from bot.signals import Signals
 from bot.wakeups import HANDOFF, OUTBOX, Wakeups
+from bot.wakeups.waiters import Signals
 from store.engine import Sessions, create_read_sessions
 from workflows.clock import Clock
-from workflows.config import HandrailConfig, WorkflowConfig
-from workflows.decisions import DecisionInput
+from workflows.config.brief import HandrailConfig, WorkflowConfig
 from workflows.errors import NotFound
 from workflows.redaction import RedactionPolicy, Redactor
+from workflows.review.decisions import DecisionInput
 
 
 def build_redactors(config: HandrailConfig) -> dict[str, Redactor]:

@@ -4,10 +4,12 @@ Every click is acknowledged within Slack's three seconds (bolt answers as soon a
 is called) by ``acked_first``, which every handler here is registered through. A click
 that decides first checks the clicker (they must review the handoff's workflow) and claims
 the handoff, in one short write, so decisions keep the order of the acknowledgements; the
-decision is recorded from the claim just after, in a batch (``bot.decision_recorder``).
+decision is recorded from the claim just after, in a batch (``bot.decisions.recorder``).
 Refusals, late clicks and missing handoffs raise the errors of ``workflows.errors``;
 ``handlers.errors`` turns them into an ephemeral reply. The updated message and the thread
-reply go out through the outbox, never from here."""
+reply go out through the outbox, never from here. The same buttons are in the App Home
+tab (``handlers.home``); a click there carries ``view`` instead of a channel and message,
+which nothing here reads: the handoff ID is the button's value."""
 
 from __future__ import annotations
 
@@ -19,18 +21,20 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers.approvals import claim_or_vote
 from handlers.blocks import edit_modal, reject_modal
+from handlers.blocks.quorum import round_of_block
 from handlers.context import (
     check_reviewer,
-    claim,
     decide,
     ensure_pending,
     read_handoff,
 )
 from handlers.errors import answered
 from handlers.first_look import note_first_look
+from handlers.home import republishing
 from handlers.ids import ActionId
-from workflows.decisions import DecisionInput
+from workflows.review.decisions import DecisionInput
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +46,8 @@ class Click:
     trigger_id: str
     context: dict[str, Any]
     client: AsyncWebClient
+    block_id: str = ""
+    """The clicked button's block: under a quorum, it names the text the message showed."""
 
 
 ClickWork = Callable[[Click], Awaitable[None]]
@@ -80,6 +86,7 @@ def acked_first(
                 trigger_id=str(body.get("trigger_id") or ""),
                 context=context,
                 client=client,
+                block_id=str(action.get("block_id") or ""),
             )
             claimed = False
             try:
@@ -99,11 +106,17 @@ def acked_first(
 
 
 def claiming(outcome: str) -> ClickClaim:
-    """Claim the click's handoff for ``outcome`` (the recorder is woken once it is written)."""
+    """Claim the click's handoff for ``outcome`` (the recorder is woken once it is written),
+    or count the click's vote when the handoff's action needs a quorum."""
 
     async def claim_click(click: Click) -> bool:
         decision = DecisionInput(outcome=outcome, reviewer=click.user)
-        return await claim(click.context, handoff_id=click.handoff_id, decision=decision)
+        return await claim_or_vote(
+            click.context,
+            handoff_id=click.handoff_id,
+            decision=decision,
+            seen_round=round_of_block(click.block_id),
+        )
 
     return claim_click
 
@@ -160,14 +173,19 @@ def register(app: AsyncApp) -> None:
     the click's ``trigger_id`` is valid, so they never wait.
     """
     deciding = asyncio.Semaphore(DECISIONS_AT_ONCE)
-    app.action(ActionId.HANDOFF_APPROVE.value)(
-        acked_first(handle_handoff_approve, claim=claiming("approved"), slots=deciding)
-    )
-    app.action(ActionId.HANDOFF_EDIT.value)(acked_first(handle_handoff_edit))
-    app.action(ActionId.HANDOFF_REJECT.value)(acked_first(handle_handoff_reject))
-    app.action(ActionId.HANDOFF_TAKE_OVER.value)(
-        acked_first(handle_handoff_take_over, claim=claiming("taken_over"), slots=deciding)
-    )
-    app.action(ActionId.HANDOFF_RETRY.value)(
-        acked_first(handle_handoff_retry, claim=claiming("retry_requested"), slots=deciding)
-    )
+    listeners = {
+        ActionId.HANDOFF_APPROVE: acked_first(
+            handle_handoff_approve, claim=claiming("approved"), slots=deciding
+        ),
+        ActionId.HANDOFF_EDIT: acked_first(handle_handoff_edit),
+        ActionId.HANDOFF_REJECT: acked_first(handle_handoff_reject),
+        ActionId.HANDOFF_TAKE_OVER: acked_first(
+            handle_handoff_take_over, claim=claiming("taken_over"), slots=deciding
+        ),
+        ActionId.HANDOFF_RETRY: acked_first(
+            handle_handoff_retry, claim=claiming("retry_requested"), slots=deciding
+        ),
+    }
+    for action_id, listener in listeners.items():
+        # The same buttons are in the Home tab, which is published again after a click.
+        app.action(action_id.value)(republishing(listener))

@@ -28,9 +28,9 @@ from workflows.alerts.actions import (
     snooze_alert,
 )
 from workflows.alerts.views import get_alert_of
-from workflows.config import HandrailConfig, WorkflowConfig
+from workflows.config.brief import HandrailConfig, WorkflowConfig
 from workflows.errors import Conflict
-from workflows.pause import pause_workflow
+from workflows.pause.switch import pause_workflow
 from workflows.roles import Role, ensure_role
 
 #: Who may act on an alert: the people on call, and the workflow's admins.

@@ -2,7 +2,7 @@
 
 Bolt runs a listener after ``ack()`` in a detached task, so the context carries factories
 (sessions, a clock, the directory), never an open database session: each handler opens its
-own unit of work. ``bot/slack_app.py`` puts the values in; handlers read them through the
+own unit of work. ``bot/slack/app.py`` puts the values in; handlers read them through the
 typed accessors here. ``Deps`` is a protocol so that ``handlers/`` does not import ``bot/``.
 """
 
@@ -16,18 +16,21 @@ from handlers.escape import escape_mrkdwn
 from store.engine import Sessions
 from store.models import Decision, Handoff
 from workflows.clock import Clock
-from workflows.config import WorkflowConfig
-from workflows.decisions import DecidedTooLate, DecisionInput, already_taken, record_decision
+from workflows.config.brief import WorkflowConfig
 from workflows.errors import Conflict, NotFound
-from workflows.handoffs import get_handoff_of, load_handoff_view
+from workflows.ledger.views import HandoffView
+from workflows.review.decisions import DecidedTooLate, DecisionInput, already_taken, record_decision
+from workflows.review.handoffs import get_handoff_of, load_handoff_view
 from workflows.roles import MemberDirectory, ensure_role
-from workflows.views import HandoffView
 
 DEPS_KEY = "handrail_deps"
 DIRECTORY_KEY = "handrail_directory"
 #: Set by handlers as soon as they know them, so the error handler can log them.
 HANDOFF_ID_KEY = "handrail_handoff_id"
 RUN_ID_KEY = "handrail_run_id"
+#: A refusal for a click made in the Home tab, which has no channel to answer in
+#: ephemerally: ``handlers.home`` shows it at the top of the tab it publishes again.
+HOME_NOTE_KEY = "handrail_home_note"
 
 
 class Notifier(Protocol):
@@ -50,6 +53,8 @@ class Deps(Protocol):
     def signals(self) -> Notifier: ...
 
     def wake_outbox(self) -> None: ...
+
+    def wake_decision_recorder(self) -> None: ...
 
     async def claim_handoff(
         self,
@@ -122,8 +127,8 @@ async def claim(context: dict[str, Any], *, handoff_id: str, decision: DecisionI
 
     Called before the click is acknowledged, so the order of acknowledgements is the
     order of decisions. The check and the claim are made with those of other clicks
-    arriving at the same time (``bot.claim_batcher``), and the decision is recorded from
-    the claim right after (``bot.decision_recorder``), or after a restart if the server
+    arriving at the same time (``bot.decisions.claim_batcher``), and the decision is recorded from
+    the claim right after (``bot.decisions.recorder``), or after a restart if the server
     dies first.
     """
     context[HANDOFF_ID_KEY] = handoff_id

@@ -24,8 +24,9 @@ from slack_bolt.async_app import AsyncApp, AsyncRespond
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from handlers.context import HANDOFF_ID_KEY, RUN_ID_KEY
+from handlers.context import HANDOFF_ID_KEY, HOME_NOTE_KEY, RUN_ID_KEY
 from handlers.views import LOC_BLOCKS, MAIN_INPUT
+from store.busy import is_store_busy
 from workflows.errors import HandrailError
 from workflows.identifiers import new_id
 
@@ -42,6 +43,9 @@ def describe(error: Exception, body: dict[str, Any], context: dict[str, Any]) ->
     if isinstance(error, HandrailError):
         log.info("slack %s refused (%s): %s%s", _kind(body), error.code, error.message, where)
         return error.message[:1].upper() + error.message[1:]
+    if is_store_busy(error):
+        log.warning("slack %s waited too long for the store%s: %s", _kind(body), where, error)
+        return "Handrail is busy right now and did not record this. Please try again in a moment."
     error_id = new_id("err")
     log.error(
         "unexpected error %s handling slack %s%s: %s",
@@ -120,8 +124,15 @@ async def tell(
     respond: AsyncRespond | None,
     client: AsyncWebClient | None,
 ) -> None:
-    """Send ``text`` to the person only; failing to do so is logged, never raised."""
+    """Send ``text`` to the person only; failing to do so is logged, never raised.
+
+    A click in the Home tab has no response_url or channel: the text is left in the
+    context, and ``handlers.home`` shows it at the top of the tab it publishes next.
+    """
     try:
+        if (body.get("view") or {}).get("type") == "home" and not context.get("response_url"):
+            context[HOME_NOTE_KEY] = text
+            return
         if respond is not None and context.get("response_url"):
             await respond(text=text, response_type="ephemeral", replace_original=False)
             return

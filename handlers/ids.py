@@ -26,6 +26,7 @@ class ActionId(StrEnum):
     ALERT_PAUSE_WORKFLOW = "alert-pause-workflow"
     PARKED_RESUME = "parked-resume"
     PARKED_TAKE_OVER = "parked-take-over"
+    BATCH_APPROVE = "batch-approve"
 
 
 class CallbackId(StrEnum):

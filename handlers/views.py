@@ -14,11 +14,12 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
+from handlers.approvals import decide_or_vote
 from handlers.blocks import PLAIN_TEXT_INPUT_MAX, REJECT_CATEGORIES, REJECT_REASON_MAX
 from handlers.context import decide, read_handoff
 from handlers.ids import BlockId, CallbackId, InputId
-from workflows.decisions import DecisionInput
 from workflows.errors import InvalidInput
+from workflows.review.decisions import DecisionInput
 
 
 def field(view: dict[str, Any], block: BlockId, element: InputId) -> dict[str, Any]:
@@ -83,7 +84,7 @@ async def handle_edit_submission(
             "holds, so saving would cut it. Close this; read it in the message's thread and "
             "Approve or Reject it there.",
         )
-    await decide(
+    await decide_or_vote(
         context,
         handoff_id=handoff_id,
         decision=DecisionInput(outcome="edited", reviewer=body["user"]["id"], final_text=text),

@@ -256,6 +256,65 @@ class SlackDriver:
         )
         return await self._send_payload(payload, tamper=tamper, timestamp=timestamp)
 
+    async def open_home(
+        self, *, user: str, tamper: Tamper | None = None, timestamp: int | None = None
+    ) -> BotResponse:
+        """``user`` opens the app's Home tab: ``app_home_opened`` in an ``event_callback``,
+        sent as JSON and signed as Slack signs events; ``view`` is the tab last published."""
+        ws = self.emulator.workspace
+        dm = ws.open_dm(user)
+        now = self.now()
+        event = payloads.app_home_opened(
+            user=user, channel=dm.id, event_ts=f"{now:.6f}", view=ws.home_tabs.get(user)
+        )
+        envelope = payloads.event_callback(
+            ws.identity, event=event, event_id=ws.next_id("Ev"), event_time=int(now)
+        )
+        body = json.dumps(envelope, separators=(",", ":"))
+        status, text, headers, request_headers = await self.send(
+            body, content_type="application/json", tamper=tamper, timestamp=timestamp
+        )
+        return BotResponse(status, text, headers, envelope, body, request_headers)
+
+    async def click_home(
+        self,
+        *,
+        action_id: str,
+        user: str,
+        value: str | None = None,
+        tamper: Tamper | None = None,
+        timestamp: int | None = None,
+    ) -> BotResponse:
+        """``user`` clicks ``action_id`` in their Home tab, on the button whose value is
+        ``value`` (or the first such button). The tab must have been published to them and
+        hold that button, else LookupError."""
+        view = self.emulator.workspace.home_tabs.get(user)
+        if view is None:
+            raise LookupError(f"no Home tab was published to {user}")
+        found = None
+        for block in view["blocks"]:
+            for element in block.get("elements") or [block.get("accessory") or {}]:
+                if element.get("action_id") == action_id and value in (None, element.get("value")):
+                    found = (block.get("block_id") or "", element)
+                    break
+            if found is not None:
+                break
+        if found is None:
+            raise LookupError(f"no element {action_id!r} (value {value!r}) in {user}'s Home tab")
+        block_id, element = found
+        action = payloads.action_json(
+            element, block_id=block_id, value=element.get("value"), action_ts=f"{self.now():.6f}"
+        )
+        payload = payloads.home_block_actions(
+            self.emulator.workspace.identity,
+            user=self._user(user),
+            view=copy.deepcopy(view),
+            actions=[action],
+            trigger_id=self.emulator.issue_trigger(user),
+            token=VERIFICATION_TOKEN,
+        )
+        return await self._send_payload(payload, tamper=tamper, timestamp=timestamp)
+
     def _view_json(
         self, view_id: str | None, callback_id: str | None, private_metadata: str | None
     ) -> JSON:

@@ -27,13 +27,15 @@ from sandbox.models import (
     Identity,
     Message,
     ResponsePost,
+    SharedFile,
     User,
     View,
 )
 from sandbox.ratelimit import RateLimiter
-from sandbox.scopes import METHOD_SCOPES, manifest_scopes
+from sandbox.scopes import METHOD_SCOPES, manifest_home_tab, manifest_scopes
 from sandbox.webapi import METHODS, read_args
 from sandbox.webapi_chat import apply_response
+from sandbox.webapi_files import receive_upload
 from sandbox.workspace import DEFAULT_TOKEN, TRIGGER_TTL, SlackError, Workspace
 
 _FAULT_ERRORS = {
@@ -98,6 +100,8 @@ class SlackEmulator:
             trigger_ttl=trigger_ttl,
             scopes=_granted(strict=strict, scopes=scopes),
         )
+        if strict and scopes is None:  # installed from the nearest manifest.yml, as a whole
+            self.workspace.home_tab_enabled = manifest_home_tab()
         self.limiter = RateLimiter(
             clock=self.now,
             post_rate=post_rate,
@@ -118,6 +122,7 @@ class SlackEmulator:
         self.app = web.Application()
         self.app.router.add_route("*", "/api/{method}", self._handle_api)
         self.app.router.add_post("/response/{url_id}", self._handle_response_url)
+        self.app.router.add_post("/upload/{upload_id}", self._handle_upload)
         control.add_routes(self.app, self)
 
     # --- lifecycle -----------------------------------------------------------------------
@@ -134,6 +139,7 @@ class SlackEmulator:
         self._runner = runner
         bound_host, bound_port = runner.addresses[0][:2]
         self._url = f"http://{bound_host}:{bound_port}"
+        self.workspace.upload_base = self._url
         return self
 
     async def stop(self) -> None:
@@ -207,6 +213,12 @@ class SlackEmulator:
         except KeyError:
             raise LookupError(f"no view {view_id}") from None
 
+    @property
+    def files(self) -> list[SharedFile]:
+        """Every file an upload was started for, in order; ``completed`` says if it was
+        shared (or made private) and ``data`` holds the bytes that arrived."""
+        return list(self.workspace.files.values())
+
     def reset(self) -> None:
         """Back to the seed: no messages, views, calls, faults; rate buckets full."""
         self.workspace.reset()
@@ -237,9 +249,22 @@ class SlackEmulator:
             target.members = self.workspace.members(target)
         target.members.add(who)
 
+    def deactivate(self, user: str) -> None:
+        """Deactivate ``user``: the ID stays known, a DM with them is ``user_disabled``."""
+        self.workspace.user(user).deleted = True
+
     def archive(self, channel: str) -> None:
         """Archive ``channel``: posts to it answer ``is_archived`` from now on."""
         self.workspace.channel(channel).is_archived = True
+
+    def unarchive(self, channel: str) -> None:
+        """Unarchive ``channel``, as a person does in its settings: posts go through again."""
+        self.workspace.channel(channel).is_archived = False
+
+    def create_channel(self, channel: Channel) -> None:
+        """Add ``channel`` to the workspace, as a person creating it does."""
+        self.workspace.channels[channel.id] = channel
+        self.workspace.history.setdefault(channel.id, [])
 
     # --- what the driver hands out -------------------------------------------------------
 
@@ -308,7 +333,11 @@ class SlackEmulator:
     ) -> web.Response:
         call.status, call.response = status, body
         call.ok, call.error = body.get("ok"), body.get("error")
-        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+        granted = self.workspace.scopes
+        if granted is not None and call.token in self.workspace.tokens:
+            # Slack names the token's scopes on every answer to it, errors included.
+            headers["X-OAuth-Scopes"] = ",".join(sorted(granted))
         return web.json_response(body, status=status, headers=headers)
 
     def _answer_text(self, call: Call, fault: Fault) -> web.Response:
@@ -409,3 +438,31 @@ class SlackEmulator:
         if fault is not None:
             return await self._fault_response(call, fault)
         return self._answer(call, status, body)
+
+    async def _handle_upload(self, request: web.Request) -> web.Response:
+        """The upload URL ``files.getUploadURLExternal`` gave: raw bytes, or a multipart
+        form whose file part holds them (Slack takes either)."""
+        upload_id = request.match_info["upload_id"]
+        call = Call("upload", {"upload_id": upload_id}, None, self.now(), request.method)
+        self._calls.append(call)
+        fault = await self._take_fault("upload", call)
+        if fault is not None and not fault.after_accept:
+            return await self._fault_response(call, fault)
+        data = await _upload_bytes(request)
+        status, text = receive_upload(self.workspace, upload_id, data)
+        call.body["bytes"] = len(data)
+        call.status, call.ok = status, status == 200
+        call.response = {"text": text}
+        if fault is not None:
+            return await self._fault_response(call, fault)
+        return web.Response(status=status, text=text, content_type="text/plain")
+
+
+async def _upload_bytes(request: web.Request) -> bytes:
+    if request.content_type == "multipart/form-data":
+        form = await request.post()
+        for value in form.values():
+            if isinstance(value, web.FileField):
+                return bytes(value.file.read())
+        return b""
+    return await request.read()

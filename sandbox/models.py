@@ -41,6 +41,8 @@ class User:
     tz: str = "Europe/London"
     is_bot: bool = False
     email: str | None = None
+    deleted: bool = False
+    """Deactivated: Slack keeps the ID, but no DM can be opened with them."""
 
 
 @dataclass
@@ -71,6 +73,8 @@ class Message:
     metadata: JSON | None = None
     attachments: list[JSON] | None = None
     edited: JSON | None = None
+    files: list[JSON] | None = None
+    """Files shared with the message (``files.completeUploadExternal``), as Slack lists them."""
     updates: int = 0
     """How many times ``chat.update`` (or a response_url replace) changed it."""
 
@@ -98,12 +102,51 @@ class Message:
             out["thread_ts"] = self.thread_ts
         if self.edited is not None:
             out["edited"] = self.edited
+        if self.files:
+            out["files"] = self.files
+            out["upload"] = True
         if include_metadata and self.metadata is not None:
             out["metadata"] = self.metadata
         return out
 
     def to_json(self) -> JSON:
         return dataclasses.asdict(self)
+
+
+@dataclass
+class SharedFile:
+    """A file from ``files.getUploadURLExternal`` on: uploaded, then shared (or never)."""
+
+    id: str
+    name: str
+    length: int
+    upload_id: str
+    issued_at: float
+    alt_txt: str | None = None
+    title: str | None = None
+    data: bytes | None = None
+    """The bytes POSTed to the upload URL; None until then."""
+    completed: bool = False
+    channels: list[str] = field(default_factory=list)
+
+    def to_slack(self) -> JSON:
+        """The file object as ``files.completeUploadExternal`` and history list it."""
+        out: JSON = {
+            "id": self.id,
+            "name": self.name,
+            "title": self.title or self.name,
+            "mimetype": "image/png" if self.name.lower().endswith(".png") else "",
+            "size": self.length,
+            "channels": list(self.channels),
+        }
+        if self.alt_txt is not None:
+            out["alt_txt"] = self.alt_txt
+        return out
+
+    def to_json(self) -> JSON:
+        out = self.to_slack()
+        out["completed"] = self.completed
+        return out
 
 
 @dataclass
@@ -216,7 +259,7 @@ class Call:
         return dataclasses.asdict(self)
 
 
-ChangeKind = Literal["message", "message_deleted", "ephemeral", "view", "reset"]
+ChangeKind = Literal["message", "message_deleted", "ephemeral", "view", "home", "reset"]
 
 
 @dataclass(frozen=True)

@@ -189,3 +189,66 @@ def view_closed(ident: Identity, *, user: User, view: JSON, token: str) -> JSON:
         "is_enterprise_install": False,
         "enterprise": None,
     }
+
+
+def event_callback(ident: Identity, *, event: JSON, event_id: str, event_time: int) -> JSON:
+    """The Events API envelope Slack POSTs as JSON (``type: event_callback``)."""
+    return {
+        "token": "legacy-verification-token",
+        "team_id": ident.team_id,
+        "api_app_id": ident.app_id,
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": event_time,
+        "authorizations": [
+            {
+                "enterprise_id": None,
+                "team_id": ident.team_id,
+                "user_id": ident.bot_user_id,
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }
+        ],
+        "is_ext_shared_channel": False,
+    }
+
+
+def app_home_opened(*, user: str, channel: str, event_ts: str, view: JSON | None) -> JSON:
+    """``app_home_opened`` for the Home tab; ``view`` once one was published to the person."""
+    event: JSON = {
+        "type": "app_home_opened",
+        "user": user,
+        "channel": channel,
+        "tab": "home",
+        "event_ts": event_ts,
+    }
+    if view is not None:
+        event["view"] = view
+    return event
+
+
+def home_block_actions(
+    ident: Identity,
+    *,
+    user: User,
+    view: JSON,
+    actions: list[JSON],
+    trigger_id: str,
+    token: str,
+) -> JSON:
+    """A click in a Home tab: the container is the view; no channel, message or
+    response_url, as Slack sends it."""
+    return {
+        "type": "block_actions",
+        "user": user_json(user, ident.team_id),
+        "api_app_id": ident.app_id,
+        "token": token,
+        "container": {"type": "view", "view_id": view["id"]},
+        "trigger_id": trigger_id,
+        "team": {"id": ident.team_id, "domain": ident.team_domain},
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "view": view,
+        "actions": actions,
+    }

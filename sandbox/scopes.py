@@ -24,6 +24,8 @@ METHOD_SCOPES: dict[str, frozenset[str]] = {
     "chat.postEphemeral": frozenset({"chat:write"}),
     "chat.getPermalink": frozenset(),
     "conversations.join": frozenset({"channels:join"}),
+    "files.getUploadURLExternal": frozenset({"files:write"}),
+    "files.completeUploadExternal": frozenset({"files:write"}),
     "conversations.open": frozenset({"im:write"}),
     "users.info": frozenset({"users:read"}),
     "usergroups.users.list": frozenset({"usergroups:read"}),
@@ -69,6 +71,13 @@ def find_manifest(start: Path | None = None) -> Path:
         f"no manifest.yml in {here} or above: pass scopes= to the emulator, or run from the "
         "repository"
     )
+
+
+def manifest_home_tab(path: Path | None = None) -> bool:
+    """Whether the manifest enables the app's Home tab (``features.app_home``)."""
+    data = yaml.safe_load((path or find_manifest()).read_text(encoding="utf-8"))
+    home = ((data or {}).get("features") or {}).get("app_home") or {}
+    return bool(home.get("home_tab_enabled"))
 
 
 def manifest_scopes(path: Path | None = None) -> frozenset[str]:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from sandbox import webapi_chat, webapi_read, webapi_views
+from sandbox import webapi_chat, webapi_files, webapi_read, webapi_views
 from sandbox.models import JSON
 from sandbox.workspace import SlackError, Workspace
 
@@ -33,6 +33,8 @@ METHODS: dict[str, Method] = {
     "conversations.join": webapi_read.conversations_join,
     "users.info": webapi_read.users_info,
     "usergroups.users.list": webapi_read.usergroups_users_list,
+    "files.getUploadURLExternal": webapi_files.get_upload_url_external,
+    "files.completeUploadExternal": webapi_files.complete_upload_external,
     "views.open": webapi_views.views_open,
     "views.push": webapi_views.views_push,
     "views.update": webapi_views.views_update,
@@ -44,6 +46,7 @@ _JSON_FIELDS = {
     "attachments": "invalid_attachments",
     "metadata": "invalid_metadata_format",
     "view": "invalid_arguments",
+    "files": "invalid_arguments",
 }
 
 

@@ -75,6 +75,8 @@ def conversations_open(ws: Workspace, args: JSON) -> JSON:
         for uid in ids:
             ws.user(uid)
         raise SlackError("not_supported")  # group DMs are not emulated
+    if ws.user(ids[0]).deleted:
+        raise SlackError("user_disabled")
     already = "D" + str(ids[0])[1:] in ws.channels
     channel = ws.open_dm(str(ids[0]))
     return {"no_op": already, "already_open": already, "channel": _channel_json(ws, channel)}
@@ -175,7 +177,7 @@ def users_info(ws: Workspace, args: JSON) -> JSON:
             "team_id": ws.identity.team_id,
             "name": user.name,
             "real_name": real_name,
-            "deleted": False,
+            "deleted": user.deleted,
             "is_bot": user.is_bot,
             "tz": user.tz,
             "tz_label": now.tzname(),
@@ -189,4 +191,8 @@ def usergroups_users_list(ws: Workspace, args: JSON) -> JSON:
     group = args.get("usergroup")
     if not isinstance(group, str) or group not in ws.usergroups:
         raise SlackError("no_such_subteam")
-    return {"users": list(ws.usergroups[group])}
+    # Deactivating someone takes them out of every usergroup.
+    members = [
+        uid for uid in ws.usergroups[group] if uid not in ws.users or not ws.users[uid].deleted
+    ]
+    return {"users": members}

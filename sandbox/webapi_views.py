@@ -6,13 +6,17 @@ Slack answers a view that breaks the Block Kit schema with ``invalid_arguments``
 
 from __future__ import annotations
 
+import json
+
 from sandbox.blockkit_limits import check_view
-from sandbox.models import JSON, View
+from sandbox.models import JSON, Change, View
 from sandbox.workspace import SlackError, Workspace
 
 VIEW_ERROR = "invalid_arguments"
 MAX_STACK = 3
 """Slack: at most three views in a modal stack."""
+HOME_VIEW_MAX_BYTES = 250_000
+"""Slack: ``view_too_large`` for a published view over 250 KB."""
 
 
 def _checked_view(args: JSON) -> JSON:
@@ -126,16 +130,27 @@ def views_update(ws: Workspace, args: JSON) -> JSON:
 
 
 def views_publish(ws: Workspace, args: JSON) -> JSON:
+    """The Home tab of ``user_id``, as Slack's views.publish: ``not_enabled`` when the app
+    has no Home tab, ``view_too_large`` over 250 KB, ``invalid_arguments`` for a view that
+    is not ``home`` or breaks Block Kit (at most 100 blocks), ``hash_conflict`` for a stale
+    ``hash``, ``user_not_found`` for an unknown person."""
+    if not args.get("user_id"):
+        raise SlackError(VIEW_ERROR, ["[ERROR] missing required field: user_id"])
     user = ws.user(args.get("user_id"))
+    if len(json.dumps(args.get("view"), separators=(",", ":")).encode()) > HOME_VIEW_MAX_BYTES:
+        raise SlackError("view_too_large")
     spec = _checked_view(args)
     if spec.get("type") != "home":
         raise SlackError(VIEW_ERROR, ["[ERROR] must be home [json-pointer:/view/type]"])
+    if not ws.home_tab_enabled:
+        raise SlackError("not_enabled")
     previous = ws.home_tabs.get(user.id)
     if previous and args.get("hash") and args["hash"] != previous["hash"]:
         raise SlackError("hash_conflict")
     view_id = previous["id"] if previous else ws.next_id("V")
     obj = _view_object(ws, view_id, spec, root_view_id=view_id, previous_view_id=None)
     ws.home_tabs[user.id] = obj
+    ws.notify(Change(kind="home", user=user.id, view_id=view_id))
     return {"view": obj}
 
 

@@ -21,6 +21,7 @@ from sandbox.models import (
     Identity,
     Message,
     ResponseUrl,
+    SharedFile,
     Trigger,
     User,
     View,
@@ -103,6 +104,8 @@ class Workspace:
         self.clock = clock
         self.scopes = scopes
         """The bot token's scopes; None grants every scope (a lenient emulator)."""
+        self.home_tab_enabled = True
+        """Whether the app has a Home tab (``features.app_home`` of its manifest)."""
         self.identity = identity
         self.tokens = set(tokens)
         bot = User(identity.bot_user_id, identity.bot_name, identity.bot_name, is_bot=True)
@@ -113,6 +116,8 @@ class Workspace:
         self.chat_write_public = chat_write_public
         self.not_member_error = not_member_error
         self.trigger_ttl = trigger_ttl
+        self.upload_base = ""
+        """Where upload URLs point: the emulator's root URL, set when it starts."""
         self.watchers: list[Watcher] = []
         self.reset()
 
@@ -138,6 +143,8 @@ class Workspace:
         self.home_tabs: dict[str, dict[str, Any]] = {}
         self.triggers: dict[str, Trigger] = {}
         self.response_urls: dict[str, ResponseUrl] = {}
+        self.files: dict[str, SharedFile] = {}
+        """Every file asked for by ``files.getUploadURLExternal``, by file ID."""
         self._last_micros = 0
         self._counter = itertools.count(1)
         if hasattr(self, "watchers"):

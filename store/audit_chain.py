@@ -82,14 +82,28 @@ def text_digest(text: str | None) -> str | None:
     return None if text is None else sha256_hex(text)
 
 
-#: The action names of the chain. ``policy.promoted`` is reserved for policy promotions,
-#: which do not exist yet; every other name is written today.
+#: The action names of the chain.
 DECIDED = "handoff.decided"
 EXPIRED = "handoff.expired"
 ACTED = "handoff.acted"
+APPROVAL_VOTED = "handoff.approval_voted"
 TOKEN_CREATED = "token.created"  # noqa: S105 - an action name, not a secret
 TOKEN_REVOKED = "token.revoked"  # noqa: S105 - an action name, not a secret
 POLICY_PROMOTED = "policy.promoted"
+POLICY_DEMOTED = "policy.demoted"
+POLICY_BACKTESTED = "policy.backtest"
+
+
+def vote_details(
+    *, handoff_id: str, round: int, groups: list[str], approval_digest: str
+) -> dict[str, Any]:
+    """What an approval vote's entry records: of which handoff and round, as whom."""
+    return {
+        "handoff_id": handoff_id,
+        "round": round,
+        "groups": list(groups),
+        "approval_digest": approval_digest,
+    }
 
 
 def decision_details(
@@ -101,9 +115,15 @@ def decision_details(
     final_text: str | None,
     reason: str | None,
     approval_digest: str | None,
+    approvers: list[str] | None = None,
 ) -> dict[str, Any]:
-    """What a decision's entry records: who decided what, with digests instead of texts."""
+    """What a decision's entry records: who decided what, with digests instead of texts.
+
+    ``approvers`` only for a quorum's decision, so entries written before quorums existed
+    keep their hashes."""
+    quorum = {} if approvers is None else {"approvers": list(approvers)}
     return {
+        **quorum,
         "handoff_id": handoff_id,
         "run_id": run_id,
         "reviewer": reviewer,

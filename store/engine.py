@@ -51,12 +51,10 @@ def create_engine(url: str, *, schema: str | None = None, **kwargs: Any) -> Asyn
     is_sqlite = make_url(url).get_backend_name() == "sqlite"
     if schema is not None and not is_sqlite:
         kwargs.setdefault("connect_args", {"server_settings": {"search_path": schema}})
+    if not is_sqlite:
+        kwargs = {"pool_size": 10, "max_overflow": 10, **kwargs}
     engine = create_async_engine(
-        url,
-        json_serializer=_json_dumps,
-        json_deserializer=_json_loads,
-        **({} if is_sqlite else {"pool_size": 10, "max_overflow": 10}),
-        **kwargs,
+        url, json_serializer=_json_dumps, json_deserializer=_json_loads, **kwargs
     )
     if is_sqlite:
         _tune_sqlite(engine)

@@ -31,8 +31,8 @@ from store.write_lock import write_turn
 
 HANDOFF_COLUMNS: Final = tuple(column.key for column in Handoff.__table__.columns)
 STEP_COLUMNS: Final = (
-    "server_key", "run_id", "workflow", "seq", "type", "name", "status", "output", "error",
-    "recorded_at",
+    "server_key", "run_id", "workflow", "seq", "type", "name", "status", "input", "output",
+    "error", "recorded_at",
 )  # fmt: skip
 OUTBOX_COLUMNS: Final = (
     "kind", "dedupe_key", "ordering_key", "workflow", "payload", "status", "attempts",

@@ -51,6 +51,8 @@ class Workflow(Base):
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paused_by: Mapped[str | None] = mapped_column(String(64))
     paused_reason: Mapped[str | None] = mapped_column(Text)
+    mode: Mapped[str | None] = mapped_column(String(16))
+    """The brief's mode at the last server start: a change is audited (``workflows.backtest``)."""
 
 
 class Credential(Base):
@@ -189,6 +191,12 @@ class Handoff(Base):
     """When the claim was made: the decision is recorded from the claim, at this time."""
     first_look_ms: Mapped[int | None] = mapped_column(Integer)
     """How long after opening a reviewer first opened the Edit or Reject modal on it."""
+    quorum_round: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Which text the approvals of a quorum are of: an edit starts the next round."""
+    quorum_text: Mapped[str | None] = mapped_column(Text)
+    """The edited text the current round approves; None: the draft as it came."""
+    quorum: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
+    """Where the quorum stands, for the message: required, from, approvers, still needed."""
 
 
 class Decision(Base):
@@ -212,11 +220,43 @@ class Decision(Base):
     latency_ms: Mapped[int] = mapped_column(Integer)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approval_digest: Mapped[str | None] = mapped_column(String(64))
-    """SHA-256 of what was approved (``workflows.approval``); approvals and edits only."""
+    """SHA-256 of what was approved (``workflows.review.approval``); approvals and edits only."""
     acted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """When the automation said it acted on the approval; set once, by a conditional UPDATE."""
     audit_sequence: Mapped[int | None] = mapped_column(BigInteger)
+    approvers: Mapped[list[str] | None] = mapped_column(JsonDocument)
+    """Every reviewer whose approval made the quorum, in the order they approved."""
     """The audit entry that records this decision (``handrail audit verify`` compares them)."""
+
+
+class ApprovalVote(Base):
+    """One reviewer's approval towards a quorum, of the text of one round.
+
+    The unique index is what stops a person counting twice, whatever the clicks race.
+    """
+
+    __tablename__ = "approval_votes"
+    __table_args__ = (
+        Index(
+            "uq_approval_votes_handoff_round_reviewer",
+            "handoff_id",
+            "round",
+            "reviewer",
+            unique=True,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigKey, primary_key=True, autoincrement=True)
+    handoff_id: Mapped[str] = mapped_column(ForeignKey("handoffs.id", ondelete="CASCADE"))
+    round: Mapped[int] = mapped_column(Integer)
+    reviewer: Mapped[str] = mapped_column(String(64))
+    groups: Mapped[list[str]] = mapped_column(JsonDocument)
+    """The quorum's ``from`` usergroups the reviewer was a member of when approving."""
+    approval_digest: Mapped[str] = mapped_column(String(64))
+    """The digest of what this vote approved (``workflows.review.approval``)."""
+    voted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    audit_sequence: Mapped[int | None] = mapped_column(BigInteger)
+    """The audit entry recording this vote, which ``audit verify`` compares it with."""
 
 
 class OutboxMessage(Base):

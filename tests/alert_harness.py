@@ -16,10 +16,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot import jobs, renderers_pause
+from bot import jobs
 from bot.outbox import OutboxWorker, WorkerSettings
-from bot.renderers import default_renderers
-from bot.renderers_alerts import register_alert_renderers
+from bot.renderers import pause as renderers_pause
+from bot.renderers.alerts import register_alert_renderers
+from bot.renderers.chart_uploads import register_chart_uploads
+from bot.renderers.registry import default_renderers
 from bot.services import Services
 from sandbox.driver import BotResponse
 from sandbox.emulator import SlackEmulator
@@ -32,7 +34,7 @@ from tests.slack_harness import UNPACED, Slack, eventually, running_slack
 from workflows.alerts.lifecycle import TickReport
 from workflows.alerts.notify import post_key
 from workflows.clock import ManualClock
-from workflows.config import HandrailConfig
+from workflows.config.brief import HandrailConfig
 
 ONCALL_CHANNEL = "C0ONCALL"
 TIMEOUT = "timeout after 30 s for invoice 123"
@@ -182,6 +184,7 @@ async def running_oncall(
     ) as slack:
         renderers = default_renderers()
         register_alert_renderers(renderers, config=config)
+        register_chart_uploads(renderers, config=config)
         renderers_pause.register(renderers)
         worker = OutboxWorker(
             sessions=slack.services.sessions,

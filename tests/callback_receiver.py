@@ -22,11 +22,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bot.outbox import OutboxWorker, WorkerSettings
-from bot.renderers import Renderers
+from bot.renderers.registry import Renderers
 from store.engine import Sessions
 from tests.conftest import TEST_WORKFLOWS
 from workflows.clock import Clock
-from workflows.config import HandrailConfig, parse_config
+from workflows.config.brief import HandrailConfig, parse_config
 
 SECRET = "whsec-test-secret"
 

@@ -12,10 +12,11 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot import renderers_pause
 from bot.app import build_app
 from bot.outbox import OutboxWorker, WorkerSettings
-from bot.renderers import default_renderers
+from bot.renderers import pause as renderers_pause
+from bot.renderers.chart_uploads import register_chart_uploads
+from bot.renderers.registry import default_renderers
 from bot.services import Services
 from sandbox.driver import BotResponse
 from sandbox.models import ResponsePost
@@ -24,7 +25,7 @@ from store.engine import create_engine, create_sessions
 from tests.conftest import Database, bearer
 from tests.slack_harness import UNPACED, Slack, eventually, running_slack
 from workflows.clock import ManualClock
-from workflows.config import HandrailConfig
+from workflows.config.brief import HandrailConfig
 
 
 @asynccontextmanager
@@ -37,6 +38,7 @@ async def running_commands(
     ) as slack:
         renderers = default_renderers()
         renderers_pause.register(renderers)
+        register_chart_uploads(renderers, config=config)
         slack.worker = OutboxWorker(
             sessions=slack.services.sessions,
             readers=slack.services.readers,

@@ -12,6 +12,7 @@ import shutil
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,7 +29,7 @@ from store.migrate import upgrade_database
 from store.models import Base
 from workflows import credentials
 from workflows.clock import ManualClock
-from workflows.config import HandrailConfig, parse_config
+from workflows.config.brief import HandrailConfig, parse_config
 
 # Tests drive scheduled jobs directly with a ManualClock; no app starts its own scheduler.
 os.environ.setdefault("HANDRAIL_SCHEDULER", "false")
@@ -181,19 +182,30 @@ def settings(database: Database, tmp_path: Path) -> Settings:
     )
 
 
+@asynccontextmanager
+async def open_services(
+    settings: Settings, config: HandrailConfig, clock: ManualClock, **engine_options: Any
+) -> AsyncIterator[Services]:
+    """Services on the test's store; ``engine_options`` tune its pool (size, timeout)."""
+    engine = create_engine(settings.database_url, schema=settings.database_schema, **engine_options)
+    try:
+        yield Services(
+            settings=settings,
+            config=config,
+            engine=engine,
+            sessions=create_sessions(engine),
+            clock=clock,
+        )
+    finally:
+        await engine.dispose()
+
+
 @pytest.fixture
 async def services(
     settings: Settings, config: HandrailConfig, clock: ManualClock
 ) -> AsyncIterator[Services]:
-    engine = create_engine(settings.database_url, schema=settings.database_schema)
-    yield Services(
-        settings=settings,
-        config=config,
-        engine=engine,
-        sessions=create_sessions(engine),
-        clock=clock,
-    )
-    await engine.dispose()
+    async with open_services(settings, config, clock) as opened:
+        yield opened
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from bot.demo.context import DemoTiming
 from bot.demo.runner import run_demo
 from store.models import Handoff
 from tests.slack_harness import Slack, eventually
-from workflows.config import HandrailConfig, load_config
+from workflows.config.brief import HandrailConfig, load_config
 
 EXAMPLE = Path(__file__).parent.parent / "workflows.example.yml"
 TAG = "t1"

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from bot.services import Services
 from store.models import Base, Event, Run
-from workflows.claims import record_claimed_decisions
+from workflows.review.claims import record_claimed_decisions
 
 #: Rows a request may write; a refused one must leave every count as it was.
 TABLES = tuple(table for table in Base.metadata.sorted_tables if table.name != "leases")

@@ -24,7 +24,7 @@ from sandbox.web.server import build_page_app
 from tests.conftest import Database
 from tests.slack_harness import Slack, running_slack
 from workflows.clock import ManualClock
-from workflows.config import HandrailConfig
+from workflows.config.brief import HandrailConfig
 
 STRANGER = "U0STRANGER"
 

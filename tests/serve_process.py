@@ -1,6 +1,6 @@
 """``handrail serve`` as a real process, for the tests that kill it.
 
-The server runs exactly as deployed (``python -m bot.cli serve``) on the test's database,
+The server runs exactly as deployed (``python -m bot.cli.main serve``) on the test's database,
 with Slack pointed at an emulator running in the test. Each workflow of ``fleet`` has its
 own review channel: the outbox paces posts per channel (about one a second, as Slack
 asks), so spreading handoffs over channels keeps a drain of a few dozen messages short.
@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -74,11 +75,15 @@ def serve_env(
 
 
 @contextmanager
-def serving(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A server process; killed (not stopped) on the way out if it still runs."""
+def serving(env: dict[str, str], log: Path, *args: str) -> Iterator[subprocess.Popen[bytes]]:
+    """A server process (``args`` after ``serve``); killed on the way out if it still runs."""
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve"], env=env, cwd=ROOT, stdout=out, stderr=out
+            [sys.executable, "-m", "bot.cli.main", "serve", *args],
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=out,
         )
     try:
         yield process
@@ -89,9 +94,10 @@ def serving(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]
 
 
 async def wait_until_up(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    """Bounded: about 20 seconds (a loaded machine imports slowly)."""
+    """Bounded: 60 seconds (a loaded machine imports slowly, and ``--workers`` spawns)."""
+    deadline = time.monotonic() + 60
     async with aiohttp.ClientSession() as session:
-        for _ in range(400):
+        while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise AssertionError(f"the server exited: {await _tail(log)}")
             try:

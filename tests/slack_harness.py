@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from bot.app import build_app
 from bot.outbox import OutboxWorker, PacingSettings, WorkerSettings
-from bot.renderers import default_renderers
+from bot.renderers.registry import default_renderers
 from bot.services import Services
 from bot.settings import Settings
 from sandbox.driver import BotResponse, SlackDriver
@@ -34,8 +34,8 @@ from store.models import Decision
 from tests.conftest import Database, bearer
 from workflows import credentials
 from workflows.clock import ManualClock
-from workflows.config import HandrailConfig
-from workflows.handoff_keys import post_key
+from workflows.config.brief import HandrailConfig
+from workflows.review.handoff_keys import post_key
 
 SIGNING_SECRET = "test-signing-secret"
 REVIEW_CHANNEL = "C0REVIEW"

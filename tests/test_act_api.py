@@ -10,18 +10,18 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
 from bot import jobs
+from bot.cli.trace_text import render_trace
 from bot.services import Services
-from bot.trace_text import render_trace
 from store.models import Alert, AuditEntry, Event
 from tests.conftest import bearer
-from workflows.approval import approval_digest
 from workflows.audit.verify import verify_audit_log
-from workflows.callbacks import load_delivery
 from workflows.clock import ManualClock
-from workflows.decisions import DecisionInput, record_decision
+from workflows.delivery.callbacks import load_delivery
 from workflows.fingerprint import fingerprint
-from workflows.pause import pause_workflow
-from workflows.story import read_run_story
+from workflows.ledger.story import read_run_story
+from workflows.pause.switch import pause_workflow
+from workflows.review.approval import approval_digest
+from workflows.review.decisions import DecisionInput, record_decision
 
 Client = TestClient[Any, Any]
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from handlers.blocks.alerts import alert_escalation, alert_message
 from handlers.blocks.digest import digest_message
 from workflows.alerts.views import AlertView
-from workflows.digest import Digest, FailureGroup, ReviewNumbers
+from workflows.digest.review import Digest, FailureGroup, ReviewNumbers
 from workflows.policy import PauseState
 
 AT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)

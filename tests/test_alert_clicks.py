@@ -11,7 +11,7 @@ from datetime import timedelta
 from handlers.ids import ActionId
 from store.models import Alert
 from tests.alert_harness import OnCall, block_text
-from workflows.pausing import pause_state
+from workflows.pause.state import pause_state
 
 
 async def firing(oncall: OnCall) -> Alert:

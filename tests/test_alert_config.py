@@ -9,7 +9,7 @@ import pytest
 
 from bot.app import build_services
 from bot.settings import Settings
-from workflows.config import parse_config
+from workflows.config.brief import parse_config
 from workflows.errors import ConfigError
 
 

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from typing import Any
 
+import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from bot.app import build_app
+from bot.services import Services
+from bot.settings import Settings
+from store.models import Run
 from tests.conftest import bearer
 
 Client = TestClient[Any, Any]
@@ -143,3 +152,34 @@ async def test_a_request_line_far_over_the_limit_gets_a_json_error_too(client: C
     response = await client.get(f"/api/v1/runs/{'r' * 100_000}")
     assert response.status == 414
     assert (await response.json())["error"]["code"] == "uri_too_long"
+
+
+async def test_a_client_that_hangs_up_mid_body_is_no_error(
+    settings: Settings, services: Services, token: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A client that closes its connection before sending the body it announced leaves no
+    ERROR line and no run behind (served as ``handrail serve`` serves: handlers run on)."""
+    runner = web.AppRunner(build_app(settings, services=services, migrate=False))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(
+            b"POST /api/v1/runs HTTP/1.1\r\nHost: handrail\r\n"
+            + f"Authorization: Bearer {token}\r\n".encode()
+            + b'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"run_id": "gone'
+        )
+        await writer.drain()
+        await asyncio.sleep(0.3)  # the handler is now waiting for the rest of the body
+        writer.close()
+        await writer.wait_closed()
+        with contextlib.suppress(ConnectionError):
+            await reader.read()
+        await asyncio.sleep(0.3)  # the handler sees the connection lost
+    finally:
+        await runner.cleanup()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    async with services.sessions() as db:
+        assert await db.get(Run, "gone") is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -11,14 +12,16 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
 from bot.services import Services
+from store.gate_writes import STEP_COLUMNS
 from store.models import Handoff, OutboxMessage, Workflow
 from tests.conftest import TEST_WORKFLOWS, bearer
 from workflows.clock import ManualClock
-from workflows.config import MAX_STOP_TOPIC_LENGTH, parse_config
-from workflows.decisions import DecisionInput, record_decision
+from workflows.config.brief import MAX_STOP_TOPIC_LENGTH, parse_config
 from workflows.errors import Conflict
 from workflows.gate import RedactedCase, ask_gate
+from workflows.ledger.runs import Step, step_row
 from workflows.policy import GateQuestion
+from workflows.review.decisions import DecisionInput, record_decision
 
 Client = TestClient[Any, Any]
 
@@ -448,3 +451,10 @@ async def test_a_refused_gate_writes_nothing_and_the_next_one_goes_through(
         assert (await db.execute(select(OutboxMessage))).scalars().all() == []
     status, _ = await gate(client, token, await new_run(client, token), action="send_reply")
     assert status == 200
+
+
+def test_the_gate_writes_every_column_the_ledger_writes_for_a_step() -> None:
+    """The gate's driver-level insert names every column ``step_row`` fills, so nothing the
+    ORM path stores (such as the policy's inputs) is dropped on the gate's path."""
+    row = step_row(Step(type="gate", name="send_reply", status="review"), now=datetime.now(UTC))
+    assert set(STEP_COLUMNS) == {*row, "run_id", "workflow", "seq"}

@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient
 from bot.services import Services
 from tests.conftest import bearer
 from workflows.clock import ManualClock
-from workflows.pause import pause_workflow
+from workflows.pause.switch import pause_workflow
 
 Client = TestClient[Any, Any]
 

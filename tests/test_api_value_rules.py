@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.services import Services
 from store.models import AuditEntry, ParkedJob, Workflow
 from tests.conftest import MakeToken, bearer
-from workflows.pause import pause_workflow, resume_workflow
+from workflows.pause.switch import pause_workflow, resume_workflow
 
 Client = TestClient[Any, Any]
 

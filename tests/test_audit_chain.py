@@ -25,9 +25,9 @@ from tests.conftest import bearer
 from tests.test_cli_pause import handrail
 from workflows.audit.verify import verify_audit_log
 from workflows.clock import ManualClock
-from workflows.decisions import DecisionInput, record_decision
-from workflows.handoffs import expire_overdue
-from workflows.retention import erase_runs
+from workflows.lifecycle.retention import erase_runs
+from workflows.review.decisions import DecisionInput, record_decision
+from workflows.review.handoffs import expire_overdue
 
 Client = TestClient[Any, Any]
 

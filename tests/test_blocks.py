@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -22,16 +23,17 @@ from handlers.blocks import (
     handoff_message,
     reject_modal,
 )
+from handlers.blocks._parts import clock
 from handlers.escape import cut_escaped
 from handlers.ids import ActionId, BlockId, CallbackId, InputId
-from workflows.policy import PauseState
-from workflows.views import (
+from workflows.ledger.views import (
     DRAFT_PART_CHARS,
     EDIT_BOX_MAX,
     DecisionView,
     HandoffView,
     draft_parts,
 )
+from workflows.policy import PauseState
 
 OPENED = datetime(2024, 5, 1, 10, 38, tzinfo=UTC)
 DECIDED = datetime(2024, 5, 1, 10, 42, 12, tzinfo=UTC)
@@ -102,8 +104,13 @@ def decided(kind: str, outcome: str, **decision: Any) -> HandoffView:
     return kind_view(kind, status=outcome, decision=make_decision(outcome=outcome, **decision))
 
 
+#: A date as ``handlers.blocks._parts.clock`` writes it; the group is its UTC fallback.
+DATE_TOKEN = re.compile(r"<!date\^\d+\^(?:\{date_short_pretty\} )?\{time\}\|([0-9 :-]+ UTC)>")
+
+
 def shown(payload: Message | dict[str, Any]) -> str:
-    """The payload as JSON, minus button values (Slack never displays them)."""
+    """The payload as JSON, minus button values (Slack never displays them) and with
+    Handrail's own date tokens read as their fallback (they are built, never model output)."""
 
     def strip(node: Any) -> Any:
         if isinstance(node, dict):
@@ -114,7 +121,7 @@ def shown(payload: Message | dict[str, Any]) -> str:
         return node
 
     body = payload.as_kwargs() if isinstance(payload, Message) else payload
-    return json.dumps(strip(body), ensure_ascii=False)
+    return DATE_TOKEN.sub(r"\1", json.dumps(strip(body), ensure_ascii=False))
 
 
 def buttons(message: Message) -> list[dict[str, Any]]:
@@ -286,15 +293,18 @@ def test_decided_message_has_no_buttons(kind: str, outcome: str) -> None:
 
 
 def test_approved_message_says_who_and_when() -> None:
-    """An approved message ends with "Approved by <@reviewer> at HH:MM UTC"."""
+    """An approved message ends with "Approved by <@reviewer> at" the time in Slack's date
+    formatting (the reader's zone), with the UTC time as fallback."""
     line = section_texts(handoff_message(decided("draft", "approved")))[-1]
-    assert line == ":white_check_mark: Approved by <@U0ALICE> at 10:42 UTC"
+    assert line == (
+        ":white_check_mark: Approved by <@U0ALICE> at <!date^1714560132^{time}|10:42 UTC>"
+    )
 
 
 def test_rejected_message_gives_the_reason() -> None:
     """A rejected message's outcome line carries the reviewer's reason."""
     line = section_texts(handoff_message(decided("draft", "rejected", reason="Wrong order")))[-1]
-    assert line == ":x: Rejected by <@U0ALICE> at 10:42 UTC: Wrong order"
+    assert line == ":x: Rejected by <@U0ALICE> at <!date^1714560132^{time}|10:42 UTC>: Wrong order"
 
 
 def test_expired_message_says_not_approved_and_has_no_buttons() -> None:
@@ -320,8 +330,8 @@ def test_thread_reply_gives_reviewer_latency_reason_category_and_diff() -> None:
     text = "\n".join(section_texts(reply) + context_texts(reply))
     assert ":x: *Rejected* by <@U0ALICE>" in text
     assert (
-        "Decided at 2024-05-01 10:42 UTC · review took 4 min 12 s · category: Against policy"
-        in text
+        "Decided at <!date^1714560132^{date_short_pretty} {time}|2024-05-01 10:42 UTC>"
+        " · review took 4 min 12 s · category: Against policy" in text
     )
     assert "*Reason*\nPromises a refund we do not give" in text
     assert "*What changed*\n```\n--- draft\n+++ final\n-old\n+new\n```" in text
@@ -617,3 +627,15 @@ def test_reasons_cut_a_long_tool_error_to_its_first_line() -> None:
     """The tool reason keeps the first line of the error; the full text is shown elsewhere."""
     view = make_view(kind="tool_failure", tool="crm", error="HTTP 502\nTraceback …")
     assert view.reasons() == ["tool `crm` failed: HTTP 502…"]
+
+
+def test_times_use_slacks_date_formatting_with_a_utc_fallback() -> None:
+    """A time is a ``<!date^…>`` token of the right instant, its fallback in UTC; a naive
+    time counts as UTC, and an aware one in another zone is converted, never mislabelled."""
+    moment = datetime(2024, 5, 1, 12, 42, 12, tzinfo=timezone(timedelta(hours=2)))
+    assert clock(moment) == "<!date^1714560132^{date_short_pretty} {time}|2024-05-01 10:42 UTC>"
+    assert clock(moment.astimezone(UTC).replace(tzinfo=None)) == clock(moment)
+    same_day = clock(moment, since=datetime(2024, 5, 1, 0, 5, tzinfo=UTC))
+    assert same_day == "<!date^1714560132^{time}|10:42 UTC>"
+    next_day = clock(moment, since=datetime(2024, 4, 30, 23, 59, tzinfo=UTC))
+    assert next_day.startswith("<!date^1714560132^{date_short_pretty} {time}|")

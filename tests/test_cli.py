@@ -43,7 +43,7 @@ async def _migrate(url: str) -> None:
 
 def handrail(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "bot.cli.main", *args],
         env=env,
         capture_output=True,
         text=True,
@@ -198,7 +198,9 @@ def test_serve_with_two_workers_answers_on_one_port(env: dict[str, str]) -> None
     log = Path(env["HANDRAIL_CONFIG"]).with_name("serve.log")
     with log.open("w") as stderr:
         server = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve", "--workers", "2"], env=env, stderr=stderr
+            [sys.executable, "-m", "bot.cli.main", "serve", "--workers", "2"],
+            env=env,
+            stderr=stderr,
         )
     url = f"http://127.0.0.1:{env['HANDRAIL_PORT']}/healthz"
     try:
@@ -252,3 +254,23 @@ def test_a_token_can_be_revoked_by_its_whole_value_and_shows_its_label(
     (row,) = handrail(env, "token", "list").stdout.splitlines()[1:]
     assert "revoked" in row
     assert row.endswith("nightly import")
+
+
+def test_serve_refuses_a_quorum_larger_than_the_reviewers(env: dict[str, str]) -> None:
+    """Start-up stops with one line naming the field and the fix."""
+    config = Path(env["HANDRAIL_CONFIG"])
+    config.write_text(
+        config.read_text().replace(
+            "    require_approval:",
+            "    approvals: {send_reply: {required: 9}}\n    require_approval:",
+            1,
+        )
+    )
+    env["HANDRAIL_PORT"] = str(_free_port())
+    refused = handrail(env, "serve")
+    assert refused.returncode == 2
+    assert "Traceback" not in refused.stderr
+    assert (
+        "workflow 'ticket-triage', field 'approvals.send_reply.required': needs 9 distinct "
+        "approvers" in refused.stderr
+    )

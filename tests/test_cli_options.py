@@ -9,7 +9,7 @@ from importlib.metadata import version
 
 import pytest
 
-from bot.cli import _parser, main
+from bot.cli.main import _parser, main
 
 
 @pytest.mark.parametrize("workers", ["0", "-2", "two"])

@@ -34,7 +34,7 @@ def handrail(settings: Settings, tmp_path: Path, *args: str) -> subprocess.Compl
     if settings.database_schema:
         env["HANDRAIL_DATABASE_SCHEMA"] = settings.database_schema
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "bot.cli.main", *args],
         env=env,
         capture_output=True,
         text=True,

@@ -54,7 +54,7 @@ def unused_port() -> int:
 
 def handrail(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "bot.cli.main", *args],
         env=env,
         capture_output=True,
         text=True,
@@ -135,7 +135,7 @@ def test_a_closed_pipe_ends_quietly_as_unix_tools_do(env: dict[str, str]) -> Non
     assert handrail(env, "db", "upgrade").returncode == 0
     run_blocking(lambda: create_tokens(env["HANDRAIL_DATABASE_URL"], count=1000))
     listing = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "token", "list"],
+        [sys.executable, "-m", "bot.cli.main", "token", "list"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

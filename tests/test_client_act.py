@@ -16,8 +16,8 @@ from tenacity import wait_none
 from bot.services import Services
 from store.models import Decision
 from tests.test_client_review import approve, first_pending_handoff
-from workflows.acts import act_on_approval
-from workflows.decisions import DecisionInput, record_decision
+from workflows.review.acts import act_on_approval
+from workflows.review.decisions import DecisionInput, record_decision
 
 sent: list[str] = []
 

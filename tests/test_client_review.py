@@ -15,7 +15,7 @@ from tenacity import wait_none
 from bot.services import Services
 from store.models import Handoff, Workflow
 from workflows.clock import ManualClock
-from workflows.decisions import DecisionInput, record_decision
+from workflows.review.decisions import DecisionInput, record_decision
 
 
 @pytest.fixture

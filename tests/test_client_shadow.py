@@ -15,7 +15,7 @@ from tenacity import wait_none
 from bot.services import Services
 from tests.conftest import TEST_WORKFLOWS
 from tests.test_client_review import approve
-from workflows.config import HandrailConfig, parse_config
+from workflows.config.brief import HandrailConfig, parse_config
 
 DRAFT = "call us on +44 20 7946 0958 about the billing tag"
 

@@ -11,7 +11,7 @@ from sqlalchemy import String
 from bot.app import build_services
 from bot.settings import Settings
 from store.models import Handoff
-from workflows.config import MAX_STOP_TOPIC_LENGTH, load_config, parse_config
+from workflows.config.brief import MAX_STOP_TOPIC_LENGTH, load_config, parse_config
 from workflows.errors import ConfigError
 
 EXAMPLE = Path(__file__).parent.parent / "workflows.example.yml"
@@ -255,3 +255,58 @@ def test_custom_pattern_names_must_differ(tmp_path: Path) -> None:
     [problem] = caught.value.problems
     assert "workflow 'invoices', field 'redact'" in problem
     assert "custom pattern names repeat: ref" in problem
+
+
+def quorum_workflow(**fields: object) -> dict[str, object]:
+    triage = {
+        "reviewers": ["U0ALICE", "U0BOB"],
+        "review_channel": "C0REVIEW",
+        "allowed_actions": ["refund"],
+        "require_approval": ["refund"],
+        **fields,
+    }
+    return {"workflows": {"triage": triage}}
+
+
+def test_a_quorum_larger_than_the_reviewers_is_refused_with_the_fix() -> None:
+    """Three approvers from two named reviewers: one line saying how to fix it."""
+    [problem] = problems_of(quorum_workflow(approvals={"refund": {"required": 3}}))
+    assert problem == (
+        "workflows.yml: workflow 'triage', field 'approvals.refund.required': needs 3 "
+        "distinct approvers but reviewers lists 2: add reviewers or lower required"
+    )
+
+
+def test_a_quorum_with_more_usergroups_than_required_is_refused() -> None:
+    """Each usergroup in from needs an approver of its own, so required must cover them."""
+    rule = {"required": 1, "from": ["S0FINANCE", "S0SUPPORT"]}
+    problems = problems_of(
+        quorum_workflow(reviewers=["S0FINANCE", "S0SUPPORT"], approvals={"refund": rule})
+    )
+    assert problems == [
+        "workflows.yml: workflow 'triage', field 'approvals.refund.required': is 1 but from "
+        "lists 2 usergroups, each needing an approver of its own: set required to at least 2"
+    ]
+
+
+def test_a_quorum_usergroup_must_be_among_the_reviewers() -> None:
+    """Members of a usergroup that is not a reviewer could never click Approve."""
+    rule = {"required": 2, "from": ["S0FINANCE"]}
+    [problem] = problems_of(quorum_workflow(approvals={"refund": rule}))
+    assert "S0FINANCE not in reviewers" in problem
+
+
+def test_a_quorum_of_zero_is_refused() -> None:
+    """required counts approvers, at least one."""
+    [problem] = problems_of(quorum_workflow(approvals={"refund": {"required": 0}}))
+    assert "approvals.refund.required" in problem
+
+
+def test_a_quorum_over_usergroups_loads() -> None:
+    """Two approvers, one from each of two reviewer usergroups, is a valid brief."""
+    rule = {"required": 2, "from": ["S0FINANCE", "S0SUPPORT"]}
+    config = parse_config(
+        quorum_workflow(reviewers=["S0FINANCE", "S0SUPPORT"], approvals={"refund": rule})
+    )
+    loaded = config.workflows["triage"].approvals["refund"]
+    assert (loaded.required, loaded.from_) == (2, ["S0FINANCE", "S0SUPPORT"])

@@ -1,4 +1,4 @@
-"""``handrail purge``, ``export`` and ``db backup`` on a real store, through ``bot.cli.main``."""
+"""``handrail purge``, ``export`` and ``db backup`` on a real store, through the CLI's ``main``."""
 
 from __future__ import annotations
 
@@ -15,16 +15,16 @@ import pytest
 import yaml
 
 from bot.app import prepare_database
-from bot.cli import main
-from bot.cli_data import backup_sqlite
+from bot.cli.data import backup_sqlite
+from bot.cli.main import main
 from bot.services import Services
 from bot.settings import Settings
 from store.engine import create_engine, create_read_sessions
 from tests.conftest import TEST_WORKFLOWS
 from tests.lifecycle_data import audit_entries, rows_of, seed_run
 from workflows.clock import ManualClock
-from workflows.retention import ERASED
-from workflows.story import read_run_story
+from workflows.ledger.story import read_run_story
+from workflows.lifecycle.retention import ERASED
 
 
 @pytest.fixture

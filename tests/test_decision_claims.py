@@ -7,14 +7,14 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
-from bot.decision_recorder import DecisionRecorder
+from bot.decisions.recorder import DecisionRecorder
 from bot.services import Services
 from store.models import Decision, Handoff
 from tests.conftest import bearer
-from workflows.claims import ClickClaim, claim_decisions
 from workflows.clock import ManualClock
-from workflows.decisions import DecisionInput
-from workflows.handoffs import expire_overdue
+from workflows.review.claims import ClickClaim, claim_decisions
+from workflows.review.decisions import DecisionInput
+from workflows.review.handoffs import expire_overdue
 
 Client = TestClient[Any, Any]
 

@@ -13,7 +13,7 @@ from sandbox.models import View
 from tests.conftest import Database
 from tests.slack_harness import Slack, running_slack
 from workflows.clock import ManualClock
-from workflows.config import HandrailConfig
+from workflows.config.brief import HandrailConfig
 
 HANDOFFS = 30
 

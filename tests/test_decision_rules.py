@@ -9,9 +9,9 @@ from aiohttp.test_utils import TestClient
 
 from bot.services import Services
 from tests.conftest import bearer
-from workflows.decisions import DecisionInput, record_decision
 from workflows.errors import InvalidInput
-from workflows.views import EDIT_BOX_MAX
+from workflows.ledger.views import EDIT_BOX_MAX
+from workflows.review.decisions import DecisionInput, record_decision
 
 Client = TestClient[Any, Any]
 

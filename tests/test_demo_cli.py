@@ -35,7 +35,7 @@ def unused_port() -> int:
 
 def handrail(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "bot.cli.main", *args],
         env=env,
         capture_output=True,
         text=True,
@@ -87,7 +87,7 @@ def test_the_cli_loads_without_the_client() -> None:
         "            raise ModuleNotFoundError(name=name)\n"
         "sys.meta_path.insert(0, Block())\n"
         "import runpy; sys.argv = ['handrail', '--help']\n"
-        "runpy.run_module('bot.cli', run_name='__main__')\n"
+        "runpy.run_module('bot.cli.main', run_name='__main__')\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", blocker], capture_output=True, text=True, timeout=60, check=False

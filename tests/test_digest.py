@@ -19,9 +19,9 @@ from tests.alert_harness import ONCALL_CHANNEL, OnCall, block_text
 from tests.command_harness import command, text_of
 from tests.conftest import bearer
 from workflows.clock import ManualClock
-from workflows.decisions import DecisionInput, record_decision
-from workflows.digest import Digest, build_digest
+from workflows.digest.review import Digest, build_digest
 from workflows.errors import NotFound
+from workflows.review.decisions import DecisionInput, record_decision
 
 Client = TestClient[Any, Any]
 DRAFT = "Dear Sam,\nyour refund is on its way.\nBest, Support"
@@ -169,7 +169,7 @@ async def test_the_weekly_job_posts_to_the_alert_channel_and_the_owner(oncall: O
     assert await jobs.weekly_digest(oncall.services) == 2  # same keys: ignored
     await oncall.deliver()
     [posted] = oncall.posts(ONCALL_CHANNEL)
-    [dm] = oncall.dms("U0OWNER")
+    [dm] = [message for message in oncall.dms("U0OWNER") if message.thread_ts is None]
     for message in (posted, dm):
         assert "Weekly failure review · ticket-triage" in block_text(message)
         assert "1 run(s), 0 failed" in block_text(message)
@@ -205,3 +205,29 @@ async def test_handrail_digest_of_an_unknown_workflow_quotes_it_escaped(oncall: 
     assert "No workflow named '&lt;!channel&gt;&lt;@U0EVE&gt;' in workflows.yml" in text_of(answer)
     assert "<!channel>" not in text_of(answer)
     assert "<@U0EVE>" not in text_of(answer)
+
+
+async def test_the_weekly_review_carries_its_charts_in_its_thread(oncall: OnCall) -> None:
+    """Three PNG charts are shared once, in the thread of each review, through the upload API."""
+    await oncall.fail()
+    oncall.clock.advance(days=1)
+    await jobs.weekly_digest(oncall.services)
+    await jobs.weekly_digest(oncall.services)
+    for _ in range(3):
+        await oncall.deliver()
+    [posted] = oncall.posts(ONCALL_CHANNEL)
+    [dm_review, dm_charts] = oncall.dms("U0OWNER")
+    [charts] = oncall.replies(posted)
+    assert dm_charts.thread_ts == dm_review.ts
+    for message in (charts, dm_charts):
+        assert message.files is not None
+        assert [f["title"] for f in message.files] == [
+            "ticket-triage: handoffs and outcomes per day",
+            "ticket-triage: review time",
+            "ticket-triage: confidence calibration",
+        ]
+        assert message.text.startswith("Charts of ticket-triage's review metrics, last 30 days")
+    shared = oncall.emulator.files
+    assert len(shared) == 6
+    assert all(f.completed and (f.data or b"").startswith(b"\x89PNG") for f in shared)
+    assert len(oncall.emulator.calls_to("files.completeUploadExternal")) == 2

@@ -22,8 +22,8 @@ from tests.conftest import Database
 from tests.serve_process import fleet, free_port, serve_env, serving, wait_until_up
 from tests.slack_harness import SIGNING_SECRET
 from workflows import credentials
-from workflows.config import parse_config
-from workflows.handoff_keys import post_key
+from workflows.config.brief import parse_config
+from workflows.review.handoff_keys import post_key
 
 CHANNELS = 6
 GATE = {"action": "send_reply", "draft": "Your refund is on its way.", "confidence": 0.9}

@@ -19,7 +19,7 @@ from tests.fuzz_checks import Watch
 from tests.fuzz_strategies import FUZZ, JSON_VALUE, LONG_TEXT, TEXT
 from tests.slack_harness import REVIEW_CHANNEL, Slack, running_slack
 from workflows.clock import ManualClock
-from workflows.config import HandrailConfig
+from workflows.config.brief import HandrailConfig
 
 USER = st.sampled_from(["U0ALICE", "U0BOB", "U0OWNER", "U0STRANGER"])
 CHANNEL = st.sampled_from([REVIEW_CHANNEL, "C0ONCALL", "D0DIRECT", "C0NOPE"])

@@ -6,7 +6,7 @@ import asyncio
 
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from bot.listener_tasks import ListenerTasks
+from bot.slack.listener_tasks import ListenerTasks
 
 REQUEST = AsyncBoltRequest(body="payload={}", headers={})
 

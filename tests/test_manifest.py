@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.slack_app import SLACK_EVENTS_PATH
+from bot.slack.app import SLACK_EVENTS_PATH
 from handlers.ids import Command
 
 MANIFEST = Path(__file__).resolve().parent.parent / "manifest.yml"
@@ -38,3 +38,11 @@ def test_interactivity_is_on_and_sent_to_slack_events(manifest: dict[str, Any]) 
     interactivity = manifest["settings"]["interactivity"]
     assert interactivity["is_enabled"] is True
     assert interactivity["request_url"].endswith(SLACK_EVENTS_PATH)
+
+
+def test_the_home_tab_is_enabled_and_app_home_opened_subscribed(manifest: dict[str, Any]) -> None:
+    """The App Home tab is on and its opening is delivered to the path the bot serves."""
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    events = manifest["settings"]["event_subscriptions"]
+    assert "app_home_opened" in events["bot_events"]
+    assert events["request_url"].endswith(SLACK_EVENTS_PATH)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from bot.doctor.scopes import REQUIRED_SCOPES
 from sandbox.scopes import KIND_SCOPED, METHOD_SCOPES, WRITE_PUBLIC, manifest_scopes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,6 +18,9 @@ CALL = re.compile(r"\bclient\.((?:chat|conversations|users|usergroups|views|file
 #: The conversations Handrail writes to: review and alert channels, public or private
 #: (any channel ID is accepted), and DMs to on-call people (escalations).
 WRITTEN_KINDS = ("channels", "groups", "im")
+#: slack_sdk helpers that make several Web API calls: files_upload_v2 asks for an upload
+#: URL, POSTs the bytes there (no method, no scope) and completes the upload.
+COMPOSITE = {"files.upload.v2": {"files.getUploadURLExternal", "files.completeUploadExternal"}}
 
 
 def slack_methods() -> set[str]:
@@ -28,6 +32,9 @@ def slack_methods() -> set[str]:
             if relative.startswith(SKIPPED):
                 continue
             found |= {m.replace("_", ".") for m in CALL.findall(path.read_text("utf-8"))}
+    for helper, methods in COMPOSITE.items():
+        if helper in found:
+            found = (found - {helper}) | methods
     return found
 
 
@@ -57,3 +64,8 @@ def test_the_manifest_asks_for_exactly_the_scopes_the_code_needs() -> None:
 def test_dms_are_opened_before_they_are_read() -> None:
     """Handrail DMs people through conversations.open, so it needs im:write and im:history."""
     assert {"conversations.open", "conversations.history"} <= slack_methods()
+
+
+def test_the_doctor_checks_for_exactly_the_scopes_the_code_needs() -> None:
+    """``handrail doctor`` compares Slack's granted scopes with that same derived set."""
+    assert needed_scopes() == REQUIRED_SCOPES

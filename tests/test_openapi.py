@@ -9,15 +9,15 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from openapi_spec_validator import validate
 
-from bot.openapi import build_document, render
+from bot.api.openapi import build_document, render
 
 DOCUMENT = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
 
 
 def test_checked_in_document_matches_a_fresh_generation() -> None:
-    """docs/openapi.json is what `python -m bot.openapi docs/openapi.json` writes today."""
+    """docs/openapi.json is what `python -m bot.api.openapi docs/openapi.json` writes today."""
     assert DOCUMENT.read_text(encoding="utf-8") == render(), (
-        "docs/openapi.json is stale: run `python -m bot.openapi docs/openapi.json`"
+        "docs/openapi.json is stale: run `python -m bot.api.openapi docs/openapi.json`"
     )
 
 

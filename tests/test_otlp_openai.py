@@ -23,16 +23,16 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
-from bot.trace_text import render_trace
+from bot.cli.trace_text import render_trace
 from handlers.blocks._parts import duration
 from tests.alert_harness import ONCALL_CHANNEL, OnCall, block_text, running_oncall
 from tests.command_harness import command, text_of
 from tests.conftest import Database
 from tests.fake_openai import ANSWERED_MODEL, COMPLETION_TOKENS, HANG, PROMPT_TOKENS, fake_openai
 from workflows.clock import ManualClock
-from workflows.config import HandrailConfig
+from workflows.config.brief import HandrailConfig
 from workflows.durations import format_duration
-from workflows.story import read_run_story
+from workflows.ledger.story import read_run_story
 
 
 @pytest.fixture

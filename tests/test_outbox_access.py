@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.outbox import OutboxWorker, WorkerSettings
-from bot.renderers import Renderers
+from bot.renderers.registry import Renderers
 from bot.services import Services
 from handlers.blocks import Message
 from sandbox.emulator import SlackEmulator
@@ -22,8 +22,8 @@ from sandbox.testing import running_emulator, web_client
 from sandbox.workspace import default_channels
 from store.models import OutboxMessage, Workflow
 from store.repositories import outbox as repo
-from workflows import outbox
 from workflows.clock import ManualClock
+from workflows.delivery import outbox
 
 Worker = Callable[..., OutboxWorker]
 PRIVATE_REVIEW = Channel("C0PRIVREV", "private-review", members={"U0ALICE"}, is_private=True)
@@ -178,3 +178,90 @@ async def test_a_dm_to_a_person_goes_through_conversations_open(
     assert len(emulator.calls_to("conversations.open")) == 1
     assert (await row(seeded, "dm1")).result["channel"] == "D0ALICE"  # type: ignore[index]
     assert len(emulator.messages("D0ALICE")) == 1
+
+
+async def test_an_unknown_channel_waits_then_delivers_once_it_exists(
+    seeded: Services, emulator: SlackEmulator, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """channel_not_found is a person's to fix: the row waits, reported once, then goes out."""
+    later = Channel("C0LATER", "later")
+    await post(seeded, "p1", later.id)
+    worker = make_worker(seeded, emulator)
+
+    for _ in range(3):
+        await worker.run_once()
+        clock.advance(seconds=61)
+    waiting = await row(seeded, "p1")
+    assert (waiting.status, waiting.attempts) == ("pending", 0)
+    assert (
+        waiting.last_error
+        == "waiting for access: channel_not_found from chat.postMessage to C0LATER"
+    )
+    assert reports(caplog, "check the channel ID C0LATER in workflows.yml") == 1
+
+    emulator.create_channel(later)
+    await worker.run_once()
+
+    assert (await row(seeded, "p1")).status == "done"
+    assert len(emulator.messages(later.id)) == 1
+
+
+async def test_an_archived_channel_holds_posts_and_updates_until_unarchived(
+    seeded: Services, emulator: SlackEmulator, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A channel archived with an open message in it: the update and a new post wait, each
+    said once, and both go out once it is unarchived; nothing is failed or sent twice."""
+    await post(seeded, "p1", "C0REVIEW")
+    worker = make_worker(seeded, emulator)
+    await worker.run_once()
+    emulator.archive("C0REVIEW")
+    async with seeded.sessions() as db, db.begin():
+        await outbox.update_message(
+            db,
+            key="u1",
+            message_key="p1",
+            render="note",
+            ref="ticket-triage",
+            workflow="ticket-triage",
+            now=clock(),
+        )
+    await post(seeded, "p2", "C0REVIEW")
+
+    for _ in range(3):
+        clock.advance(seconds=61)
+        await worker.run_once()
+    assert {(await row(seeded, key)).status for key in ("u1", "p2")} == {"pending"}
+    assert reports(caplog, "unarchive <#C0REVIEW>") == 1
+
+    emulator.unarchive("C0REVIEW")
+    clock.advance(seconds=61)
+    await worker.run_once()
+    clock.advance(seconds=2)
+    await worker.run_once()
+
+    assert {(await row(seeded, key)).status for key in ("u1", "p2")} == {"done"}
+    assert len(emulator.messages("C0REVIEW")) == 2
+    assert len(emulator.calls_to("chat.update")) >= 1
+
+
+async def test_a_refused_token_waits_with_one_report_for_every_channel(
+    seeded: Services, emulator: SlackEmulator, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """account_inactive for minutes: posts to two channels wait, the token fix is said once,
+    and each goes out once when Slack takes the token again."""
+    await post(seeded, "p1", "C0REVIEW")
+    await post(seeded, "p2", PRIVATE_REVIEW.id)
+    emulator.invite(PRIVATE_REVIEW.id)
+    emulator.inject("chat.postMessage", "account_inactive", times=4)
+    worker = make_worker(seeded, emulator)
+
+    for _ in range(2):
+        await worker.run_once()
+        clock.advance(seconds=61)
+    assert {(await row(seeded, key)).status for key in ("p1", "p2")} == {"pending"}
+    assert reports(caplog, "set SLACK_BOT_TOKEN") == 1
+
+    await worker.run_once()
+
+    assert {(await row(seeded, key)).status for key in ("p1", "p2")} == {"done"}
+    assert len(emulator.messages("C0REVIEW")) == len(emulator.messages(PRIVATE_REVIEW.id)) == 1

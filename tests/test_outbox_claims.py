@@ -11,14 +11,14 @@ from sqlalchemy import select
 
 from bot.outbox import OutboxWorker
 from bot.outbox.settings import WorkerSettings
-from bot.renderers import Renderers
+from bot.renderers.registry import Renderers
 from bot.services import Services
 from handlers.blocks import Message
 from sandbox.testing import running_emulator, web_client
 from store.models import OutboxMessage
 from store.repositories import outbox as repo
-from workflows import outbox
 from workflows.clock import ManualClock
+from workflows.delivery import outbox
 
 LEASE = timedelta(minutes=2)
 SLACK = (outbox.SLACK_POST, outbox.SLACK_UPDATE)

@@ -9,15 +9,15 @@ import pytest
 from pydantic import SecretStr
 
 from bot.outbox.runtime import OutboxRuntime, callback_secrets
-from bot.renderers import Renderers
+from bot.renderers.registry import Renderers
 from bot.services import Services
 from handlers.blocks import Message
 from sandbox.testing import running_emulator
 from sandbox.workspace import DEFAULT_TOKEN
 from tests.conftest import TEST_WORKFLOWS
-from workflows import outbox
 from workflows.clock import ManualClock
-from workflows.config import parse_config
+from workflows.config.brief import parse_config
+from workflows.delivery import outbox
 
 
 async def render_text(_db: object, ref: str) -> Message:

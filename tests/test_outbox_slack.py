@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.outbox import OutboxWorker, PacingSettings, WorkerSettings
-from bot.renderers import Renderers, default_renderers
+from bot.renderers.registry import Renderers, default_renderers
 from bot.services import Services
 from handlers.blocks import Message
 from sandbox.emulator import SlackEmulator
@@ -27,8 +27,8 @@ from sandbox.faults import TEXT_ANSWER
 from sandbox.testing import running_emulator, web_client
 from store.models import OutboxMessage, Workflow
 from store.repositories import outbox as repo
-from workflows import outbox
 from workflows.clock import ManualClock
+from workflows.delivery import outbox
 
 Worker = Callable[..., OutboxWorker]
 
@@ -387,14 +387,15 @@ async def test_row_left_sending_before_posting_is_posted_by_the_next_worker(
 async def test_hard_error_fails_at_once_with_slacks_full_error(
     seeded: Services, emulator: SlackEmulator, make_worker: Worker, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """channel_not_found is final: failed after one attempt, logged with row and workflow."""
-    await post(seeded, "p1", channel="C0NOPE")
+    """msg_too_long is final: failed after one attempt, logged with row and workflow."""
+    await post(seeded, "p1")
+    emulator.inject("chat.postMessage", "msg_too_long")
 
     await make_worker().run_once()
 
     failed = await row(seeded, "p1")
     assert (failed.status, failed.attempts) == ("failed", 1)
-    assert failed.last_error == "channel_not_found from chat.postMessage to C0NOPE"
+    assert failed.last_error == "msg_too_long from chat.postMessage to C0REVIEW"
     assert f"outbox #{failed.id} slack.post (workflow ticket-triage) failed" in caplog.text
 
 

@@ -16,15 +16,15 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.outbox import OutboxWorker, WorkerSettings
-from bot.renderers import Renderers
+from bot.renderers.registry import Renderers
 from bot.services import Services
 from handlers.blocks import Message
 from sandbox.emulator import SlackEmulator
 from sandbox.testing import running_emulator, web_client
 from store.models import OutboxMessage, Workflow
 from store.repositories import outbox as repo
-from workflows import outbox
 from workflows.clock import ManualClock
+from workflows.delivery import outbox
 
 KEY = "p1"
 

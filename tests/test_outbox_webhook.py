@@ -16,13 +16,13 @@ import pytest
 
 from bot.outbox import OutboxWorker, WorkerSettings
 from bot.outbox.runtime import callback_secrets
-from bot.renderers import Renderers
+from bot.renderers.registry import Renderers
 from bot.services import Services
 from store.repositories import outbox as repo
 from tests.callback_receiver import SECRET, Receiver, receiving_callbacks, webhook_worker
-from workflows import outbox
 from workflows.clock import ManualClock
-from workflows.config import load_config
+from workflows.config.brief import load_config
+from workflows.delivery import outbox
 
 
 @pytest.fixture

@@ -21,10 +21,10 @@ from tests.callback_receiver import (
     webhook_worker,
 )
 from tests.conftest import MakeToken, bearer
-from workflows import outbox
 from workflows.clock import ManualClock
-from workflows.config import HandrailConfig
-from workflows.decisions import DecisionInput, record_decision
+from workflows.config.brief import HandrailConfig
+from workflows.delivery import outbox
+from workflows.review.decisions import DecisionInput, record_decision
 
 Client = TestClient[Any, Any]
 #: The test workflows' review timeout is two hours: this is just past it.

@@ -13,7 +13,7 @@ from store.models import ParkedJob, Run
 from tests.conftest import MakeToken, bearer
 from workflows.clock import ManualClock
 from workflows.parking import mark_resumable
-from workflows.pause import pause_workflow
+from workflows.pause.switch import pause_workflow
 
 Client = TestClient[Any, Any]
 CONTEXT = {

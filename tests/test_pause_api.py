@@ -14,8 +14,8 @@ from handrail_client import HandrailClient, WorkflowPaused
 from sqlalchemy import select
 
 from bot.app import build_app
-from bot.renderers import render_handoff
-from bot.renderers_pause import render_pause_notice
+from bot.renderers.pause import render_pause_notice
+from bot.renderers.registry import render_handoff
 from bot.services import Services
 from bot.settings import Settings
 from sandbox.blockkit_limits import check_blocks
@@ -23,9 +23,9 @@ from store.engine import create_engine, create_sessions
 from store.models import AuditEntry, OutboxMessage, Workflow
 from tests.conftest import TEST_WORKFLOWS, MakeToken, bearer
 from workflows.clock import ManualClock
-from workflows.config import HandrailConfig, parse_config
-from workflows.decisions import DecisionInput, record_decision
-from workflows.pause import RESUMED, pause_workflow, resume_workflow
+from workflows.config.brief import HandrailConfig, parse_config
+from workflows.pause.switch import RESUMED, pause_workflow, resume_workflow
+from workflows.review.decisions import DecisionInput, record_decision
 
 Client = TestClient[Any, Any]
 

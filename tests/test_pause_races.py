@@ -22,11 +22,11 @@ from store.models import Decision, OutboxMessage
 from tests.callback_receiver import config_calling_back
 from tests.conftest import bearer
 from workflows.clock import ManualClock
-from workflows.config import HandrailConfig
-from workflows.decisions import DecisionInput, record_decision
-from workflows.handoff_keys import webhook_key
-from workflows.handoffs import expire_overdue
-from workflows.pause import pause_workflow, resume_workflow
+from workflows.config.brief import HandrailConfig
+from workflows.pause.switch import pause_workflow, resume_workflow
+from workflows.review.decisions import DecisionInput, record_decision
+from workflows.review.handoff_keys import webhook_key
+from workflows.review.handoffs import expire_overdue
 
 Client = TestClient[Any, Any]
 

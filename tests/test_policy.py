@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workflows.config import WorkflowConfig
+from workflows.config.brief import WorkflowConfig
 from workflows.policy import GateQuestion, PauseState, evaluate, find_stop_topic
 
 

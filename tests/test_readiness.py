@@ -13,7 +13,7 @@ from bot.services import Services
 from bot.settings import Settings
 from store.engine import create_engine, create_sessions
 from store.migrate import head_revision, upgrade_database
-from workflows.config import HandrailConfig
+from workflows.config.brief import HandrailConfig
 
 
 async def test_readyz_answers_200_with_the_schema_revision(client: TestClient[Any, Any]) -> None:

@@ -16,8 +16,8 @@ from store.repositories.audit import create_audit_entry
 from tests.conftest import TEST_WORKFLOWS, MakeToken, bearer
 from tests.lifecycle_data import audit_entries, orphan_steps, rows_of, seed_run
 from workflows.clock import ManualClock
-from workflows.config import HandrailConfig, parse_config
-from workflows.retention import PURGED, batch_pause, purge_expired
+from workflows.config.brief import HandrailConfig, parse_config
+from workflows.lifecycle.retention import PURGED, batch_pause, purge_expired
 
 RETENTION = timedelta(days=90)
 

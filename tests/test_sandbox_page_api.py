@@ -19,7 +19,7 @@ from tests.conftest import Database
 from tests.sandbox_page_harness import STRANGER, Sandbox, next_event, running_sandbox
 from tests.slack_harness import REVIEW_CHANNEL
 from workflows.clock import ManualClock
-from workflows.config import HandrailConfig
+from workflows.config.brief import HandrailConfig
 
 
 @pytest.fixture

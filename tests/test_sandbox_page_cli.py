@@ -40,7 +40,7 @@ def sandbox_env(tmp_path: Path, *, api_port: int, page_port: int) -> dict[str, s
 
 def start(env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "sandbox"],
+        [sys.executable, "-m", "bot.cli.main", "sandbox"],
         env=env,
         cwd=cwd,
         stderr=subprocess.PIPE,
@@ -117,7 +117,7 @@ def test_with_demo_the_page_has_a_handoff_to_decide(tmp_path: Path) -> None:
     env["HANDRAIL_SCHEDULER"] = "false"
     env["HANDRAIL_OUTBOX_WORKER"] = "true"  # the tests' own default is off; a person's is on
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "sandbox", "--demo"],
+        [sys.executable, "-m", "bot.cli.main", "sandbox", "--demo"],
         env=env,
         cwd=tmp_path,
         stderr=subprocess.PIPE,

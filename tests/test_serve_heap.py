@@ -6,7 +6,7 @@ import gc
 
 from aiohttp import web
 
-from bot.cli import _freeze_start_up_heap
+from bot.cli.main import _freeze_start_up_heap
 
 
 async def test_start_up_objects_are_frozen_and_collections_spaced() -> None:

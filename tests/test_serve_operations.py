@@ -80,7 +80,7 @@ def serving(env: dict[str, str], *args: str) -> Iterator[tuple[int, Path]]:
     log = Path(env["HANDRAIL_CONFIG"]).with_name(f"serve-{port}.log")
     with log.open("w") as stderr:
         server = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve", *args], env=env, stderr=stderr
+            [sys.executable, "-m", "bot.cli.main", "serve", *args], env=env, stderr=stderr
         )
     try:
         deadline = time.monotonic() + 60

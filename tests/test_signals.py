@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.signals import Signals
+from bot.wakeups.waiters import Signals
 
 
 async def test_a_wait_that_times_out_leaves_nothing_behind() -> None:

@@ -14,9 +14,9 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_sdk.errors import SlackApiError
 
 from bot.app import build_app
-from bot.directory import SlackMemberDirectory
 from bot.services import Services
-from bot.slack_app import SLACK_APP, SOCKET_MODE, build_slack_app
+from bot.slack.app import SLACK_APP, SOCKET_MODE, build_slack_app
+from bot.slack.directory import SlackMemberDirectory
 from sandbox.emulator import SlackEmulator
 from sandbox.testing import running_emulator, web_client
 from workflows.clock import ManualClock

@@ -8,7 +8,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot.services import Services
-from bot.slack_app import build_slack_app
+from bot.slack.app import build_slack_app
 
 TOKEN = "xoxb-test-token"
 

@@ -13,7 +13,7 @@ from sandbox.models import ResponsePost
 from tests.conftest import Database
 from tests.slack_harness import Slack, eventually, running_slack
 from workflows.clock import ManualClock
-from workflows.config import HandrailConfig
+from workflows.config.brief import HandrailConfig
 
 HANDOFFS = 100
 REVIEWERS = ("U0ALICE", "U0BOB")

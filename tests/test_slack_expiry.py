@@ -19,7 +19,7 @@ from tests.callback_receiver import (
 from tests.conftest import Database
 from tests.slack_harness import REVIEW_CHANNEL, Slack, running_slack
 from workflows.clock import ManualClock
-from workflows.config import HandrailConfig
+from workflows.config.brief import HandrailConfig
 
 #: The test workflows' review timeout is two hours: this is just past it.
 PAST_THE_TIMEOUT = {"hours": 2, "seconds": 5}

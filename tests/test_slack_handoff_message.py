@@ -14,7 +14,7 @@ from sandbox.testing import web_client
 from tests.conftest import TEST_WORKFLOWS, Database, bearer
 from tests.slack_harness import REVIEW_CHANNEL, Slack, running_slack
 from workflows.clock import ManualClock
-from workflows.config import HandrailConfig, parse_config
+from workflows.config.brief import HandrailConfig, parse_config
 
 
 @pytest.fixture

@@ -12,12 +12,12 @@ from sqlalchemy import select
 
 from handlers.ids import ActionId
 from sandbox.blockkit_limits import check_blocks
-from store.models import Alert, Handoff, ParkedJob
+from store.models import Alert, Handoff, ParkedJob, Workflow
 from tests.command_harness import answer_to, command, running_commands, text_of
 from tests.conftest import Database, bearer
 from tests.slack_harness import REVIEW_CHANNEL, Slack
 from workflows.clock import ManualClock
-from workflows.config import HandrailConfig
+from workflows.config.brief import HandrailConfig
 
 
 @pytest.fixture
@@ -105,6 +105,50 @@ async def test_an_unknown_subcommand_gets_the_help(slack: Slack) -> None:
     body = text_of(await command(slack, "/handrail", "stauts", user="U0BOB"))
     assert "`/handrail stauts` is not a command." in body
     assert "/handrail status" in body
+
+
+async def test_handrail_trace_is_the_same_answer_as_slash_trace(slack: Slack) -> None:
+    """/handrail trace RUN_ID answers exactly what /trace RUN_ID answers."""
+    run_id = await slack.start_run()
+    direct = await command(slack, "/trace", run_id, user="U0ALICE")
+    sub = await command(slack, "/handrail", f"trace {run_id}", user="U0ALICE")
+    assert sub["response_type"] == "ephemeral"
+    assert (sub["text"], sub["blocks"]) == (direct["text"], direct["blocks"])
+    assert run_id in text_of(sub)
+
+
+async def test_handrail_pause_and_resume_throw_the_switch(slack: Slack) -> None:
+    """/handrail pause stops a workflow with its reason; /handrail resume (an admin) restarts it."""
+    paused = await command(slack, "/handrail", "PAUSE ticket-triage bad drafts", user="U0ALICE")
+    assert "ticket-triage paused." in text_of(paused)
+    async with slack.services.readers() as db:
+        row = await db.get(Workflow, "ticket-triage")
+    assert row is not None
+    assert (row.paused_by, row.paused_reason) == ("U0ALICE", "bad drafts")
+    resumed = await command(slack, "/handrail", "resume ticket-triage", user="U0OWNER")
+    assert "resumed" in text_of(resumed).lower()
+    async with slack.services.readers() as db:
+        row = await db.get(Workflow, "ticket-triage")
+    assert row is not None
+    assert row.paused_at is None
+
+
+async def test_handrail_resume_keeps_the_admin_check(slack: Slack) -> None:
+    """/handrail resume by a reviewer is refused exactly as /resume is."""
+    await command(slack, "/handrail", "pause ticket-triage", user="U0ALICE")
+    answer = await command(slack, "/handrail", "resume ticket-triage", user="U0ALICE")
+    assert text_of(answer).startswith(
+        "Permission denied: <@U0ALICE> is not an admin of ticket-triage"
+    )
+
+
+async def test_bare_handrail_lists_the_commands_privately(slack: Slack) -> None:
+    """/handrail with no word answers privately with every command, subcommands included."""
+    answer = await command(slack, "/handrail", "", user="U0BOB")
+    assert answer["response_type"] == "ephemeral"
+    body = text_of(answer)
+    for name in ("/handrail trace RUN_ID", "/handrail pause WORKFLOW", "/handrail resume"):
+        assert name in body
 
 
 async def test_parked_lists_jobs_with_resume_and_take_over(slack: Slack) -> None:

@@ -14,7 +14,7 @@ from handlers.ids import ActionId, CallbackId
 from tests.conftest import Database
 from tests.slack_harness import Slack, running_slack
 from workflows.clock import ManualClock
-from workflows.config import HandrailConfig
+from workflows.config.brief import HandrailConfig
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from tests.command_harness import (
 from tests.conftest import Database, bearer
 from tests.slack_harness import Slack
 from workflows.clock import ManualClock
-from workflows.config import HandrailConfig
+from workflows.config.brief import HandrailConfig
 
 
 @pytest.fixture

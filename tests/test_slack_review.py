@@ -14,8 +14,8 @@ from store.models import OutboxMessage
 from tests.conftest import Database, bearer
 from tests.slack_harness import DRAFT, REVIEW_CHANNEL, Slack, running_slack
 from workflows.clock import ManualClock
-from workflows.config import HandrailConfig
-from workflows.decisions import edit_diff
+from workflows.config.brief import HandrailConfig
+from workflows.review.decisions import edit_diff
 
 EDITED = "Hi Sam,\nyour refund of 20 EUR was sent today.\nBest, Support"
 
@@ -76,7 +76,7 @@ async def test_the_worker_then_updates_the_message_and_replies_in_its_thread(
     await slack.deliver()
     message = slack.emulator.message(REVIEW_CHANNEL, ts)
     assert [block for block in message.blocks if block["type"] == "actions"] == []
-    assert "Approved by <@U0ALICE> at 09:00 UTC" in str(message.blocks)
+    assert "Approved by <@U0ALICE> at <!date^1767603600^{time}|09:00 UTC>" in str(message.blocks)
     [reply] = [m for m in slack.emulator.messages(REVIEW_CHANNEL) if m.thread_ts == ts]
     assert "<@U0ALICE>" in reply.text
 

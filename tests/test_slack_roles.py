@@ -12,7 +12,7 @@ from handlers.ids import ActionId
 from tests.conftest import TEST_WORKFLOWS, Database
 from tests.slack_harness import Slack, running_slack
 from workflows.clock import ManualClock
-from workflows.config import HandrailConfig, parse_config
+from workflows.config.brief import HandrailConfig, parse_config
 
 
 @pytest.fixture

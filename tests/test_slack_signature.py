@@ -12,7 +12,7 @@ from sandbox.driver import Tamper
 from tests.conftest import Database, bearer
 from tests.slack_harness import REVIEW_CHANNEL, Slack, running_slack
 from workflows.clock import ManualClock
-from workflows.config import HandrailConfig
+from workflows.config.brief import HandrailConfig
 
 
 @pytest.fixture

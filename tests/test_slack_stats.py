@@ -17,7 +17,7 @@ from tests.conftest import Database
 from tests.slack_harness import Slack, eventually
 from tests.stats_harness import Case, seed
 from workflows.clock import ManualClock
-from workflows.config import HandrailConfig
+from workflows.config.brief import HandrailConfig
 
 
 @pytest.fixture
@@ -149,3 +149,17 @@ async def test_many_actions_still_fit_one_message(slack: Slack, clock: ManualClo
     answer = await command(slack, "/handrail", "stats ticket-triage action", user="U0ALICE")
     assert check_blocks(answer["blocks"]) == []
     assert "… and 32 more; see `handrail stats`." in text_of(answer)
+
+
+async def test_stats_charts_follow_in_the_dm(slack: Slack, clock: ManualClock) -> None:
+    """The answer says the charts follow; the outbox then shares three PNGs in the DM, once."""
+    await approve_and_reject(slack, clock)
+    answer = await command(slack, "/handrail", "stats ticket-triage 7d", user="U0ALICE")
+    assert "The charts of this window follow in your DM." in text_of(answer)
+    await slack.deliver()
+    [shared] = [m for m in slack.emulator.messages("D0ALICE") if m.files]
+    assert shared.text.startswith("Charts of ticket-triage's review metrics, last 7 days")
+    assert shared.files is not None
+    assert [f["name"].split("-")[0] for f in shared.files] == ["outcomes", "review", "calibration"]
+    assert "2 handoffs (1 approved, 1 rejected)" in shared.files[0]["alt_txt"]
+    assert len(slack.emulator.calls_to("files.completeUploadExternal")) == 1

@@ -15,7 +15,7 @@ from tests.conftest import Database, bearer
 from tests.slack_harness import REVIEW_CHANNEL, Slack
 from workflows import credentials
 from workflows.clock import ManualClock
-from workflows.config import HandrailConfig
+from workflows.config.brief import HandrailConfig
 
 
 @pytest.fixture

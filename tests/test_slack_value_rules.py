@@ -14,7 +14,7 @@ from tests.command_harness import command, running_commands, text_of
 from tests.conftest import Database
 from tests.slack_harness import Slack
 from workflows.clock import ManualClock
-from workflows.config import HandrailConfig
+from workflows.config.brief import HandrailConfig
 
 
 @pytest.fixture

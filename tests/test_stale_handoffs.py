@@ -26,7 +26,7 @@ async def test_a_stale_handoff_reminds_the_reviewers(oncall: OnCall) -> None:
     [handoff_message] = oncall.posts(REVIEW_CHANNEL)
     [reminder] = oncall.replies(handoff_message)
     assert "<@U0ALICE> <@U0BOB>" in block_text(reminder)
-    assert "expires unapproved at 11:00 UTC" in block_text(reminder)
+    assert "expires unapproved at <!date^1767610800^{time}|11:00 UTC>" in block_text(reminder)
 
 
 async def test_then_it_escalates_to_oncall(oncall: OnCall) -> None:

@@ -14,7 +14,7 @@ from tenacity import wait_none
 from bot.services import Services
 from tests.conftest import MakeToken, bearer
 from workflows.clock import ManualClock
-from workflows.decisions import DecisionInput, record_decision
+from workflows.review.decisions import DecisionInput, record_decision
 
 Client = TestClient[Any, Any]
 DRAFT = "Hi Sam,\nyour order ships today.\nBest, Support"

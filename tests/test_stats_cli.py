@@ -29,7 +29,7 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 def handrail(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "bot.cli.main", *args],
         env=env,
         capture_output=True,
         text=True,
@@ -85,3 +85,25 @@ def test_prompt_note_is_listed_in_the_stats(env: dict[str, str]) -> None:
     assert "already has a note" in again.stderr
     notes = json.loads(handrail(env, "stats", "ticket-triage", "--json").stdout)
     assert notes["prompt_versions"]["notes"][0]["reason"] == "warmer tone"
+
+
+def test_html_report_is_written_whole(env: dict[str, str], tmp_path: Path) -> None:
+    """``--html FILE`` writes one page with the three charts embedded and says where."""
+    target = tmp_path / "report.html"
+    result = handrail(env, "stats", "ticket-triage", "--html", str(target))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"wrote {target}\n"
+    assert target.read_text().count('src="data:image/png;base64,') == 3
+    assert not list(tmp_path.glob(".handrail-stats-*"))
+
+
+def test_html_report_into_a_missing_folder_fails_in_one_line(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """A folder that does not exist is one line naming the file, and nothing is written."""
+    target = tmp_path / "nope" / "report.html"
+    result = handrail(env, "stats", "ticket-triage", "--html", str(target))
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert f"cannot write {target}" in result.stderr
+    assert not target.parent.exists()

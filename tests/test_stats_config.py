@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import TEST_WORKFLOWS
-from workflows.config import parse_config
+from workflows.config.brief import parse_config
 from workflows.errors import ConfigError
 
 

@@ -13,7 +13,7 @@ from handlers.blocks.digest import digest_message
 from sandbox.blockkit_limits import check_blocks
 from tests.stats_harness import Case, seed
 from workflows.clock import ManualClock
-from workflows.digest import Digest, build_digest
+from workflows.digest.review import Digest, build_digest
 from workflows.stats.prompt_notes import add_prompt_note
 
 Client = TestClient[Any, Any]

@@ -14,7 +14,7 @@ from bot.services import Services
 from tests.conftest import TEST_WORKFLOWS
 from tests.stats_harness import Case, seed
 from workflows.clock import ManualClock
-from workflows.config import parse_config
+from workflows.config.brief import parse_config
 from workflows.errors import InvalidInput, NotFound
 from workflows.stats.report import StatsReport, build_stats
 

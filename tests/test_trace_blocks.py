@@ -10,9 +10,9 @@ import pytest
 from handlers.blocks.trace import trace_message, trace_page_message
 from handlers.ids import ActionId
 from sandbox.blockkit_limits import check_blocks
-from workflows.deliveries import FailedDelivery
-from workflows.trace import HandoffStory, StepView, TracePage, TraceView
-from workflows.views import DecisionView
+from workflows.delivery.deliveries import FailedDelivery
+from workflows.ledger.trace import HandoffStory, StepView, TracePage, TraceView
+from workflows.ledger.views import DecisionView
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 

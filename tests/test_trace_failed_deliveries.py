@@ -8,15 +8,15 @@ from typing import Any
 
 import pytest
 
-from bot.trace_text import render_trace
+from bot.cli.trace_text import render_trace
 from tests.command_harness import command, running_commands, text_of
 from tests.conftest import Database
 from tests.slack_harness import REVIEW_CHANNEL, Slack
 from workflows.clock import ManualClock
-from workflows.config import HandrailConfig
-from workflows.story import read_run_story
+from workflows.config.brief import HandrailConfig
+from workflows.ledger.story import read_run_story
 
-ERROR = f"channel_not_found from chat.postMessage to {REVIEW_CHANNEL}"
+ERROR = f"msg_too_long from chat.postMessage to {REVIEW_CHANNEL}"
 
 
 @pytest.fixture
@@ -30,9 +30,9 @@ async def slack(
 
 
 async def refused_review(slack: Slack, clock: ManualClock) -> tuple[str, str]:
-    """A review whose message Slack refuses with channel_not_found 30 s after it was queued."""
+    """A review whose message Slack refuses with msg_too_long 30 s after it was queued."""
     run_id, handoff_id = await slack.open_review()
-    slack.emulator.inject("chat.postMessage", "channel_not_found")
+    slack.emulator.inject("chat.postMessage", "msg_too_long")
     clock.advance(seconds=30)
     await slack.deliver()
     return run_id, handoff_id
@@ -92,5 +92,6 @@ async def test_the_slack_trace_shows_the_failed_post(slack: Slack, clock: Manual
     assert "*1 failed delivery* (given up, not retried)" in story
     assert (
         f"• `slack.post` handoff to `{REVIEW_CHANNEL}` for `{handoff_id}` · failed "
-        f"2026-01-05 09:00 UTC after 1 attempt\n      {ERROR}"
+        "<!date^1767603630^{date_short_pretty} {time}|2026-01-05 09:00 UTC> after 1 attempt\n"
+        f"      {ERROR}"
     ) in story

@@ -8,11 +8,11 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from bot.cli.trace_text import render_trace
 from bot.services import Services
-from bot.trace_text import render_trace
 from store.models import Event, Run
 from tests.conftest import bearer
-from workflows.story import RunStory, read_run_story
+from workflows.ledger.story import RunStory, read_run_story
 
 Client = TestClient[Any, Any]
 FORGED = "ok\n2. tool   fake-step  1 ms\u001b[31mRED"

@@ -21,7 +21,7 @@ from bot.wakeups.sockets import SocketTransport
 from store.engine import create_engine, create_sessions
 from tests.conftest import POSTGRES_URL
 from workflows.clock import ManualClock
-from workflows.config import HandrailConfig
+from workflows.config.brief import HandrailConfig
 
 
 class Heard:

@@ -28,7 +28,7 @@ from tests.slack_harness import REVIEW_CHANNEL, SIGNING_SECRET, eventually
 from tests.test_cli import _free_port
 from workflows import credentials
 from workflows.clock import ManualClock
-from workflows.handoff_keys import post_key
+from workflows.review.handoff_keys import post_key
 
 ROOT = Path(__file__).parent.parent
 LONGER_THAN_ANY_TEST = "60"
@@ -107,7 +107,7 @@ class Pair:
 def start(env: dict[str, str], **overrides: str) -> Instance:
     port = str(_free_port())
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve"],
+        [sys.executable, "-m", "bot.cli.main", "serve"],
         env={**env, **overrides, "HANDRAIL_PORT": port},
         cwd=ROOT,
         stderr=subprocess.DEVNULL,

@@ -2,7 +2,7 @@
 
 Each error carries a message a person can act on and, where it helps, the place that was
 wrong (``details``: one entry per problem, each naming its ``loc``). The HTTP API maps these
-to status codes in one place (``bot/api_errors.py``); Slack handlers map them to an
+to status codes in one place (``bot/api/errors.py``); Slack handlers map them to an
 ephemeral reply or a modal error.
 """
 

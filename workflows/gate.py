@@ -3,7 +3,8 @@
 Every verdict is a step in the run's trace; a ``review`` or ``shadow`` verdict opens a
 handoff in the same transaction. The policy reads the question as the automation sent it
 (a stop topic inside text that redaction removes is still a stop topic); only the
-redacted texts are ever stored.
+redacted texts are ever stored. The verdict step keeps what the policy read, redacted
+(``workflows.backtest.inputs``), so a proposed brief can be backtested against it.
 
 The transaction is sent at the database driver (``store.gate_writes``): this module
 decides, from what it reads there, which rows to write; the rows are the ones
@@ -19,13 +20,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from store.gate_writes import GateRead, GateWrite, gate_transaction
-from workflows.config import WorkflowConfig
+from workflows.backtest.inputs import gate_inputs
+from workflows.config.brief import WorkflowConfig
 from workflows.errors import Conflict, HandrailError, NotFound
-from workflows.handoffs import HandoffRequest, handoff_posts, handoff_step, handoff_values
 from workflows.identifiers import new_id
-from workflows.pausing import ALL_WORKFLOWS, pause_in_force
+from workflows.ledger.runs import OPEN_STATUSES, Step, server_key, step_row
+from workflows.pause.state import ALL_WORKFLOWS, pause_in_force
 from workflows.policy import GateQuestion, evaluate
-from workflows.runs import OPEN_STATUSES, Step, server_key, step_row
+from workflows.review.handoffs import HandoffRequest, handoff_posts, handoff_step, handoff_values
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -135,6 +137,13 @@ def _decide(
             "paused": paused is not None,
         },
         server_key=key,
+        input=gate_inputs(
+            policy,
+            question,
+            draft=redacted.draft,
+            summary=redacted.summary,
+            payload=redacted.payload,
+        ),
     )
     answer = GateAnswer(
         verdict=decision.verdict,

@@ -19,14 +19,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import Handoff, ParkedJob
 from store.repositories import parked as rows
-from workflows.config import WorkflowConfig
-from workflows.decisions import DecisionInput, record_decision
+from workflows.config.brief import WorkflowConfig
 from workflows.errors import Conflict, NotFound
-from workflows.handoffs import HandoffRequest, open_handoff
 from workflows.identifiers import new_id
-from workflows.pausing import refuse_if_paused
+from workflows.ledger.runs import (
+    OPEN_STATUSES,
+    find_server_step,
+    get_run_of,
+    record_step,
+    server_key,
+)
+from workflows.pause.state import refuse_if_paused
+from workflows.review.decisions import DecisionInput, record_decision
+from workflows.review.handoffs import HandoffRequest, open_handoff
 from workflows.roles import MemberDirectory, Role, ensure_role
-from workflows.runs import OPEN_STATUSES, find_server_step, get_run_of, record_step, server_key
 
 PARKED = "parked"
 RESUMABLE = "resumable"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from workflows.config import WorkflowConfig
+from workflows.config.brief import WorkflowConfig
 
 Verdict = Literal["allow", "review", "deny", "shadow"]
 
@@ -53,7 +53,7 @@ class GateDecision:
 
 
 @lru_cache(maxsize=256)
-def _stop_topic_pattern(topics: tuple[str, ...]) -> re.Pattern[str] | None:
+def stop_topic_pattern(topics: tuple[str, ...]) -> re.Pattern[str] | None:
     """One pattern for all topics, each matched as whole words.
 
     "Whole words" is "no word character right before or after", not ``\\b``: a ``\\b``
@@ -69,7 +69,7 @@ def _stop_topic_pattern(topics: tuple[str, ...]) -> re.Pattern[str] | None:
 
 def find_stop_topic(policy: WorkflowConfig, *texts: str | None) -> str | None:
     """The first stop topic that occurs as whole words, in any case, in ``texts``."""
-    pattern = _stop_topic_pattern(tuple(policy.stop_topics))
+    pattern = stop_topic_pattern(tuple(policy.stop_topics))
     if pattern is None:
         return None
     for text in texts:
@@ -79,10 +79,46 @@ def find_stop_topic(policy: WorkflowConfig, *texts: str | None) -> str | None:
     return None
 
 
+def matched_stop_topics(policy: WorkflowConfig, text: str | None) -> list[str]:
+    """Every stop topic of ``policy`` found in ``text``, in the brief's spelling, in order.
+
+    The gate records these per text so that a backtest can re-decide a question under
+    another brief: a topic found in text that redaction later removed stays found.
+    """
+    pattern = stop_topic_pattern(tuple(policy.stop_topics))
+    if pattern is None or not text:
+        return []
+    spelled = {topic.lower(): topic for topic in policy.stop_topics}
+    found: list[str] = []
+    for match in pattern.finditer(text):
+        words = " ".join(match.group(1).lower().split())
+        topic = spelled.get(words, words)
+        if topic not in found:
+            found.append(topic)
+    return found
+
+
 def evaluate(
     policy: WorkflowConfig, question: GateQuestion, *, workflow: str, paused: PauseState | None
 ) -> GateDecision:
     """Apply ``policy`` to ``question``; the reason is written for the person reading a trace."""
+    stop_topic = find_stop_topic(policy, question.draft, question.summary)
+    return decide(policy, question, stop_topic=stop_topic, workflow=workflow, paused=paused)
+
+
+def decide(
+    policy: WorkflowConfig,
+    question: GateQuestion,
+    *,
+    stop_topic: str | None,
+    workflow: str,
+    paused: PauseState | None,
+) -> GateDecision:
+    """The policy's order of rules, given the stop topic already looked for.
+
+    Split from :func:`evaluate` so a backtest can apply the same rules to a recorded
+    question, whose stop topic comes from what was recorded rather than from its texts.
+    """
     if paused is not None:
         return GateDecision("deny", paused.describe(workflow))
     if question.action not in policy.allowed_actions:
@@ -90,7 +126,6 @@ def evaluate(
         return GateDecision(
             "deny", f"action '{question.action}' is not allowed for {workflow} (allowed: {allowed})"
         )
-    stop_topic = find_stop_topic(policy, question.draft, question.summary)
     reasons: list[tuple[str, str]] = []
     if stop_topic is not None:
         reasons.append(("stop_rule", f'stop topic "{stop_topic}"'))

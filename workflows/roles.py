@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal, Protocol
 
-from workflows.config import WorkflowConfig
+from workflows.config.brief import WorkflowConfig
 from workflows.errors import Forbidden
 
 Role = Literal["reviewer", "admin", "oncall"]

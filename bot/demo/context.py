@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from workflows.config import HandrailConfig
+from workflows.config.brief import HandrailConfig
 
 if TYPE_CHECKING:
     from handrail_client import HandrailClient

@@ -8,6 +8,7 @@ the write lock behind claims.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from functools import partial
 from typing import Any
@@ -18,13 +19,13 @@ from bot.outbox.pacing import Pacer
 from bot.outbox.settings import WorkerSettings
 from bot.outbox.slack import CallFailed, Posted, SlackSender
 from bot.outbox.webhook import WebhookSender
-from bot.renderers import Renderers, UnknownRenderer
+from bot.renderers.registry import Renderers, UnknownRenderer, Upload
 from handlers.blocks import Message
 from store.engine import Sessions
 from store.models import OutboxMessage
 from store.repositories import outbox as repo
-from workflows import callbacks, outbox
 from workflows.clock import Clock
+from workflows.delivery import callbacks, outbox
 from workflows.errors import HandrailError
 
 log = logging.getLogger("handrail.outbox")
@@ -67,6 +68,8 @@ class Deliverer:
             return await self._post(row, self.slack)
         if row.kind == outbox.SLACK_UPDATE:
             return await self._update(row, self.slack)
+        if row.kind == outbox.SLACK_UPLOAD:
+            return await self._upload(row, self.slack)
         return Failed(f"unknown outbox kind {row.kind!r}")
 
     async def _acquire(self, channel: str | None) -> float | None:
@@ -84,6 +87,16 @@ class Deliverer:
         try:
             async with self.readers() as db:
                 return await self.renderers.render(db, render, ref)
+        except UnknownRenderer as error:
+            return Failed(str(error))
+        except HandrailError as error:
+            return Failed(f"cannot render {render} {ref}: {error.message}")
+
+    async def _render_upload(self, payload: dict[str, Any]) -> Upload | Failed:
+        render, ref = str(payload.get("render")), str(payload.get("ref"))
+        try:
+            async with self.readers() as db:
+                return await self.renderers.render_upload(db, render, ref)
         except UnknownRenderer as error:
             return Failed(str(error))
         except HandrailError as error:
@@ -166,8 +179,88 @@ class Deliverer:
                 after = outcome.after if isinstance(outcome, Retry) and ratelimited else None
                 self.pacer.finish(channel, at=self.now(), retry_after=after)
 
+    async def _upload(self, row: OutboxMessage, slack: SlackSender) -> Outcome:
+        """Files shared as a message: drawn now, paced with the channel's posts, and after a
+        lost answer looked for (by the marker in their names) before being sent again."""
+        payload = row.payload
+        conversation = await self._conversation(str(payload.get("channel")), slack)
+        if not isinstance(conversation, str):
+            return conversation
+        channel = conversation
+        thread_ts: str | None = None
+        if payload.get("thread_of"):
+            parent = await self._posted(str(payload["thread_of"]), role="message it replies to")
+            if not isinstance(parent, Posted):
+                return parent
+            thread_ts = parent.ts
+        upload = await self._render_upload(payload)
+        if isinstance(upload, Failed):
+            return upload
+        wait = await self._acquire(channel)
+        if wait is not None:
+            return Later(wait)
+        marker = upload_marker(row.dedupe_key)
+        sent = False
+        outcome: Outcome | None = None
+        try:
+            if (row.result or {}).get("maybe_sent"):
+                found = await self._look_for(
+                    row, slack, channel=channel, thread_ts=thread_ts, marker=marker
+                )
+                if found is not None:
+                    return found
+            sent = True
+            outcome = await slack.upload(
+                channel=channel, upload=upload, marker=marker, thread_ts=thread_ts
+            )
+            if _not_member(outcome):
+                outcome = await self._join_and_upload(
+                    slack, channel=channel, upload=upload, marker=marker, thread_ts=thread_ts
+                )
+            return self._refused(outcome, channel=channel, doing="a file upload")
+        finally:
+            if not sent:
+                self.pacer.release(channel)
+            else:
+                ratelimited = isinstance(outcome, Retry) and not outcome.counts
+                after = outcome.after if isinstance(outcome, Retry) and ratelimited else None
+                self.pacer.finish(channel, at=self.now(), retry_after=after)
+
+    async def _join_and_upload(
+        self,
+        slack: SlackSender,
+        *,
+        channel: str,
+        upload: Upload,
+        marker: str,
+        thread_ts: str | None,
+    ) -> Outcome:
+        """Files, unlike posts, need the bot in the channel even where ``chat:write.public``
+        lets it post; a public channel is joined (``conversations.join``) and the upload
+        tried again. Where joining is refused (a private channel), the first refusal stands
+        and waits for someone to invite the bot."""
+        try:
+            await slack.join(channel)
+        except CallFailed as failed:
+            if isinstance(failed.outcome, Retry):
+                return failed.outcome
+            return Failed(
+                f"not_in_channel from files.completeUploadExternal to {channel}, and "
+                f"joining it failed: {failed.outcome.error}; invite the bot to {channel}",
+                slack_error="not_in_channel",
+            )
+        return await slack.upload(
+            channel=channel, upload=upload, marker=marker, thread_ts=thread_ts
+        )
+
     async def _look_for(
-        self, row: OutboxMessage, slack: SlackSender, *, channel: str, thread_ts: str | None
+        self,
+        row: OutboxMessage,
+        slack: SlackSender,
+        *,
+        channel: str,
+        thread_ts: str | None,
+        marker: str | None = None,
     ) -> Outcome | None:
         """After a lost answer: the message if Slack has it (done, not posted twice).
 
@@ -183,6 +276,7 @@ class Deliverer:
             outbox_key=row.dedupe_key,
             thread_ts=thread_ts,
             oldest=oldest.timestamp(),
+            marker=marker,
         )
         try:
             try:
@@ -258,6 +352,11 @@ class Deliverer:
         if body["status"] in callbacks.WAITING:
             return Later(self.now() + self.settings.poll_interval)
         return body
+
+
+def upload_marker(dedupe_key: str) -> str:
+    """What an upload's file names carry to be found again: the row's key, hashed short."""
+    return hashlib.sha256(dedupe_key.encode()).hexdigest()[:12]
 
 
 def _not_member(outcome: Outcome) -> bool:

@@ -18,8 +18,8 @@ from bot.outbox.settings import WorkerSettings
 from store.engine import Sessions
 from store.models import OutboxMessage
 from store.repositories import outbox as repo
-from workflows import outbox
 from workflows.clock import Clock
+from workflows.delivery import outbox
 
 log = logging.getLogger("handrail.outbox")
 
@@ -94,7 +94,7 @@ class Recorder:
             available_at=to_datetime(now.timestamp() + after, now),
             error=outcome.error,
             attempted=outcome.counts,
-            mark_maybe_sent=outcome.maybe_sent and row.kind == outbox.SLACK_POST,
+            mark_maybe_sent=outcome.maybe_sent and row.kind in outbox.LOOKED_UP,
         )
         self._count("retried", kept)
         log.info("outbox #%s (%s): %s; again in %.1f s", row.id, row.workflow, outcome.error, after)

@@ -14,9 +14,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.outbox.settings import WorkerSettings
 from bot.outbox.webhook import WebhookSecrets
 from bot.outbox.worker import OutboxWorker
-from bot.renderers import Renderers
+from bot.renderers.registry import Renderers
 from bot.services import Services
-from workflows.config import HandrailConfig
+from workflows.config.brief import HandrailConfig
 
 
 def callback_secrets(config: HandrailConfig) -> WebhookSecrets:

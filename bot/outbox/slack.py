@@ -16,13 +16,14 @@ from functools import partial
 from typing import Any
 
 import aiohttp
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackApiError, SlackClientError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.outbox.outcomes import Delivered, Failed, Outcome, Retry, retry_after_seconds
+from bot.renderers.registry import Upload
 from handlers.blocks import Message
-from workflows.outbox import METADATA_EVENT_TYPE
+from workflows.delivery.outbox import METADATA_EVENT_TYPE
 
 #: Slack errors worth trying again; every other error code is final.
 TRANSIENT_ERRORS = frozenset(
@@ -41,6 +42,8 @@ HARD_ERRORS = frozenset(
 )  # fmt: skip
 
 HISTORY_PAGE = 200
+#: How slack_sdk's files_upload_v2 words a refused POST to the upload URL.
+UPLOAD_REFUSED = "Failed to upload a file"
 
 Call = Callable[[], Awaitable[AsyncSlackResponse]]
 
@@ -118,6 +121,10 @@ def slack_outcome_of(error: BaseException, *, what: str, timeout: float) -> Retr
         return Retry(f"cannot connect to Slack ({error}) {what}")
     if isinstance(error, aiohttp.ClientError):
         return Retry(f"{type(error).__name__}: {error} {what}", maybe_sent=True)
+    if isinstance(error, SlackRequestError) and str(error).startswith(UPLOAD_REFUSED):
+        # files_upload_v2's POST of the bytes was refused (an upload URL used or expired):
+        # nothing was shared, and the next attempt asks for a fresh URL.
+        return Retry(f"{error} {what}")
     if isinstance(error, SlackClientError):
         return Failed(f"{type(error).__name__}: {error} {what}")
     raise error
@@ -202,6 +209,39 @@ class SlackSender:
             return failed.outcome
         return Delivered(posted.as_result())
 
+    async def upload(
+        self, *, channel: str, upload: Upload, marker: str, thread_ts: str | None
+    ) -> Outcome:
+        """Share ``upload``'s files in one message through Slack's external upload
+        (``files.getUploadURLExternal``, the bytes, ``files.completeUploadExternal``, all
+        inside slack_sdk's ``files_upload_v2``). Each file name carries ``marker``, which
+        ``find_posted`` looks for after a lost answer; the result is ``{"channel", "files"}``.
+        """
+        kwargs: dict[str, Any] = {
+            "channel": channel,
+            "file_uploads": [
+                {
+                    "file": item.data,
+                    "filename": f"{item.name}-{marker}.png",
+                    "title": item.title,
+                    "alt_txt": item.alt,
+                }
+                for item in upload.files
+            ],
+            "initial_comment": upload.comment,
+        }
+        if thread_ts is not None:
+            kwargs["thread_ts"] = thread_ts
+        try:
+            response = await self._call(
+                partial(self.client.files_upload_v2, **kwargs),
+                what=f"from the file upload (files_upload_v2) to {channel}",
+            )
+        except CallFailed as failed:
+            return failed.outcome
+        shared = [str(f.get("id")) for f in response.get("files") or []]
+        return Delivered({"channel": channel, "files": shared})
+
     async def open_dm(self, user: str) -> str:
         """The DM conversation (``D…``) with ``user``, by ``conversations.open``: the ID
         whose history the "already posted?" lookup may read (a user ID's is not)."""
@@ -219,9 +259,16 @@ class SlackSender:
         )
 
     async def find_posted(
-        self, *, channel: str, outbox_key: str, thread_ts: str | None, oldest: float
+        self,
+        *,
+        channel: str,
+        outbox_key: str,
+        thread_ts: str | None,
+        oldest: float,
+        marker: str | None = None,
     ) -> Posted | None:
-        """Our message carrying ``outbox_key`` in its metadata, posted since ``oldest``.
+        """Our message carrying ``outbox_key`` in its metadata (or, with ``marker``, sharing
+        a file whose name carries it: file shares have no metadata), posted since ``oldest``.
 
         Reads at most ``history_pages`` pages of the channel (or of the thread for a
         reply), newest first; raises CallFailed when Slack cannot be asked.
@@ -244,7 +291,7 @@ class SlackSender:
             )
             response = await self._call(call, what=f"from {method} of {channel}")
             for found in response.get("messages") or []:
-                if _carries(found, outbox_key):
+                if _carries(found, outbox_key) or (marker and _shares(found, marker)):
                     return Posted(channel, str(found["ts"]))
             cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
@@ -258,3 +305,7 @@ def _carries(message: dict[str, Any], outbox_key: str) -> bool:
         metadata.get("event_type") == METADATA_EVENT_TYPE
         and (metadata.get("event_payload") or {}).get("outbox_key") == outbox_key
     )
+
+
+def _shares(message: dict[str, Any], marker: str) -> bool:
+    return any(f"-{marker}." in str(f.get("name", "")) for f in message.get("files") or [])

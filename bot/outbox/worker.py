@@ -26,12 +26,13 @@ from bot.outbox.record import Recorder
 from bot.outbox.settings import WorkerSettings
 from bot.outbox.slack import SlackSender
 from bot.outbox.webhook import WebhookSecrets, WebhookSender
-from bot.renderers import Renderers
+from bot.renderers.registry import Renderers
+from store.busy import is_store_busy
 from store.engine import Sessions
 from store.models import OutboxMessage
 from store.repositories import outbox as repo
-from workflows import outbox
 from workflows.clock import Clock
+from workflows.delivery import outbox
 
 log = logging.getLogger("handrail.outbox")
 
@@ -65,7 +66,7 @@ class OutboxWorker:
         self.settings = settings or WorkerSettings()
         self.kinds: tuple[str, ...] = ()
         if slack_client is not None:
-            self.kinds += (outbox.SLACK_POST, outbox.SLACK_UPDATE)
+            self.kinds += (outbox.SLACK_POST, outbox.SLACK_UPDATE, outbox.SLACK_UPLOAD)
         if http_session is not None:
             self.kinds += (outbox.WEBHOOK,)
         self.deliverer = Deliverer(
@@ -223,8 +224,9 @@ class OutboxWorker:
         try:
             async with self.deliverer.readers() as db:
                 due = await repo.next_due_at(db, kinds=self.kinds, skip_channels=busy)
-        except Exception:
-            log.exception("outbox: reading the next due time failed")
+        except Exception as error:
+            if not is_store_busy(error):
+                log.exception("outbox: reading the next due time failed")
             return poll
         wait = poll
         if due is not None:
@@ -273,7 +275,10 @@ class OutboxWorker:
                 f"delivery took longer than {self.settings.attempt_deadline:g} s", maybe_sent=True
             )
         except Exception as error:
-            log.exception("outbox #%s (%s): unexpected error", row.id, row.workflow)
+            if is_store_busy(error):
+                log.warning("outbox #%s (%s): %s; retried", row.id, row.workflow, error)
+            else:
+                log.exception("outbox #%s (%s): unexpected error", row.id, row.workflow)
             outcome = Retry(f"{type(error).__name__}: {error}", maybe_sent=True)
         try:
             await self.recorder.record(row, outcome)

@@ -63,6 +63,8 @@ class Decision:
     shadow_text: str | None = None
     approval_digest: str | None = None
     """What the approval is bound to (action, text, payload); handed back by :func:`act`."""
+    approvers: tuple[str, ...] = ()
+    """Everyone whose approval counted (several when the action needs a quorum)."""
 
     @property
     def approved(self) -> bool:
@@ -89,6 +91,7 @@ class Decision:
             shadow=shadow,
             shadow_text=text if shadow else None,
             approval_digest=decision.get("approval_digest"),
+            approvers=tuple(decision.get("approvers") or ()),
         )
 
 

@@ -1,4 +1,4 @@
-"""Pure builders from ``workflows.views`` to Slack Block Kit.
+"""Pure builders from ``workflows.ledger.views`` to Slack Block Kit.
 
 Built with ``slack_sdk.models`` so Slack's limits are checked on ``to_dict()``; every
 untrusted string is escaped and cut before it goes in, so long or hostile model output can

@@ -24,8 +24,8 @@ from slack_sdk.models.blocks import (
 
 from handlers.escape import cut_escaped, escape_mrkdwn
 from handlers.ids import ActionId
+from workflows.ledger.views import HandoffView
 from workflows.policy import PauseState
-from workflows.views import HandoffView
 
 #: Slack's limits, as slack_sdk validates them (and as the Block Kit reference states).
 SECTION_TEXT_MAX = SectionBlock.text_max_length
@@ -201,11 +201,19 @@ def as_utc(moment: datetime) -> datetime:
 
 
 def clock(moment: datetime, *, since: datetime | None = None) -> str:
-    """``10:42 UTC`` when on the same day as ``since``, else with the date in front."""
+    """The moment as Slack date formatting, so each person reads it in their own time zone.
+
+    ``<!date^UNIX^{date_short_pretty} {time}|2024-05-01 10:42 UTC>``: Slack shows "today
+    10:42" or "May 1st 10:42" in the reader's zone; clients that cannot (notifications,
+    older apps) show the fallback after ``|``, in UTC and saying so. When ``moment`` is on
+    the same UTC day as ``since`` (a decision beside its handoff's opening) only the time is
+    shown, as the date was just read. Only for mrkdwn: plain_text shows the token as typed.
+    """
     moment = as_utc(moment)
+    unix = int(moment.timestamp())
     if since is not None and as_utc(since).date() == moment.date():
-        return moment.strftime("%H:%M UTC")
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
+        return f"<!date^{unix}^{{time}}|{moment:%H:%M} UTC>"
+    return f"<!date^{unix}^{{date_short_pretty}} {{time}}|{moment:%Y-%m-%d %H:%M} UTC>"
 
 
 def duration(elapsed: timedelta | int) -> str:

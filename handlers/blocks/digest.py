@@ -25,9 +25,9 @@ from handlers.blocks._parts import (
     section,
     trace_button,
 )
-from workflows.digest import Digest, FailureGroup, ReviewNumbers
+from workflows.digest.review import Digest, FailureGroup, ReviewNumbers
+from workflows.ledger.views import OUTCOMES
 from workflows.stats.versions import VersionEffect
-from workflows.views import OUTCOMES
 
 FAILURE_GROUPS = 8
 _OUTCOME_WORDS = {

@@ -36,9 +36,10 @@ from handlers.blocks._parts import (
     section,
     text_section,
 )
+from handlers.blocks.quorum import deciders, quorum_line, round_block_id
 from handlers.escape import cut_escaped
 from handlers.ids import ActionId
-from workflows.views import DRAFT_PARTS_MAX, HandoffView, draft_parts
+from workflows.ledger.views import DRAFT_PARTS_MAX, HandoffView, draft_parts
 
 #: Verb and emoji of each outcome, as the outcome line starts.
 _OUTCOMES = {
@@ -66,7 +67,9 @@ def handoff_message(view: HandoffView) -> Message:
     blocks.extend(body(view))
     blocks.append(run_line(view))
     if view.is_pending:
-        blocks.append(_buttons(view))
+        if view.quorum is not None:
+            blocks.append(context(quorum_line(view.quorum)))
+        blocks.append(decision_buttons(view))
     else:
         blocks.append(section(outcome_line(view)))
     return build_message(_fallback(view), blocks)
@@ -83,7 +86,7 @@ def decision_thread_reply(view: HandoffView) -> Message:
         line = outcome_line(view)
         return build_message(line, [section(line)])
     icon, verb = _OUTCOMES.get(decision.outcome, (":grey_question:", _humanise(decision.outcome)))
-    headline = f"{icon} *{verb}* by {mention(decision.reviewer)}"
+    headline = f"{icon} *{verb}* by {deciders(decision)}"
     review = duration(decision.latency_ms)
     facts = f"Decided at {clock(decision.decided_at)} · review took {review}"
     if decision.category:
@@ -112,7 +115,7 @@ def outcome_line(view: HandoffView) -> str:
     icon, verb = _OUTCOMES.get(outcome, (":grey_question:", _humanise(outcome)))
     if decision is None:
         return f"{icon} {verb}"
-    line = f"{icon} {verb} by {mention(decision.reviewer)} at "
+    line = f"{icon} {verb} by {deciders(decision)} at "
     line += clock(decision.decided_at, since=view.created_at)
     if decision.reason and decision.reason.strip():
         line += ": " + inline(decision.reason, _REASON_MAX)
@@ -156,7 +159,7 @@ def _reasons(view: HandoffView) -> Block:
     return section(f"*Why it is here*\n{lines}")
 
 
-def _buttons(view: HandoffView) -> ActionsBlock:
+def decision_buttons(view: HandoffView) -> ActionsBlock:
     """The decision buttons of a pending handoff; each carries the handoff ID."""
     if view.kind == "tool_failure":
         elements = [
@@ -170,6 +173,8 @@ def _buttons(view: HandoffView) -> ActionsBlock:
             # longer than a Slack text box could only be saved cut.
             elements.append(_button("Edit", ActionId.HANDOFF_EDIT, view.id))
         elements.append(_button("Reject", ActionId.HANDOFF_REJECT, view.id, style="danger"))
+    if view.quorum is not None:
+        return ActionsBlock(elements=elements, block_id=round_block_id(view.quorum, view.id))
     return ActionsBlock(elements=elements)
 
 

@@ -28,7 +28,7 @@ from handlers.blocks._parts import (
     mrkdwn,
 )
 from handlers.ids import BlockId, CallbackId, InputId
-from workflows.views import HandoffView
+from workflows.ledger.views import HandoffView
 
 #: A reject reason is one or two lines, not an essay: the weekly digest lists them.
 REJECT_REASON_MAX = 500

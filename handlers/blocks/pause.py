@@ -10,9 +10,9 @@ from __future__ import annotations
 from slack_sdk.models.blocks import Block
 
 from handlers.blocks._parts import Message, build_message, clock, context, inline, mention, section
-from workflows.pause import PauseOutcome
-from workflows.pause_notice import PauseNoticeView
-from workflows.pausing import ALL_WORKFLOWS
+from workflows.pause.notice import PauseNoticeView
+from workflows.pause.state import ALL_WORKFLOWS
+from workflows.pause.switch import PauseOutcome
 from workflows.policy import PauseState
 
 REASON_CHARS = 1000

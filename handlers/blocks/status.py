@@ -1,6 +1,6 @@
 """``/handrail status``, ``/handrail help`` and ``/handrail parked`` as private messages.
 
-Pure builders over the views of ``workflows.status`` and ``workflows.parking``; every
+Pure builders over the views of ``workflows.ledger.status`` and ``workflows.parking``; every
 list is capped so a busy installation still gets a valid message.
 """
 
@@ -23,9 +23,9 @@ from handlers.blocks._parts import (
     trace_button,
 )
 from handlers.ids import ActionId
+from workflows.ledger.status import StatusView
 from workflows.parking import ParkedView
-from workflows.pausing import ALL_WORKFLOWS
-from workflows.status import StatusView
+from workflows.pause.state import ALL_WORKFLOWS
 
 #: Each parked job takes two blocks (the job, its buttons); 15 leave room for the frame.
 PARKED_SHOWN = 15
@@ -42,7 +42,14 @@ HELP = "\n".join(
         "• `/handrail digest WORKFLOW`: the weekly failure review, now",
         "• `/handrail stats WORKFLOW [30d] [action|prompt_version|reviewer]`: review metrics "
         "and suggested thresholds (reviewers and admins)",
+        "• `/handrail brief WORKFLOW`: the last policy backtest recorded with "
+        "`handrail brief diff --record` (admins)",
+        "• `/handrail review WORKFLOW ACTION`: that action's pending cases, to approve all "
+        "at once (reviewers)",
         "• `/handrail help`: this list",
+        "Where `/trace`, `/pause` or `/resume` is taken by another app, type "
+        "`/handrail trace RUN_ID`, `/handrail pause WORKFLOW [reason]` or "
+        "`/handrail resume WORKFLOW`: the same commands.",
     ]
 )
 

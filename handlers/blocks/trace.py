@@ -36,10 +36,11 @@ from handlers.blocks._parts import (
     plain,
     section,
 )
+from handlers.blocks.quorum import people
 from handlers.blocks.trace_handoffs import failed_delivery_blocks, handoff_blocks
 from handlers.escape import cut_escaped
 from handlers.ids import ActionId
-from workflows.trace import StepView, TracePage, TraceView
+from workflows.ledger.trace import StepView, TracePage, TraceView
 
 #: Characters of step text in one message: enough for a story, short enough to read.
 STEP_CHARS = 8_000
@@ -101,6 +102,8 @@ def step_line(step: StepView) -> str:
         return head + verdict + (f" — {inline(step.detail, 300)}" if step.detail else "")
     if step.type == "decision":
         who = f" by {mention(step.actor)}" if step.actor else ""
+        if len(step.approvers) > 1:
+            who = f" by {people(step.approvers)}"
         held = " (held while paused)" if step.status == "held" else ""
         return head + who + held + (f" — {inline(step.detail, 300)}" if step.detail else "")
     if step.type == "handoff":

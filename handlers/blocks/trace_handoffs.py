@@ -21,11 +21,11 @@ from handlers.blocks._parts import (
     duration,
     inline,
     kind_label,
-    mention,
     section,
 )
-from workflows.deliveries import FailedDelivery
-from workflows.trace import HandoffStory
+from handlers.blocks.quorum import deciders
+from workflows.delivery.deliveries import FailedDelivery
+from workflows.ledger.trace import HandoffStory
 
 HANDOFF_BLOCKS = 12
 #: Characters of one failed delivery's error; the whole text is in ``handrail trace``.
@@ -77,7 +77,7 @@ def _state(handoff: HandoffStory) -> str:
     decision = handoff.decision
     if decision is None:
         return f"*{handoff.status.replace('_', ' ')}*, no decision"
-    line = f"*{decision.outcome.replace('_', ' ')}* by {mention(decision.reviewer)} at "
+    line = f"*{decision.outcome.replace('_', ' ')}* by {deciders(decision)} at "
     line += clock(decision.decided_at, since=handoff.created_at)
     return line + f" (review took {duration(decision.latency_ms)})"
 

@@ -19,7 +19,7 @@ from handlers.blocks._parts import (
     section,
     trace_button,
 )
-from workflows.trace import RunBrief
+from workflows.ledger.trace import RunBrief
 
 HOW_TO = (
     "*Usage:* `/trace RUN_ID` shows a run's story, privately: its steps in order, every gate "

@@ -79,9 +79,18 @@ class Acting:
             )
         return response
 
-    async def click(self, body: Mapping[str, Any]) -> JSON:
-        """A click on a button, a menu option or an overflow item of a message."""
+    async def home(self, body: Mapping[str, Any]) -> JSON:
+        """The person opens the app's Home tab: ``app_home_opened``, as Slack sends it."""
         user = self.person(body.get("user"))
+        await self._send("Home tab", self.driver.open_home(user=user))
+        return {"ok": True}
+
+    async def click(self, body: Mapping[str, Any]) -> JSON:
+        """A click on a button, a menu option or an overflow item of a message (or, with
+        ``home``, of the person's Home tab)."""
+        user = self.person(body.get("user"))
+        if body.get("home") is True:
+            return await self._click_home(user, body)
         channel, ts, action_id = body.get("channel"), body.get("ts"), body.get("action_id")
         if not all(isinstance(v, str) and v for v in (channel, ts, action_id)):
             raise Refused("a click needs channel, ts and action_id", status=400)
@@ -101,6 +110,26 @@ class Acting:
             raise Refused(
                 "That message was deleted or changed since you saw it; nothing was sent. "
                 "The page now shows it as it is."
+            ) from None
+        return {"ok": True}
+
+    async def _click_home(self, user: str, body: Mapping[str, Any]) -> JSON:
+        action_id, value = body.get("action_id"), body.get("value")
+        if not isinstance(action_id, str) or not action_id:
+            raise Refused("a click needs action_id", status=400)
+        try:
+            await self._send(
+                "click",
+                self.driver.click_home(
+                    action_id=action_id,
+                    user=user,
+                    value=value if isinstance(value, str) else None,
+                ),
+            )
+        except LookupError:
+            raise Refused(
+                "That button is no longer in your Home tab; nothing was sent. "
+                "The page now shows the tab as it is."
             ) from None
         return {"ok": True}
 

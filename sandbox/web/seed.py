@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sandbox.models import Channel, User
-from workflows.config import HandrailConfig
+from workflows.config.brief import HandrailConfig
 
 STRANGER_ID = "U0STRANGER"
 STRANGER_NAME = "Sam Stranger"

@@ -6,6 +6,8 @@ Routes (all JSON unless said):
 - ``GET /api/state?user=U…``: what that person sees now (``sandbox.web.state``).
 - ``GET /api/stream?user=U…``: Server-Sent Events of every change they may see.
 - ``POST /api/click|submit|close|command|post``: what they do (``sandbox.web.acting``).
+- ``GET /files/F…``: the bytes of a file the bot shared (an upload that was completed into
+  a conversation); what is still private or never completed is 404, as nobody sees it.
 
 Every refusal is ``{"ok": false, "error": "<what to do>"}`` with a 4xx/5xx status, so the
 page can show it to the person who acted. Writes must be JSON from this page's own origin,
@@ -97,11 +99,24 @@ def build_page_app(*, driver: SlackDriver, seed: Seed) -> web.Application:
 
         return handle
 
+    async def shared_file(request: web.Request) -> web.Response:
+        found = emulator.workspace.files.get(request.match_info["file_id"])
+        if found is None or not found.completed or not found.channels or found.data is None:
+            raise web.HTTPNotFound(text="no such shared file")
+        mimetype = found.to_slack()["mimetype"] or "application/octet-stream"
+        return web.Response(
+            body=found.data,
+            content_type=mimetype,
+            headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
+        )
+
     app.router.add_get("/", index)
+    app.router.add_get("/files/{file_id}", shared_file)
     app.router.add_get("/api/people", people)
     app.router.add_get("/api/state", state)
     app.router.add_get("/api/stream", stream)
     app.router.add_post("/api/click", action(acting.click))
+    app.router.add_post("/api/home", action(acting.home))
     app.router.add_post("/api/submit", action(acting.submit))
     app.router.add_post("/api/close", action(acting.close))
     app.router.add_post("/api/command", action(acting.command))

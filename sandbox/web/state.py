@@ -1,9 +1,10 @@
 """What one person sees of the emulated workspace, as the page's JSON.
 
 The page shows only what Slack would show that person: the channels, their own DMs with the
-bot, every message (thread replies included), the ephemeral messages sent to them alone and
-the modal open for them. The same functions shape the full state (on load and after every
-reconnect) and each pushed change, so the two never disagree.
+bot, every message (thread replies included), the ephemeral messages sent to them alone,
+the modal open for them and the Home tab the bot published to them. The same functions
+shape the full state (on load and after every reconnect) and each pushed change, so the
+two never disagree.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ def message_json(emulator: SlackEmulator, message: Message) -> JSON:
     out = message.to_slack(team_id=emulator.workspace.identity.team_id, include_metadata=False)
     out["channel"] = message.channel
     out["updates"] = message.updates
+    if message.files:
+        out["files"] = [{**f, "url_private": f"/files/{f['id']}"} for f in message.files]
     return out
 
 
@@ -91,6 +94,7 @@ def user_state(emulator: SlackEmulator, seed: Seed, user: str) -> JSON:
         },
         "ephemerals": [ephemeral_json(e) for e in ws.ephemerals if e.user == user],
         "modal": modal_json(emulator, user),
+        "home": ws.home_tabs.get(user),
     }
 
 
@@ -99,8 +103,10 @@ def change_event(emulator: SlackEmulator, change: Change, user: str) -> tuple[st
     ws = emulator.workspace
     if change.kind == "reset":
         return "reset", {}
-    if change.kind in ("ephemeral", "view") and change.user != user:
+    if change.kind in ("ephemeral", "view", "home") and change.user != user:
         return None
+    if change.kind == "home":
+        return "home", {"home": ws.home_tabs.get(user)}
     if change.kind == "view":
         return "modal", {"modal": modal_json(emulator, user)}
     if change.kind == "ephemeral":

@@ -11,6 +11,7 @@ index refuses a fork even if a writer skipped the lock.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +28,17 @@ _CHAIN_LOCK = text(
 )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EntryDraft:
+    """An entry before it has its place in the chain: what it records, not yet linked."""
+
+    actor: str
+    action: str
+    workflow: str | None
+    details: dict[str, Any] | None
+    at: datetime
+
+
 async def create_audit_entry(
     db: AsyncSession,
     *,
@@ -38,32 +50,49 @@ async def create_audit_entry(
 ) -> AuditEntry:
     """Append an entry to the chain and flush, so its ID can be referred to in the same
     transaction. The lock is held until that transaction commits or rolls back."""
+    draft = EntryDraft(actor=actor, action=action, workflow=workflow, details=details, at=now)
+    [entry] = await create_audit_entries(db, [draft])
+    return entry
+
+
+async def create_audit_entries(db: AsyncSession, drafts: Sequence[EntryDraft]) -> list[AuditEntry]:
+    """Append ``drafts`` to the chain in their order, with one read of the head and one
+    insert: the hashes are linked in memory, each over the one before, under the lock
+    that every append takes, so a batch of decisions costs the chain two statements
+    rather than two per decision. Flushed, like a single entry."""
+    if not drafts:
+        return []
     if db.get_bind().dialect.name == "postgresql":
         await db.execute(_CHAIN_LOCK)
     head = await get_chain_head(db)
-    sequence = 1 if head is None else head.sequence + 1
+    sequence = 0 if head is None else head.sequence
     prev_hash = GENESIS_HASH if head is None else head.hash
-    entry = AuditEntry(
-        sequence=sequence,
-        at=now,
-        actor=actor,
-        action=action,
-        workflow=workflow,
-        details=details,
-        prev_hash=prev_hash,
-        hash=entry_hash(
+    entries: list[AuditEntry] = []
+    for draft in drafts:
+        sequence += 1
+        entry = AuditEntry(
             sequence=sequence,
-            at=now,
-            actor=actor,
-            action=action,
-            workflow=workflow,
-            details=details,
+            at=draft.at,
+            actor=draft.actor,
+            action=draft.action,
+            workflow=draft.workflow,
+            details=draft.details,
             prev_hash=prev_hash,
-        ),
-    )
-    db.add(entry)
+            hash=entry_hash(
+                sequence=sequence,
+                at=draft.at,
+                actor=draft.actor,
+                action=draft.action,
+                workflow=draft.workflow,
+                details=draft.details,
+                prev_hash=prev_hash,
+            ),
+        )
+        entries.append(entry)
+        prev_hash = entry.hash
+    db.add_all(entries)
     await db.flush()
-    return entry
+    return entries
 
 
 async def get_chain_head(db: AsyncSession) -> AuditEntry | None:
@@ -88,4 +117,17 @@ async def list_audit_entries(
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
     if workflow is not None:
         query = query.where(AuditEntry.workflow == workflow)
+    return (await db.execute(query)).scalars().all()
+
+
+async def list_entries_of_action(
+    db: AsyncSession, *, action: str, workflow: str, limit: int = 50
+) -> Sequence[AuditEntry]:
+    """``workflow``'s newest entries of one ``action`` (``ix_audit_log_workflow_at``)."""
+    query = (
+        select(AuditEntry)
+        .where(AuditEntry.workflow == workflow, AuditEntry.action == action)
+        .order_by(AuditEntry.at.desc(), AuditEntry.sequence.desc())
+        .limit(limit)
+    )
     return (await db.execute(query)).scalars().all()

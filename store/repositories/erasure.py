@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import (
     Alert,
+    ApprovalVote,
     Decision,
     Event,
     Handoff,
@@ -40,7 +41,7 @@ RunKey = tuple[datetime, str]
 
 def _handoff_rows(handoff_ids: Collection[str]) -> ColumnElement[bool]:
     """Outbox rows of these handoffs: the post and every row ordered after it, and the
-    outcome webhook (keys from ``workflows.handoff_keys``)."""
+    outcome webhook (keys from ``workflows.review.handoff_keys``)."""
     return or_(
         OutboxMessage.ordering_key.in_([f"handoff:{hid}:post" for hid in handoff_ids]),
         OutboxMessage.dedupe_key.in_([f"handoff:{hid}:webhook" for hid in handoff_ids]),
@@ -62,6 +63,10 @@ async def delete_runs(db: AsyncSession, run_ids: Sequence[str]) -> dict[str, int
 
     if handoff_ids:
         await _count("outbox", delete(OutboxMessage).where(_handoff_rows(handoff_ids)))
+    if handoff_ids:
+        await _count(
+            "approval_votes", delete(ApprovalVote).where(ApprovalVote.handoff_id.in_(handoff_ids))
+        )
     await _count("decisions", delete(Decision).where(Decision.run_id.in_(run_ids)))
     await _count("parked_jobs", delete(ParkedJob).where(ParkedJob.run_id.in_(run_ids)))
     await _count("handoffs", delete(Handoff).where(Handoff.run_id.in_(run_ids)))

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, case, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from store.models import Decision, Handoff
 from store.types import UTCDateTime
@@ -27,25 +29,70 @@ async def list_handoffs(db: AsyncSession, handoff_ids: Sequence[str]) -> Sequenc
     return result.scalars().all()
 
 
+async def list_open_handoff_ids(
+    db: AsyncSession, *, workflows: Sequence[str], limit: int
+) -> Sequence[str]:
+    """IDs of pending handoffs nobody has claimed in ``workflows``, oldest first."""
+    if not workflows:
+        return []
+    result = await db.execute(
+        select(Handoff.id)
+        .where(
+            Handoff.workflow.in_(set(workflows)),
+            Handoff.status == "pending",
+            Handoff.claimed_by.is_(None),
+        )
+        .order_by(Handoff.created_at, Handoff.id)
+        .limit(limit)
+    )
+    return result.scalars().all()
+
+
 async def get_decision(db: AsyncSession, handoff_id: str) -> Decision | None:
     result = await db.execute(select(Decision).where(Decision.handoff_id == handoff_id))
     return result.scalar_one_or_none()
 
 
-async def claim_pending_handoff(
-    db: AsyncSession, handoff_id: str, status: str, now: datetime, *, reviewer: str, outcome: str
-) -> bool:
-    """Move a pending handoff to ``status``; False when someone else got there first.
+@dataclass(frozen=True, slots=True)
+class PendingClaim:
+    """A decision's move of its pending handoff to ``status`` at ``now``."""
+
+    handoff: Handoff
+    status: str
+    now: datetime
+    reviewer: str
+    outcome: str
+
+
+async def claim_pending_handoffs(db: AsyncSession, claims: Sequence[PendingClaim]) -> set[str]:
+    """Move each pending handoff to its claim's status, in one statement; the IDs moved.
 
     The ``WHERE status = 'pending'`` makes the database, not the application, decide
     which of two simultaneous clicks wins; ``expires_at > now`` makes it refuse a click
     that came after the review timeout, even before the expiry job has run. A handoff
-    claimed by a click (``claim_handoff``) moves only for that reviewer and outcome.
+    claimed by a click (``claim_handoffs``) moves only for that reviewer and outcome.
+    Give each handoff at most one claim. The rows moved are updated in the session as
+    they are in the database, without another statement.
     """
+    if not claims:
+        return set()
+    if len(claims) == 1:
+        [one] = claims
+        ids: Any = Handoff.id == one.handoff.id
+        status: Any = one.status
+        now: Any = one.now
+        reviewer: Any = one.reviewer
+        outcome: Any = one.outcome
+    else:
+        ids = Handoff.id.in_([claim.handoff.id for claim in claims])
+        status = case({c.handoff.id: c.status for c in claims}, value=Handoff.id)
+        now = case({c.handoff.id: literal(c.now, UTCDateTime()) for c in claims}, value=Handoff.id)
+        reviewer = case({c.handoff.id: c.reviewer for c in claims}, value=Handoff.id)
+        outcome = case({c.handoff.id: c.outcome for c in claims}, value=Handoff.id)
     result = await db.execute(
         update(Handoff)
         .where(
-            Handoff.id == handoff_id,
+            ids,
             Handoff.status == "pending",
             or_(Handoff.expires_at.is_(None), Handoff.expires_at > now),
             or_(
@@ -54,8 +101,15 @@ async def claim_pending_handoff(
             ),
         )
         .values(status=status, decided_at=now)
+        .returning(Handoff.id)
+        .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    moved = set(result.scalars().all())
+    for claim in claims:
+        if claim.handoff.id in moved:
+            set_committed_value(claim.handoff, "status", claim.status)
+            set_committed_value(claim.handoff, "decided_at", claim.now)
+    return moved
 
 
 @dataclass(frozen=True, slots=True)

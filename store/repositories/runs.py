@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert
@@ -45,21 +45,30 @@ async def create_run_if_absent(db: AsyncSession, values: dict[str, Any]) -> bool
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def reserve_event_seqs(db: AsyncSession, run_id: str, count: int) -> int | None:
-    """Hand out ``count`` consecutive positions; returns the last. Atomic under concurrency.
+async def reserve_event_seqs(db: AsyncSession, counts: Mapping[str, int]) -> dict[str, int]:
+    """Hand out consecutive positions in each run (``run_id → how many``), in one atomic
+    statement; returns each run's last. A run that does not exist is not in the answer.
 
-    None when there is no such run. Batches from automations reserve theirs in
-    ``store.event_batches``, with the same statement.
+    Batches from automations reserve theirs in ``store.event_batches``, with the same
+    ``UPDATE … RETURNING`` for one run.
     """
+    if not counts:
+        return {}
+    if len(counts) == 1:
+        [(run_id, count)] = counts.items()
+        added: Any = count
+        where = Run.id == run_id
+    else:
+        added = case(dict(counts), value=Run.id)
+        where = Run.id.in_(list(counts))
     connection = await db.connection()
     result = await connection.execute(
         update(Run)
-        .where(Run.id == run_id)
-        .values(event_count=Run.event_count + count)
-        .returning(Run.event_count)
+        .where(where)
+        .values(event_count=Run.event_count + added)
+        .returning(Run.id, Run.event_count)
     )
-    last = result.scalar_one_or_none()
-    return None if last is None else int(last)
+    return {run_id: int(last) for run_id, last in result.all()}
 
 
 async def insert_events(db: AsyncSession, rows: list[dict[str, Any]]) -> None:

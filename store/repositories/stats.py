@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from sqlalchemy import (
     ColumnElement,
+    Date,
     Integer,
     Select,
     and_,
@@ -27,7 +28,6 @@ from sqlalchemy import (
     literal,
     select,
     text,
-    union_all,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -214,23 +214,27 @@ async def review_histogram(
 
     ``what`` is ``review`` (opening to decision) or ``first_look`` (to the first Edit or
     Reject modal opened, else the decision). Percentiles are read off the cumulative counts,
-    so nothing is sorted case by case and memory does not grow with the cases.
+    so nothing is sorted case by case and memory does not grow with the cases. Both measures
+    come from one scan grouped by the pair of buckets (which mostly coincide: a first look
+    is the decision unless a modal was opened), summed apart here.
     """
     key = _handoff_split(split)
     elapsed = _elapsed_ms(db.get_bind().dialect.name)
     look = func.coalesce(Handoff.first_look_ms, elapsed)
-    parts = []
-    for what, value in (("review", elapsed), ("first_look", look)):
-        # Grouped by the labels, so PostgreSQL matches the bucket to its bound parameters.
-        split_value, bucket = key.label("split"), _bucket(value).label("bucket")
-        query = select(split_value, literal(what).label("what"), bucket, func.count())
-        parts.append(
-            _with_split(query, split)
-            .where(_handoffs_in(window), Handoff.status.in_(DECIDED))
-            .group_by(split_value, bucket)
-        )
-    rows = await db.execute(union_all(*parts))
-    return [(str(s), str(what), int(bucket), int(n)) for s, what, bucket, n in rows]
+    # Grouped by the labels, so PostgreSQL matches the buckets to their bound parameters.
+    split_value = key.label("split")
+    review, first = _bucket(elapsed).label("review"), _bucket(look).label("first_look")
+    query = (
+        _with_split(select(split_value, review, first, func.count()), split)
+        .where(_handoffs_in(window), Handoff.status.in_(DECIDED))
+        .group_by(split_value, review, first)
+    )
+    counts: dict[tuple[str, str, int], int] = {}
+    for value, review_ms, look_ms, n in await db.execute(query):
+        for what, bucket in (("review", review_ms), ("first_look", look_ms)):
+            slot = (str(value), what, int(bucket))
+            counts[slot] = counts.get(slot, 0) + int(n)
+    return [(s, what, bucket, n) for (s, what, bucket), n in counts.items()]
 
 
 async def count_reviewer_outcomes(
@@ -296,3 +300,18 @@ async def set_first_look(db: AsyncSession, *, handoff_id: str, now: datetime) ->
         .values(first_look_ms=max(int((now - created).total_seconds() * 1000), 0))
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def count_outcomes_by_day(db: AsyncSession, window: Window) -> list[tuple[str, str, int]]:
+    """Handoffs of the window by the UTC day they opened and their status now:
+    ``(YYYY-MM-DD, status, count)``, at most days x statuses rows."""
+    if db.get_bind().dialect.name == "postgresql":
+        day: Any = cast(func.timezone("UTC", Handoff.created_at), Date)
+    else:
+        day = func.date(Handoff.created_at)
+    query = (
+        select(day.label("day"), Handoff.status, func.count())
+        .where(_handoffs_in(window))
+        .group_by(day, Handoff.status)
+    )
+    return [(str(when), str(status), int(n)) for when, status, n in await db.execute(query)]

@@ -97,3 +97,22 @@ async def list_paused_workflows(db: AsyncSession) -> Sequence[Workflow]:
     """Every workflow whose switch is thrown, including the row for all workflows (``*``)."""
     query = select(Workflow).where(Workflow.paused_at.is_not(None)).order_by(Workflow.name)
     return (await db.execute(query)).scalars().all()
+
+
+async def read_modes(db: AsyncSession, names: Iterable[str]) -> dict[str, str | None]:
+    """The mode each workflow last started in (None before the first start that noted it)."""
+    query = select(Workflow.name, Workflow.mode).where(Workflow.name.in_(sorted(set(names))))
+    return {row.name: row.mode for row in (await db.execute(query)).all()}
+
+
+async def set_mode(db: AsyncSession, name: str, *, was: str | None, now_in: str) -> bool:
+    """Move ``name`` from mode ``was`` to ``now_in``; False when another process already did.
+
+    Conditional on the mode read, so of several servers starting at once only one records
+    the change.
+    """
+    condition = Workflow.mode.is_(None) if was is None else Workflow.mode == was
+    result = await db.execute(
+        update(Workflow).where(Workflow.name == name, condition).values(mode=now_in)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -24,7 +24,7 @@ from bot import jobs
 from bot.sandbox_run import LocalSlack, local_slack
 from bot.settings import Settings
 from workflows import credentials
-from workflows.config import HandrailConfig, parse_config
+from workflows.config.brief import HandrailConfig, parse_config
 
 REVIEW_CHANNEL = "C0REVIEW"
 ONCALL_CHANNEL = "C0ONCALL"

@@ -4,5 +4,5 @@
 ``event_rules``, ``stale`` and ``tokens`` read their window and report findings;
 ``lifecycle`` turns them into alert rows and outbox rows. ``actions`` holds what people do
 from Slack (acknowledge, snooze, resolve); ``views`` what the messages show. Nothing here
-imports Slack: messages are rendered from the rows by ``bot/renderers_alerts.py``.
+imports Slack: messages are rendered from the rows by ``bot/renderers/alerts.py``.
 """

@@ -17,7 +17,7 @@ from store.repositories import alerts as repo
 from workflows.alerts import notify
 from workflows.alerts.lifecycle import announce_resolution
 from workflows.alerts.views import get_alert_of
-from workflows.config import WorkflowConfig
+from workflows.config.brief import WorkflowConfig
 from workflows.errors import Conflict, InvalidInput
 
 #: Snoozes people can choose; there is no "for ever": a muted alert must come back.

@@ -27,7 +27,7 @@ from workflows.alerts.findings import (
     TOKEN_SPIKE,
     Finding,
 )
-from workflows.config import ErrorRateRule, LatencyRule, TokenSpikeRule, WorkflowConfig
+from workflows.config.brief import ErrorRateRule, LatencyRule, TokenSpikeRule, WorkflowConfig
 from workflows.durations import format_duration
 from workflows.fingerprint import fingerprint
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from workflows.config import WorkflowConfig
+from workflows.config.brief import WorkflowConfig
 
 REPEATED_ERROR = "repeated_error"
 LATENCY = "latency"

@@ -23,7 +23,7 @@ from store.models import Alert
 from store.repositories import alerts as repo
 from workflows.alerts import notify
 from workflows.alerts.findings import Finding, clear_for
-from workflows.config import WorkflowConfig
+from workflows.config.brief import WorkflowConfig
 from workflows.identifiers import new_id
 
 

@@ -15,8 +15,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from workflows import outbox
-from workflows.config import WorkflowConfig
+from workflows.config.brief import WorkflowConfig
+from workflows.delivery import outbox
 
 ALERT_RENDER = "alert"
 ALERT_REPEAT_RENDER = "alert_repeat"

@@ -1,7 +1,7 @@
 """Stale handoffs: remind the reviewers, then escalate to on-call, before the case expires.
 
 Both steps are shares of the workflow's ``review_timeout`` (half and three quarters by
-default); at the timeout itself ``workflows.handoffs.expire_overdue`` expires the case,
+default); at the timeout itself ``workflows.review.handoffs.expire_overdue`` expires the case,
 which is never an approval. The reminder is a reply in the handoff's thread mentioning
 the reviewers; the escalation is an alert (rule ``stale_handoff``, one per handoff), so it
 gets the alert channel, the on-call mention and DMs, the buttons, and resolves itself
@@ -17,13 +17,13 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.repositories import alert_sources
-from workflows import outbox
 from workflows.alerts.event_rules import by_settings, first_line
 from workflows.alerts.findings import STALE_HANDOFF, Finding
 from workflows.alerts.notify import HANDOFF_REMINDER_RENDER
-from workflows.config import HandrailConfig, WorkflowConfig
+from workflows.config.brief import HandrailConfig, WorkflowConfig
+from workflows.delivery import outbox
 from workflows.durations import format_duration
-from workflows.handoff_keys import post_key
+from workflows.review.handoff_keys import post_key
 
 REMINDER_SUFFIX = ":reminder"
 #: Handoffs read per workflow and tick; a backlog larger than this is reminded over ticks.

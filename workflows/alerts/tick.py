@@ -19,7 +19,7 @@ from store.repositories import alerts as repo
 from workflows.alerts import event_rules, stale, tokens
 from workflows.alerts.findings import Finding
 from workflows.alerts.lifecycle import TickReport, apply_findings, follow_up, last_resolutions
-from workflows.config import HandrailConfig
+from workflows.config.brief import HandrailConfig
 
 
 def resolution_lookback(config: HandrailConfig) -> timedelta:

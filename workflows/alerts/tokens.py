@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import Credential
 from store.repositories import alert_sources
-from workflows import outbox
 from workflows.alerts.findings import CREDENTIAL_MISUSE, Finding
 from workflows.alerts.notify import CREDENTIAL_REMINDER_RENDER, people
-from workflows.config import HandrailConfig, WorkflowConfig
+from workflows.config.brief import HandrailConfig, WorkflowConfig
+from workflows.delivery import outbox
 
 EXPIRING = "expiring"
 OLD = "old"

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from store.models import Alert
 from store.repositories import alerts as repo
 from workflows.errors import NotFound
-from workflows.pausing import pause_state
+from workflows.pause.state import pause_state
 from workflows.policy import PauseState
 
 RULE_LABELS = {

@@ -2,25 +2,28 @@
 
 Decisions record digests of their texts, never the texts: the log proves what was
 decided without becoming a second copy of what the redaction kept out of the ledger.
-Pauses and resumes are appended by ``workflows.pause``.
+Pauses and resumes are appended by ``workflows.pause.switch``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.audit_chain import (
     ACTED,
+    APPROVAL_VOTED,
     DECIDED,
     EXPIRED,
     TOKEN_CREATED,
     TOKEN_REVOKED,
     decision_details,
+    vote_details,
 )
-from store.models import AuditEntry, Credential, Decision, Handoff
-from store.repositories.audit import create_audit_entry
+from store.models import ApprovalVote, AuditEntry, Credential, Decision, Handoff
+from store.repositories.audit import EntryDraft, create_audit_entries, create_audit_entry
 
 #: Who the log names for what Handrail does on its own (an expiry).
 SYSTEM_ACTOR = "handrail"
@@ -30,24 +33,57 @@ async def append_decision_entry(
     db: AsyncSession, *, decision: Decision, workflow: str
 ) -> AuditEntry:
     """Record ``decision`` and link the row to its entry, which ``audit verify`` compares."""
-    entry = await create_audit_entry(
-        db,
-        actor=decision.reviewer,
-        action=DECIDED,
-        workflow=workflow,
-        details=decision_details(
-            handoff_id=decision.handoff_id,
-            run_id=decision.run_id,
-            reviewer=decision.reviewer,
-            outcome=decision.outcome,
-            final_text=decision.final_text,
-            reason=decision.reason,
-            approval_digest=decision.approval_digest,
-        ),
-        now=decision.decided_at,
-    )
-    decision.audit_sequence = entry.sequence
+    [entry] = await append_decision_entries(db, [(decision, workflow)])
     return entry
+
+
+async def append_decision_entries(
+    db: AsyncSession, decisions: Sequence[tuple[Decision, str]]
+) -> list[AuditEntry]:
+    """Record each ``(decision, its workflow)`` in order, with one append to the chain, and
+    link each row to its entry (set before the row is inserted, or written at the flush)."""
+    entries = await create_audit_entries(
+        db,
+        [
+            EntryDraft(
+                actor=decision.reviewer,
+                action=DECIDED,
+                workflow=workflow,
+                details=decision_details(
+                    handoff_id=decision.handoff_id,
+                    run_id=decision.run_id,
+                    reviewer=decision.reviewer,
+                    outcome=decision.outcome,
+                    final_text=decision.final_text,
+                    reason=decision.reason,
+                    approval_digest=decision.approval_digest,
+                    approvers=decision.approvers,
+                ),
+                at=decision.decided_at,
+            )
+            for decision, workflow in decisions
+        ],
+    )
+    for (decision, _), entry in zip(decisions, entries, strict=True):
+        decision.audit_sequence = entry.sequence
+    return entries
+
+
+async def append_vote_entry(db: AsyncSession, *, vote: ApprovalVote, workflow: str) -> AuditEntry:
+    """One approval towards a quorum, with the digest of the text it approved."""
+    return await create_audit_entry(
+        db,
+        actor=vote.reviewer,
+        action=APPROVAL_VOTED,
+        workflow=workflow,
+        details=vote_details(
+            handoff_id=vote.handoff_id,
+            round=vote.round,
+            groups=list(vote.groups),
+            approval_digest=vote.approval_digest,
+        ),
+        now=vote.voted_at,
+    )
 
 
 async def append_expiry_entry(db: AsyncSession, *, handoff: Handoff, now: datetime) -> None:

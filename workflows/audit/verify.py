@@ -6,7 +6,8 @@ re-computed (an edit shows as a hash mismatch), its ``prev_hash`` must be the pr
 hash (an entry rewritten with a fresh hash breaks the link of the next one), and its
 sequence number must follow on (a gap is a deleted entry; a step back or a swap is an
 entry moved). Then every decision row is compared with the entry that recorded it, and
-every decision entry must still have its row. What no check inside the database can see
+every decision entry must still have its row; so is every quorum vote
+(``workflows.audit.verify_votes``). What no check inside the database can see
 is a chain cut short or rewritten from some point to its end: that is what publishing the
 head (``handrail audit head``) and checking it later (``--head SEQ:HASH``) is for.
 """
@@ -23,8 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from store.audit_chain import DECIDED, GENESIS_HASH, decision_details, entry_hash
 from store.models import AuditEntry, Decision, Handoff
 from store.repositories.audit import get_audit_entry_by_sequence
-from workflows.approval import approval_digest
-from workflows.retention import ERASED, PURGED
+from workflows.audit.verify_votes import first_mismatched_vote
+from workflows.lifecycle.retention import ERASED, PURGED
+from workflows.review.approval import approval_digest
 
 #: Rows fetched per round trip while streaming.
 BATCH = 2000
@@ -59,6 +61,9 @@ async def verify_audit_log(
     decisions = 0
     if broken is None:
         decisions, broken = await _verify_decisions(db)
+    if broken is None:
+        vote = await first_mismatched_vote(db)
+        broken = None if vote is None else Break(*vote)
     if broken is None:
         broken = await _orphan_decision_entry(db)
     if broken is None and published is not None:
@@ -181,6 +186,7 @@ def _compare_decision(decision: Decision, row: Row[Any]) -> Break | None:
         final_text=decision.final_text,
         reason=decision.reason,
         approval_digest=decision.approval_digest,
+        approvers=decision.approvers,
     )
     differing = sorted(
         key for key in expected.keys() | recorded.keys() if expected.get(key) != recorded.get(key)

@@ -1,6 +1,6 @@
 """Store an export's runs through the ledger's own path, all or nothing.
 
-The steps are redacted by ``workflows.runs.prepare_events`` before the transaction opens,
+The steps are redacted by ``workflows.ledger.runs.prepare_events`` before the transaction opens,
 with each new run's row (``runs.new_run_row``, as ``runs.start_run`` builds it); then, in
 ONE transaction for the whole export: each run is created if it is new and its steps are
 appended after its last one, both by ``store.event_batches`` at the driver, as native
@@ -18,7 +18,7 @@ from datetime import datetime
 
 from store.engine import Sessions
 from store.event_batches import open_run_in, store_event_batch_in
-from workflows import runs
+from workflows.ledger import runs
 from workflows.otlp.traces import TraceRun
 from workflows.redaction import Redactor
 

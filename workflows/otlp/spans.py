@@ -20,7 +20,7 @@ from typing import Any, Final
 import orjson
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
-from workflows.json_values import storable_json, without_nul
+from workflows.bodies.json_values import storable_json, without_nul
 from workflows.otlp import conventions as names
 from workflows.otlp.values import attributes, clip
 
@@ -38,7 +38,7 @@ def time_of(unix_nano: int) -> datetime | None:
 
 
 def span_step(span: Span, attrs: dict[str, Any]) -> dict[str, Any]:
-    """The step a span records, as the fields of an event (``workflows.schemas.EventIn``).
+    """The step a span records, as the fields of an event (``workflows.bodies.schemas.EventIn``).
 
     ``attrs`` are the span's attributes (``values.attributes``), which this consumes.
     """

@@ -8,7 +8,7 @@ parent) closes the run: failed with the root's error when its status is ERROR,
 succeeded otherwise.
 
 Every span must carry a 16-byte trace ID and an 8-byte span ID, and its step must pass
-the rules a native event passes (``workflows.schemas.EventIn``: an end not before the
+the rules a native event passes (``workflows.bodies.schemas.EventIn``: an end not before the
 start, token counts that fit, times within years 1000 to 9999); one that does not makes
 the whole export ``InvalidInput``, named by its place in the export, and nothing of it
 is stored.
@@ -23,12 +23,12 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 from pydantic import ValidationError
 
+from workflows.bodies.schemas import EventIn, RunFinish, RunStart
 from workflows.errors import InvalidInput
 from workflows.identifiers import RUN_ID
 from workflows.otlp import conventions as names
 from workflows.otlp.spans import span_step
 from workflows.otlp.values import attributes
-from workflows.schemas import EventIn, RunFinish, RunStart
 
 TRACE_ID_BYTES: Final = 16
 SPAN_ID_BYTES: Final = 8

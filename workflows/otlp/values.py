@@ -5,7 +5,7 @@ booleans and 64-bit integers carry over as they are; arrays and key-value lists 
 lists and objects; bytes become base64 text; a double that is not finite (OpenTelemetry
 allows NaN and infinities, no store keeps them in JSON) becomes its name, "NaN" or
 "Infinity", so one odd value does not cost an export; NULs in texts and keys become
-U+FFFD, as in native events (``workflows.json_values``). What comes out is storable as it
+U+FFFD, as in native events (``workflows.bodies.json_values``). What comes out is storable as it
 is, so the ingest path needs no second walk over it. A text longer than ``MAX_TEXT`` is
 clipped, keeping its start and its end with a marker saying how much was cut: a step's
 text fields hold no more than that natively either.
@@ -20,10 +20,10 @@ from typing import Any, Final
 
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
-from workflows.json_values import without_nul
+from workflows.bodies.json_values import without_nul
 
 MAX_TEXT: Final = 200_000
-"""The longest text a step keeps in one field (``LongText`` of ``workflows.schemas``)."""
+"""The longest text a step keeps in one field (``LongText`` of ``workflows.bodies.schemas``)."""
 _HEAD: Final = 2_000
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from workflows.config import WorkflowConfig
+from workflows.config.brief import WorkflowConfig
 from workflows.stats.calibration import ActionCalibration, Threshold
 
 

@@ -9,15 +9,16 @@ whatever became of them by now (a handoff opened in the window and still waiting
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.repositories import stats as repo
-from workflows.config import HandrailConfig, WorkflowConfig
-from workflows.corrections import Correction, top_corrections
+from workflows.config.brief import HandrailConfig, WorkflowConfig
+from workflows.digest.corrections import Correction, top_corrections
 from workflows.errors import InvalidInput, NotFound
 from workflows.stats.calibration import ActionCalibration, ShadowAgreement, calibrate
 from workflows.stats.evidence import MIN_CASES
@@ -55,6 +56,8 @@ class StatsReport:
     suggestions: list[Suggestion]
     changelog: Changelog
     target: float
+    review_buckets: dict[int, int] = field(default_factory=dict)
+    """Decided cases of the window by review-time bucket (ms), for the review-time chart."""
 
     @property
     def days(self) -> int:
@@ -178,4 +181,14 @@ async def build_stats(
         suggestions=suggest(workflow=workflow, policy=policy, calibrations=calibrations, days=days),
         changelog=await read_changelog(db, workflow=workflow),
         target=policy.calibration_target,
+        review_buckets=_review_buckets(histogram),
     )
+
+
+def _review_buckets(histogram: list[tuple[str, str, int, int]]) -> dict[int, int]:
+    """The review-time buckets of every slice summed: the whole window's distribution."""
+    buckets: Counter[int] = Counter()
+    for _, what, bucket, count in histogram:
+        if what == "review":
+            buckets[bucket] += count
+    return dict(buckets)

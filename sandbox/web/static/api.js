@@ -41,7 +41,7 @@ export async function act(what, body) {
 export function openStream(user, { onReady, onEvent, onDown }) {
   const source = new EventSource(`/api/stream?user=${encodeURIComponent(user)}`);
   source.addEventListener("ready", () => onReady());
-  for (const name of ["message", "message_deleted", "ephemeral", "modal", "reset"]) {
+  for (const name of ["message", "message_deleted", "ephemeral", "modal", "home", "reset"]) {
     source.addEventListener(name, (event) => onEvent(name, JSON.parse(event.data)));
   }
   source.addEventListener("error", () => onDown());

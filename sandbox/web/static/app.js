@@ -7,7 +7,8 @@ import { drawMessages } from "./conversation.js";
 import { wireComposer } from "./composer.js";
 import { drawModal } from "./modal.js";
 import { Model } from "./model.js";
-import { conversationTitle, drawSidebar, drawSwitcher } from "./sidebar.js";
+import { conversationTitle, drawSidebar, drawSwitcher, HOME } from "./sidebar.js";
+import { renderBlocks } from "./render/blocks.js";
 import { showToast } from "./toast.js";
 
 const page = {
@@ -53,11 +54,36 @@ async function click(message, action) {
   }
 }
 
+/** A click in the Home tab: sent as Slack sends it from a view (no channel, no message). */
+async function clickHome(action) {
+  try {
+    await act("click", { user: page.user, home: true, action_id: action.action_id, value: action.value });
+  } catch (error) {
+    showToast(error.message);
+  }
+}
+
+function drawHome() {
+  const list = document.getElementById("messages");
+  const home = page.model.home;
+  const ctx = { ...context(null), onAction: (action) => clickHome(action) };
+  const tab = document.createElement("div");
+  tab.className = "home-tab";
+  tab.append(home ? renderBlocks(home.blocks, ctx) : document.createTextNode("Opening the Home tab…"));
+  list.replaceChildren(tab);
+  document.getElementById("thread").hidden = true;
+}
+
 function drawConversation() {
   const model = page.model;
   const title = conversationTitle(model, page.channel);
   document.getElementById("conversation-name").textContent = title.name;
   document.getElementById("conversation-purpose").textContent = title.purpose;
+  document.getElementById("composer").hidden = page.channel === HOME;
+  if (page.channel === HOME) {
+    drawHome();
+    return;
+  }
   drawMessages(document.getElementById("messages"), model.topLevel(page.channel), context);
   const list = document.getElementById("messages");
   list.scrollTop = list.scrollHeight;
@@ -89,12 +115,13 @@ function openConversation(channel) {
   const url = new URL(location.href);
   url.searchParams.set("channel", channel);
   history.replaceState(null, "", url);
+  if (channel === HOME) act("home", { user: page.user }).catch((error) => showToast(error.message));
 }
 
 function drawAll() {
   const model = page.model;
   drawSwitcher(document.getElementById("who"), model.people, page.user, switchUser);
-  if (!model.knows(page.channel)) {
+  if (page.channel !== HOME && !model.knows(page.channel)) {
     const review = model.channels.find((c) => c.purposes.some((p) => p.startsWith("review")));
     page.channel = (review || model.channels[0] || {}).id || null;
   }
@@ -123,6 +150,10 @@ function onEvent(name, data) {
   }
   if (touched.modal) {
     drawModal(page.model.modal, page.user, context(null));
+    return;
+  }
+  if (touched.home) {
+    if (page.channel === HOME) drawHome();
     return;
   }
   if (touched.channel !== page.channel) {

@@ -18,6 +18,7 @@ export class Model {
     }
     this.ephemerals = state.ephemerals;
     this.modal = state.modal;
+    this.home = state.home;
   }
 
   knows(channel) {
@@ -43,6 +44,10 @@ export class Model {
     if (name === "modal") {
       this.modal = data.modal;
       return { modal: true };
+    }
+    if (name === "home") {
+      this.home = data.home;
+      return { home: true };
     }
     return { reset: true };
   }

@@ -34,11 +34,19 @@ export function drawSidebar(model, current, unread, onOpen) {
   const channels = model.channels.filter((c) => !c.is_im);
   const dms = model.channels.filter((c) => c.is_im);
   document.getElementById("channel-list").replaceChildren(...channels.map((c) => item(c, `# ${c.name}`)));
-  document.getElementById("dm-list").replaceChildren(...dms.map((c) => item(c, model.botName)));
+  const home = { id: HOME, purposes: [] };
+  document.getElementById("dm-list").replaceChildren(
+    item(home, `${model.botName} · Home`),
+    ...dms.map((c) => item(c, model.botName)),
+  );
 }
+
+/** The sidebar entry of the app's Home tab: not a conversation, a view the bot publishes. */
+export const HOME = "home";
 
 /** The name and purpose shown above the messages. */
 export function conversationTitle(model, channelId) {
+  if (channelId === HOME) return { name: `${model.botName} · Home`, purpose: "The app's Home tab, as published to you" };
   const channel = model.channels.find((c) => c.id === channelId);
   if (!channel) return { name: "", purpose: "" };
   if (channel.is_im) return { name: model.botName, purpose: "Your direct messages with Handrail" };

@@ -31,7 +31,10 @@ export function renderMessage(message, ctx) {
     fromBot ? el("span", "sk-app-badge", "APP") : null,
     el("time", "sk-time", timeOf(message.ts)),
   );
-  const body = el("div", "sk-message-body", meta, content(message, context));
+  const shared = Array.isArray(message.files) && message.files.length > 0;
+  const body = el("div", "sk-message-body", meta);
+  if (!shared || hasContent(message)) body.append(content(message, context));
+  if (shared) body.append(renderFiles(message.files));
   if (context.edited || isObject(message.edited)) body.append(el("span", "sk-edited", "(edited)"));
   if (message.attachments !== undefined) {
     body.append(renderRaw(message.attachments, "attachments are not drawn", "This message's attachments could not be shown as Slack would; raw JSON below"));
@@ -57,6 +60,46 @@ function content(message, ctx) {
     return el("div", "sk-message-text", renderMrkdwn(message.text, ctx));
   }
   return renderRaw(message, "the message has neither blocks nor text");
+}
+
+/**
+ * Whether the message has text or blocks of its own (a file share may have neither).
+ * @param {Record<string, any>} message
+ * @returns {boolean}
+ */
+function hasContent(message) {
+  const blocks = message.blocks;
+  return (blocks !== undefined && blocks !== null) || (typeof message.text === "string" && message.text !== "");
+}
+
+/**
+ * The files shared with a message: images drawn with their title as caption and their
+ * alt text, anything else as its name. Only the page's own file URLs (``/files/…``) are
+ * loaded, so a message can never make the page fetch from elsewhere.
+ * @param {unknown[]} files
+ * @returns {HTMLElement}
+ */
+export function renderFiles(files) {
+  const node = el("div", "sk-files");
+  for (const file of files) {
+    if (!isObject(file)) {
+      node.append(renderRaw(file, "a shared file must be an object"));
+      continue;
+    }
+    const title = typeof file.title === "string" && file.title !== "" ? file.title : String(file.name ?? "file");
+    const url = typeof file.url_private === "string" && file.url_private.startsWith("/files/") ? file.url_private : null;
+    const image = typeof file.mimetype === "string" && file.mimetype.startsWith("image/");
+    if (url === null || !image) {
+      node.append(el("div", "sk-file sk-file-other", `\ud83d\udcc4 ${title}`));
+      continue;
+    }
+    const img = /** @type {HTMLImageElement} */ (el("img", "sk-file-image"));
+    img.src = url;
+    img.alt = typeof file.alt_txt === "string" ? file.alt_txt : title;
+    img.loading = "lazy";
+    node.append(el("figure", "sk-file", el("figcaption", "sk-file-title", title), img));
+  }
+  return node;
 }
 
 /**

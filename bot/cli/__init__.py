@@ -1,0 +1,1 @@
+"""The ``handrail`` command line: serving, the database, data, audit and stats commands."""

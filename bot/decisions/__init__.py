@@ -1,0 +1,1 @@
+"""Turning clicks into decisions: claims grouped before the ack, decisions recorded after."""

@@ -1,0 +1,1 @@
+"""How the outbox worker turns a queued ``{render, ref}`` into a Slack message."""

@@ -1,0 +1,1 @@
+"""The bolt app and its serving: request shape checks, listener tasks, the usergroup directory."""

@@ -1,0 +1,1 @@
+"""The workflows' written brief (``workflows.yml``): its model and its rules."""

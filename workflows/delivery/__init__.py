@@ -1,0 +1,1 @@
+"""Getting word out: the outbox, what an automation is told, deliveries given up on."""

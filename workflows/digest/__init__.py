@@ -1,0 +1,1 @@
+"""The weekly failure review and the corrections reviewers keep making."""

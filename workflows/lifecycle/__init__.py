@@ -1,0 +1,1 @@
+"""Data lifecycle: retention, erasure on request and export."""

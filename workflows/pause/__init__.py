@@ -1,0 +1,1 @@
+"""The pause switch: throwing it, reading it, and the notice it sends."""
