@@ -456,5 +456,6 @@ async def test_a_refused_gate_writes_nothing_and_the_next_one_goes_through(
 def test_the_gate_writes_every_column_the_ledger_writes_for_a_step() -> None:
     """The gate's driver-level insert names every column ``step_row`` fills, so nothing the
     ORM path stores (such as the policy's inputs) is dropped on the gate's path."""
-    row = step_row(Step(type="gate", name="send_reply", status="review"), now=datetime.now(UTC))
+    step = Step(type="gate", name="send_reply", status="review", output={})
+    row = step_row(step, now=datetime.now(UTC))
     assert set(STEP_COLUMNS) == {*row, "run_id", "workflow", "seq"}
