@@ -148,8 +148,7 @@ async def load(url: str, schema: str | None, events: int, rate: float) -> float:
         workflows=WORKFLOWS,
         now=NOW,
         batches=generate(events, rate),
-        run_columns=RUN_COLUMNS,
-        event_columns=EVENT_COLUMNS,
+        tables=(("runs", RUN_COLUMNS), ("events", EVENT_COLUMNS)),
     )
 
 

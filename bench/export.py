@@ -85,8 +85,8 @@ async def bench_store(store: str, events: int) -> None:
     try:
         await bulk_load(
             url, schema, workflows=list(raw["workflows"]), now=now,
-            batches=old_runs(events, now=now), run_columns=RUN_COLUMNS,
-            event_columns=EVENT_COLUMNS,
+            tables=(("runs", RUN_COLUMNS), ("events", EVENT_COLUMNS)),
+            batches=old_runs(events, now=now),
         )  # fmt: skip
         runs = events // STEPS_PER_RUN
         tenth = now - timedelta(days=200) + timedelta(seconds=(runs // 10) * 60)

@@ -117,8 +117,8 @@ async def bench_store(store: str, events: int, seconds: float) -> None:
     try:
         load_seconds = await bulk_load(
             url, schema, workflows=list(raw["workflows"]), now=now,
-            batches=old_runs(events, now=now), run_columns=RUN_COLUMNS,
-            event_columns=EVENT_COLUMNS,
+            tables=(("runs", RUN_COLUMNS), ("events", EVENT_COLUMNS)),
+            batches=old_runs(events, now=now),
         )  # fmt: skip
         server, token = await asyncio.to_thread(start_server, env)
         base = f"http://127.0.0.1:{env['HANDRAIL_PORT']}"

@@ -28,14 +28,12 @@ import json
 import random
 import resource
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -43,7 +41,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from support import POSTGRES_URL, postgres_schema, sqlite_value  # noqa: E402
+from support import POSTGRES_URL, bulk_load, postgres_schema  # noqa: E402
 
 WORKFLOW = "ticket-triage"
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -139,49 +137,9 @@ TABLES = (
 
 async def load(url: str, schema: str | None, rows: int) -> float:
     """Migrate and fill a store; returns the seconds it took (not part of any figure)."""
-    from sqlalchemy import text
-
-    from store.engine import create_engine
-    from store.migrate import upgrade_database
-
-    started = time.perf_counter()
-    engine = create_engine(url, schema=schema)
-    await upgrade_database(engine)
-    sqlite = url.startswith("sqlite")
-    async with engine.begin() as connection:
-        await connection.execute(
-            text("INSERT INTO workflows (name, created_at) VALUES (:n, :t)"),
-            {"n": WORKFLOW, "t": sqlite_value(NOW) if sqlite else NOW},
-        )
-    await engine.dispose()
-    if sqlite:
-        path = url.split("///", 1)[1]
-        with closing(sqlite3.connect(path)) as db:
-            for batch in batches(rows, seed=1):
-                for (table, columns), table_rows in zip(TABLES, batch, strict=True):
-                    marks = ", ".join("?" for _ in columns)
-                    db.executemany(
-                        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",  # noqa: S608 - fixed names
-                        [tuple(sqlite_value(v) for v in row) for row in table_rows],
-                    )
-                db.commit()
-            db.execute("ANALYZE")
-            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        return time.perf_counter() - started
-    import asyncpg
-
-    raw = await asyncpg.connect(POSTGRES_URL.replace("postgresql+asyncpg", "postgresql"))
-    try:
-        await raw.execute(f'SET search_path TO "{schema}"')
-        for batch in batches(rows, seed=1):
-            for (table, columns), table_rows in zip(TABLES, batch, strict=True):
-                await raw.copy_records_to_table(
-                    table, records=table_rows, columns=columns, schema_name=schema
-                )
-        await raw.execute("ANALYZE")
-    finally:
-        await raw.close()
-    return time.perf_counter() - started
+    return await bulk_load(
+        url, schema, workflows=[WORKFLOW], now=NOW, tables=TABLES, batches=batches(rows, seed=1)
+    )
 
 
 def peak_rss_mb() -> float:

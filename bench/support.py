@@ -7,7 +7,7 @@ import socket
 import sqlite3
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -82,11 +82,11 @@ async def bulk_load(
     *,
     workflows: Iterable[str],
     now: datetime,
-    batches: Iterable[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]],
-    run_columns: tuple[str, ...],
-    event_columns: tuple[str, ...],
+    tables: Sequence[tuple[str, tuple[str, ...]]],
+    batches: Iterable[Sequence[list[tuple[Any, ...]]]],
 ) -> float:
-    """Migrate and fill a store with (runs, events) batches, fast; returns the seconds taken.
+    """Migrate and fill a store, fast; returns the seconds taken. Each batch holds one list
+    of rows per table of ``tables`` (name, columns), in that order.
 
     SQLite gets driver-level executemany, PostgreSQL COPY; then ANALYZE, and on SQLite a WAL
     checkpoint, since a running server checkpoints as it goes and a bulk load does not.
@@ -101,15 +101,14 @@ async def bulk_load(
                 text("INSERT INTO workflows (name, created_at) VALUES (:n, :t)"),
                 {"n": name, "t": sqlite_value(now) if sqlite else now},
             )
-    for run_rows, event_rows in batches:
+    for batch in batches:
         async with engine.begin() as connection:
-            if sqlite:
-                await _sqlite_rows(connection, "runs", run_columns, run_rows)
-                await _sqlite_rows(connection, "events", event_columns, event_rows)
-            else:
-                raw = (await connection.get_raw_connection()).driver_connection
-                await raw.copy_records_to_table("runs", records=run_rows, columns=run_columns)
-                await raw.copy_records_to_table("events", records=event_rows, columns=event_columns)
+            for (table, columns), rows in zip(tables, batch, strict=True):
+                if sqlite:
+                    await _sqlite_rows(connection, table, columns, rows)
+                else:
+                    raw = (await connection.get_raw_connection()).driver_connection
+                    await raw.copy_records_to_table(table, records=rows, columns=columns)
     async with engine.begin() as connection:
         await connection.execute(text("ANALYZE"))
     await engine.dispose()

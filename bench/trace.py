@@ -149,8 +149,7 @@ async def load(url: str, schema: str | None, runs: int, events: int) -> float:
         workflows=[WORKFLOW],
         now=datetime.now(UTC),
         batches=generate(runs, events),
-        run_columns=RUN_COLUMNS,
-        event_columns=EVENT_COLUMNS,
+        tables=(("runs", RUN_COLUMNS), ("events", EVENT_COLUMNS)),
     )
 
 
