@@ -138,18 +138,37 @@ class Deliverer:
             self.access.fixed(channel)
         return outcome
 
-    async def _post(self, row: OutboxMessage, slack: SlackSender) -> Outcome:
-        payload = row.payload
+    async def _destination(
+        self, payload: dict[str, Any], slack: SlackSender
+    ) -> tuple[str, str | None] | Outcome:
+        """The conversation to write to, and the thread (its parent's ts) when it replies."""
         conversation = await self._conversation(str(payload.get("channel")), slack)
         if not isinstance(conversation, str):
             return conversation
-        channel = conversation
         thread_ts: str | None = None
         if payload.get("thread_of"):
             parent = await self._posted(str(payload["thread_of"]), role="message it replies to")
             if not isinstance(parent, Posted):
                 return parent
             thread_ts = parent.ts
+        return conversation, thread_ts
+
+    def _paced(self, channel: str, *, sent: bool, outcome: Outcome | None) -> None:
+        """Give the channel's turn back: unused, or used with what Slack answered (a rate
+        limit's ``Retry-After`` holds the channel that long)."""
+        if not sent:
+            self.pacer.release(channel)
+            return
+        ratelimited = isinstance(outcome, Retry) and not outcome.counts
+        after = outcome.after if isinstance(outcome, Retry) and ratelimited else None
+        self.pacer.finish(channel, at=self.now(), retry_after=after)
+
+    async def _post(self, row: OutboxMessage, slack: SlackSender) -> Outcome:
+        payload = row.payload
+        destination = await self._destination(payload, slack)
+        if not isinstance(destination, tuple):
+            return destination
+        channel, thread_ts = destination
         message = await self._render(payload)
         if isinstance(message, Failed):
             return message
@@ -172,27 +191,16 @@ class Deliverer:
             )
             return self._refused(outcome, channel=channel, doing="a post")
         finally:
-            if not sent:
-                self.pacer.release(channel)
-            else:
-                ratelimited = isinstance(outcome, Retry) and not outcome.counts
-                after = outcome.after if isinstance(outcome, Retry) and ratelimited else None
-                self.pacer.finish(channel, at=self.now(), retry_after=after)
+            self._paced(channel, sent=sent, outcome=outcome)
 
     async def _upload(self, row: OutboxMessage, slack: SlackSender) -> Outcome:
         """Files shared as a message: drawn now, paced with the channel's posts, and after a
         lost answer looked for (by the marker in their names) before being sent again."""
         payload = row.payload
-        conversation = await self._conversation(str(payload.get("channel")), slack)
-        if not isinstance(conversation, str):
-            return conversation
-        channel = conversation
-        thread_ts: str | None = None
-        if payload.get("thread_of"):
-            parent = await self._posted(str(payload["thread_of"]), role="message it replies to")
-            if not isinstance(parent, Posted):
-                return parent
-            thread_ts = parent.ts
+        destination = await self._destination(payload, slack)
+        if not isinstance(destination, tuple):
+            return destination
+        channel, thread_ts = destination
         upload = await self._render_upload(payload)
         if isinstance(upload, Failed):
             return upload
@@ -219,12 +227,7 @@ class Deliverer:
                 )
             return self._refused(outcome, channel=channel, doing="a file upload")
         finally:
-            if not sent:
-                self.pacer.release(channel)
-            else:
-                ratelimited = isinstance(outcome, Retry) and not outcome.counts
-                after = outcome.after if isinstance(outcome, Retry) and ratelimited else None
-                self.pacer.finish(channel, at=self.now(), retry_after=after)
+            self._paced(channel, sent=sent, outcome=outcome)
 
     async def _join_and_upload(
         self,
