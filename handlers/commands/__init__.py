@@ -98,66 +98,41 @@ def _handler(work: Answer) -> Callable[..., Awaitable[None]]:
     return handle_command
 
 
-async def handle_trace_open(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    respond: AsyncRespond,
-    context: dict[str, Any],
-) -> None:
-    """The Trace button (its value is the run ID): the same answer as ``/trace``."""
-    await ack()
-    user, value = user_of(body), str(action.get("value") or "")
-    await answer(respond, body, context, lambda: answer_trace(context, user=user, text=value))
+#: The buttons the commands' answers carry, each answered as the command is: the button's
+#: value is the argument (a run ID, a page, a parked job's ID).
+BUTTONS: dict[ActionId, Answer] = {
+    # Trace: the same answer as ``/trace`` for the run ID it carries.
+    ActionId.TRACE_OPEN: lambda context, user, value: answer_trace(context, user=user, text=value),
+    # Show more: the next page of a long run's steps.
+    ActionId.TRACE_MORE: lambda context, user, value: answer_trace_page(
+        context, user=user, value=value
+    ),
+    # Resume: the automation may pick the job up again, after its last completed step.
+    ActionId.PARKED_RESUME: lambda context, user, value: answer_resume_parked(
+        context, user=user, parked_id=value
+    ),
+    # Take over: a person handles the job; a handoff records it with the job's context.
+    ActionId.PARKED_TAKE_OVER: lambda context, user, value: answer_take_over_parked(
+        context, user=user, parked_id=value
+    ),
+}
 
 
-async def handle_trace_more(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    respond: AsyncRespond,
-    context: dict[str, Any],
-) -> None:
-    """Show more: the next page of a long run's steps."""
-    await ack()
-    user, value = user_of(body), str(action.get("value") or "")
-    await answer(respond, body, context, lambda: answer_trace_page(context, user=user, value=value))
+def _button_handler(work: Answer) -> Callable[..., Awaitable[None]]:
+    """A bolt action listener: ack first, then answer privately with ``work`` of its value."""
 
+    async def handle_button(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        context: dict[str, Any],
+    ) -> None:
+        await ack()
+        user, value = user_of(body), str(action.get("value") or "")
+        await answer(respond, body, context, lambda: work(context, user, value))
 
-async def handle_parked_resume(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    respond: AsyncRespond,
-    context: dict[str, Any],
-) -> None:
-    """Resume: the automation may pick the job up again, after its last completed step."""
-    await ack()
-    user, parked_id = user_of(body), str(action.get("value") or "")
-    await answer(
-        respond,
-        body,
-        context,
-        lambda: answer_resume_parked(context, user=user, parked_id=parked_id),
-    )
-
-
-async def handle_parked_take_over(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    respond: AsyncRespond,
-    context: dict[str, Any],
-) -> None:
-    """Take over: a person handles the job; a handoff records it with the job's context."""
-    await ack()
-    user, parked_id = user_of(body), str(action.get("value") or "")
-    await answer(
-        respond,
-        body,
-        context,
-        lambda: answer_take_over_parked(context, user=user, parked_id=parked_id),
-    )
+    return handle_button
 
 
 def register(app: AsyncApp) -> None:
@@ -165,8 +140,6 @@ def register(app: AsyncApp) -> None:
     for slash, sub in SLASH_COMMANDS.items():
         app.command(slash.value)(_handler(SUBCOMMANDS[sub]))
     app.command(Command.HANDRAIL.value)(_handler(_handrail))
-    app.action(ActionId.TRACE_OPEN.value)(handle_trace_open)
-    app.action(ActionId.TRACE_MORE.value)(handle_trace_more)
-    app.action(ActionId.PARKED_RESUME.value)(handle_parked_resume)
-    app.action(ActionId.PARKED_TAKE_OVER.value)(handle_parked_take_over)
+    for action_id, work in BUTTONS.items():
+        app.action(action_id.value)(_button_handler(work))
     app.action(ActionId.BATCH_APPROVE.value)(handle_batch_approve)
