@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -68,11 +70,18 @@ async def test_readyz_says_the_database_is_unreachable(
     )
     app = build_app(settings, services=broken, migrate=False)
     app.on_startup.clear()
+    threads_before = set(threading.enumerate())
     async with TestClient(TestServer(app)) as client:
         ready = await client.get("/readyz")
         body = await ready.json()
         alive = await client.get("/healthz")
     await engine.dispose()
+    # aiosqlite answers a failed open from its own thread; on a loaded machine that answer
+    # can come after this test's event loop is closed, and then fails in the thread. Wait
+    # for the threads this test started, so the loop outlives them.
+    for thread in set(threading.enumerate()) - threads_before:
+        if "_connection_worker_thread" in thread.name:
+            await asyncio.to_thread(thread.join, 10)
     assert (ready.status, alive.status) == (503, 200)
     assert body["checks"]["database"]["problem"] == "unreachable"
     assert "unable to open database file" in body["checks"]["database"]["message"]
