@@ -12,7 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from store.models import Decision
 
 #: The ``prev_hash`` of the first entry: there is nothing before it.
 GENESIS_HASH = "0" * 64
@@ -132,3 +135,18 @@ def decision_details(
         "reason_digest": text_digest(reason),
         "approval_digest": approval_digest,
     }
+
+
+def details_of_decision(decision: Decision) -> dict[str, Any]:
+    """``decision_details`` of a stored decision: what its entry records, and what ``audit
+    verify`` expects that entry to hold."""
+    return decision_details(
+        handoff_id=decision.handoff_id,
+        run_id=decision.run_id,
+        reviewer=decision.reviewer,
+        outcome=decision.outcome,
+        final_text=decision.final_text,
+        reason=decision.reason,
+        approval_digest=decision.approval_digest,
+        approvers=decision.approvers,
+    )

@@ -19,7 +19,7 @@ from store.audit_chain import (
     EXPIRED,
     TOKEN_CREATED,
     TOKEN_REVOKED,
-    decision_details,
+    details_of_decision,
     vote_details,
 )
 from store.models import ApprovalVote, AuditEntry, Credential, Decision, Handoff
@@ -49,16 +49,7 @@ async def append_decision_entries(
                 actor=decision.reviewer,
                 action=DECIDED,
                 workflow=workflow,
-                details=decision_details(
-                    handoff_id=decision.handoff_id,
-                    run_id=decision.run_id,
-                    reviewer=decision.reviewer,
-                    outcome=decision.outcome,
-                    final_text=decision.final_text,
-                    reason=decision.reason,
-                    approval_digest=decision.approval_digest,
-                    approvers=decision.approvers,
-                ),
+                details=details_of_decision(decision),
                 at=decision.decided_at,
             )
             for decision, workflow in decisions

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.audit_chain import DECIDED, GENESIS_HASH, decision_details, entry_hash
+from store.audit_chain import DECIDED, GENESIS_HASH, details_of_decision, entry_hash
 from store.models import AuditEntry, Decision, Handoff
 from store.repositories.audit import get_audit_entry_by_sequence
 from workflows.audit.verify_votes import first_mismatched_vote
@@ -178,16 +178,7 @@ def _compare_decision(decision: Decision, row: Row[Any]) -> Break | None:
     if row.entry_sequence is None or row.entry_action != DECIDED:
         return Break(name, "has no audit entry recording it")
     recorded = {k: v for k, v in (row.entry_details or {}).items() if k != "backfilled"}
-    expected = decision_details(
-        handoff_id=decision.handoff_id,
-        run_id=decision.run_id,
-        reviewer=decision.reviewer,
-        outcome=decision.outcome,
-        final_text=decision.final_text,
-        reason=decision.reason,
-        approval_digest=decision.approval_digest,
-        approvers=decision.approvers,
-    )
+    expected = details_of_decision(decision)
     differing = sorted(
         key for key in expected.keys() | recorded.keys() if expected.get(key) != recorded.get(key)
     )
