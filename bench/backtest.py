@@ -26,12 +26,8 @@ import asyncio
 import json
 import random
 import resource
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -40,7 +36,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from support import POSTGRES_URL, bulk_load, postgres_schema  # noqa: E402
+from support import (  # noqa: E402
+    bulk_load,
+    measure_in_fresh_process,
+    scratch_store,
+)
 
 WORKFLOW = "ticket-triage"
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -196,28 +196,11 @@ async def measure(url: str, schema: str | None) -> dict[str, float]:
     return figures
 
 
-def measure_in_fresh_process(url: str, schema: str | None) -> dict[str, float]:
-    args = [sys.executable, __file__, "--measure", url] + (["--schema", schema] if schema else [])
-    result = subprocess.run(args, capture_output=True, text=True, check=True, timeout=900)
-    figures: dict[str, float] = json.loads(result.stdout.strip().splitlines()[-1])
-    return figures
-
-
 async def run_store(store: str, rows: int) -> None:
     for size in (rows // 10, rows):
-        workdir = Path(tempfile.mkdtemp(prefix=f"handrail-backtest-{store}-"))
-        schema = None
-        url = f"sqlite+aiosqlite:///{workdir / 'handrail.db'}"
-        if store == "postgres":
-            url, schema = POSTGRES_URL, f"bench_backtest_{uuid.uuid4().hex[:8]}"
-            await postgres_schema(schema, create=True)
-        try:
+        async with scratch_store(store, name="backtest") as (url, schema):
             seconds = await load(url, schema, size)
-            f = measure_in_fresh_process(url, schema)
-        finally:
-            if schema is not None:
-                await postgres_schema(schema, create=False)
-            shutil.rmtree(workdir, ignore_errors=True)
+            f = measure_in_fresh_process(__file__, url, schema, timeout=900)
         rate = f["questions"] / f["backtest_s"] if f["backtest_s"] else 0.0
         print(
             f"{store:<9} {size:>9,} questions ({int(f['partial']):>7,} partial, "

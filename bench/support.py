@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import socket
 import sqlite3
+import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Iterable, Sequence
-from contextlib import closing
+import uuid
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager, closing
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -125,3 +130,30 @@ async def _sqlite_rows(
     marks = ", ".join("?" for _ in columns)
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608 - fixed names
     await connection.exec_driver_sql(sql, [tuple(sqlite_value(v) for v in row) for row in rows])
+
+
+@asynccontextmanager
+async def scratch_store(store: str, *, name: str) -> AsyncIterator[tuple[str, str | None]]:
+    """A fresh store for one measurement, removed afterwards: (URL, PostgreSQL schema)."""
+    workdir = Path(tempfile.mkdtemp(prefix=f"handrail-{name}-{store}-"))
+    url, schema = f"sqlite+aiosqlite:///{workdir / 'handrail.db'}", None
+    if store == "postgres":
+        url, schema = POSTGRES_URL, f"bench_{name}_{uuid.uuid4().hex[:8]}"
+        await postgres_schema(schema, create=True)
+    try:
+        yield url, schema
+    finally:
+        if schema is not None:
+            await postgres_schema(schema, create=False)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def measure_in_fresh_process(
+    script: str, url: str, schema: str | None, *, timeout: float
+) -> dict[str, float]:
+    """Run ``script --measure URL`` in a new process (its memory is its own, not the
+    loader's) and read the JSON object it prints last."""
+    args = [sys.executable, script, "--measure", url] + (["--schema", schema] if schema else [])
+    result = subprocess.run(args, capture_output=True, text=True, check=True, timeout=timeout)
+    figures: dict[str, float] = json.loads(result.stdout.strip().splitlines()[-1])
+    return figures
