@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import json
 import random
-import resource
 import sys
 import time
 from collections.abc import Iterator
@@ -39,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 from support import (  # noqa: E402
     bulk_load,
     measure_in_fresh_process,
+    own_peak_rss_mb,
     scratch_store,
 )
 
@@ -146,15 +146,6 @@ async def load(url: str, schema: str | None, rows: int) -> float:
     )
 
 
-def peak_rss_mb() -> float:
-    """This process's peak RSS (``VmHWM``): unlike ``ru_maxrss``, not inherited across exec
-    from the parent that loaded the rows, so it is the measuring process's own."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 async def measure(url: str, schema: str | None) -> dict[str, float]:
     """In this fresh process: time count(*) and the backtest, and the peak RSS."""
     from sqlalchemy import text
@@ -169,13 +160,13 @@ async def measure(url: str, schema: str | None) -> dict[str, float]:
     proposed = parse_config({"workflows": {WORKFLOW: PROPOSED}})
     async with readers() as db:
         await db.execute(text("SELECT 1"))
-    figures: dict[str, float] = {"rss_before_mb": peak_rss_mb()}
+    figures: dict[str, float] = {"rss_before_mb": own_peak_rss_mb()}
     started = time.perf_counter()
     async with readers() as db:
         sql = f"SELECT count(*) FROM events WHERE workflow = '{WORKFLOW}' AND type = 'gate'"  # noqa: S608 - fixed names
         figures["counted"] = int((await db.execute(text(sql))).scalar_one())
     figures["count_s"] = time.perf_counter() - started
-    figures["rss_after_count_mb"] = peak_rss_mb()
+    figures["rss_after_count_mb"] = own_peak_rss_mb()
     started = time.perf_counter()
     async with readers() as db:
         report = await run_backtest(
@@ -188,7 +179,7 @@ async def measure(url: str, schema: str | None) -> dict[str, float]:
             now=NOW,
         )
     figures["backtest_s"] = time.perf_counter() - started
-    figures["rss_after_backtest_mb"] = peak_rss_mb()
+    figures["rss_after_backtest_mb"] = own_peak_rss_mb()
     figures["questions"] = report.questions
     figures["partial"] = report.partial
     figures["changed"] = sum(t.count for t in report.workflows[0].changed)

@@ -26,7 +26,6 @@ import argparse
 import asyncio
 import json
 import random
-import resource
 import sys
 import time
 from collections.abc import Iterator
@@ -40,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 from support import (  # noqa: E402
     bulk_load,
     measure_in_fresh_process,
+    own_peak_rss_mb,
     scratch_store,
 )
 
@@ -142,10 +142,6 @@ async def load(url: str, schema: str | None, rows: int) -> float:
     )
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 async def measure(url: str, schema: str | None) -> dict[str, float]:
     """In this fresh process: time the stats and the count(*) baseline, and the peak RSS."""
     from sqlalchemy import text
@@ -159,7 +155,7 @@ async def measure(url: str, schema: str | None) -> dict[str, float]:
     config = parse_config(BRIEF)
     async with readers() as db:
         await db.execute(text("SELECT 1"))
-    figures: dict[str, float] = {"rss_before_mb": peak_rss_mb()}
+    figures: dict[str, float] = {"rss_before_mb": own_peak_rss_mb()}
     started = time.perf_counter()
     async with readers() as db:
         counted = 0
@@ -171,7 +167,7 @@ async def measure(url: str, schema: str | None) -> dict[str, float]:
             sql = f"SELECT count(*) FROM {table} WHERE {where}"  # noqa: S608 - fixed names
             counted += int((await db.execute(text(sql))).scalar_one())
     figures["count_s"] = time.perf_counter() - started
-    figures["rss_after_count_mb"] = peak_rss_mb()
+    figures["rss_after_count_mb"] = own_peak_rss_mb()
     started = time.perf_counter()
     async with readers() as db:
         report = await build_stats(
@@ -183,7 +179,7 @@ async def measure(url: str, schema: str | None) -> dict[str, float]:
             now=NOW,
         )
     figures["stats_s"] = time.perf_counter() - started
-    figures["rss_after_stats_mb"] = peak_rss_mb()
+    figures["rss_after_stats_mb"] = own_peak_rss_mb()
     started = time.perf_counter()
     from workflows.stats.charts.data import load_chart_data
     from workflows.stats.charts.render import render_charts

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import socket
 import sqlite3
@@ -157,3 +158,12 @@ def measure_in_fresh_process(
     result = subprocess.run(args, capture_output=True, text=True, check=True, timeout=timeout)
     figures: dict[str, float] = json.loads(result.stdout.strip().splitlines()[-1])
     return figures
+
+
+def own_peak_rss_mb() -> float:
+    """This process's peak RSS (``VmHWM``): unlike ``ru_maxrss``, not inherited across exec
+    from the parent that loaded the rows, so it is the measuring process's own."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

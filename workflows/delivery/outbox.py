@@ -139,13 +139,10 @@ def post_row(
     ordering_key: str | None = None,
 ) -> dict[str, Any]:
     """The row of a new Slack message showing ``ref`` through the renderer ``render``."""
-    payload: dict[str, Any] = {"channel": channel, "render": render, "ref": ref}
-    if thread_of is not None:
-        payload["thread_of"] = thread_of
     return delivery_row(
         kind=SLACK_POST,
         dedupe_key=key,
-        payload=payload,
+        payload=_shown_in(channel, render=render, ref=ref, thread_of=thread_of),
         now=now,
         ordering_key=ordering_key or key,
         workflow=workflow,
@@ -235,15 +232,21 @@ async def upload_files(
 ) -> None:
     """Queue files (drawn at send time by ``render`` from ``ref``) to share in ``channel``;
     in the thread of the post queued as ``thread_of``, after it, when given."""
-    payload: dict[str, Any] = {"channel": channel, "render": render, "ref": ref}
-    if thread_of is not None:
-        payload["thread_of"] = thread_of
     await enqueue(
         db,
         kind=SLACK_UPLOAD,
         dedupe_key=key,
-        payload=payload,
+        payload=_shown_in(channel, render=render, ref=ref, thread_of=thread_of),
         now=now,
         ordering_key=thread_of or key,
         workflow=workflow,
     )
+
+
+def _shown_in(channel: str, *, render: str, ref: str, thread_of: str | None) -> dict[str, Any]:
+    """What a post or a file share carries: where, what to draw it from, and the message
+    (by its outbox key) it replies to, if any."""
+    payload: dict[str, Any] = {"channel": channel, "render": render, "ref": ref}
+    if thread_of is not None:
+        payload["thread_of"] = thread_of
+    return payload
