@@ -12,8 +12,10 @@ shows whether the stats grow with the data.
 
 Each measurement runs in a fresh process (so one store's cache or heap never flatters the
 next): after connecting, it times ``build_stats`` over 30 days split by action - all of
-``handrail stats WORKFLOW --by action`` but printing - and, as the baseline, a plain
-``SELECT count(*)`` over the same gate questions, handoffs and decisions; then the charts
+``handrail stats WORKFLOW --by action`` but printing - and, as the baselines, a plain
+``SELECT count(*)`` over the same gate questions, handoffs and decisions, and the same
+report grouped from the rows alone (as before the per-day tallies; it checks both give
+the same figures); then the charts
 of the same window (reading their data, and drawing the three PNGs; importing matplotlib,
 once per process, is shown apart). It prints wall times
 and the process's peak RSS before and after. A figure, not a test: it never fails
@@ -180,6 +182,24 @@ async def measure(url: str, schema: str | None) -> dict[str, float]:
         )
     figures["stats_s"] = time.perf_counter() - started
     figures["rss_after_stats_mb"] = own_peak_rss_mb()
+    # The same report grouped from the rows alone, as before the per-day tallies.
+    from store.repositories import stats as repo
+
+    tallied = repo._tallied
+    repo._tallied = lambda window, _split: (None, [window])  # type: ignore[assignment]
+    started = time.perf_counter()
+    async with readers() as db:
+        from_rows = await build_stats(
+            db,
+            config=config,
+            workflow=WORKFLOW,
+            since=timedelta(days=30),
+            split="action",
+            now=NOW,
+        )
+    figures["stats_rows_s"] = time.perf_counter() - started
+    repo._tallied = tallied  # type: ignore[assignment]
+    figures["same_figures"] = float(from_rows.to_json() == report.to_json())
     started = time.perf_counter()
     from workflows.stats.charts.data import load_chart_data
     from workflows.stats.charts.render import render_charts
@@ -206,7 +226,9 @@ async def run_store(store: str, rows: int) -> None:
             f = measure_in_fresh_process(__file__, url, schema, timeout=600)
         print(
             f"{store:<9} {size:>9,} questions ({int(f['handoffs']):>7,} handoffs; loaded in "
-            f"{seconds:5.1f} s) | stats {f['stats_s'] * 1000:7.0f} ms | count(*) "
+            f"{seconds:5.1f} s) | stats {f['stats_s'] * 1000:7.0f} ms | from rows alone "
+            f"{f['stats_rows_s'] * 1000:7.0f} ms (same figures: "
+            f"{'yes' if f['same_figures'] else 'NO'}) | count(*) "
             f"{f['count_s'] * 1000:6.0f} ms | ratio {f['stats_s'] / f['count_s']:5.1f}x | "
             f"charts: data {f['chart_data_s'] * 1000:6.0f} ms, "
             f"drawn {f['chart_draw_s'] * 1000:5.0f} ms "

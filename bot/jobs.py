@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from bot.services import Services
+from store.repositories.tallies import TallyFolder
 from workflows.alerts.lifecycle import TickReport
 from workflows.alerts.stale import remind_stale_handoffs
 from workflows.alerts.tick import evaluate_alerts
@@ -85,3 +86,12 @@ async def retention_purge(services: Services) -> PurgeReport:
             ", ".join(f"{count} {table}" for table, count in sorted(counts.items())),
         )
     return report
+
+
+async def fold_tallies(services: Services, folder: TallyFolder) -> int:
+    """Fold the stats tallies' new deltas into one row per key (``store.repositories.tallies``)."""
+    async with services.sessions() as db, db.begin():
+        replaced = await folder.fold(db)
+    if replaced:
+        log.debug("tallies: folded %d delta rows", replaced)
+    return replaced

@@ -1,5 +1,5 @@
 """The in-process scheduler: alert rules, stale handoffs, the weekly review, token reminders,
-the retention purge.
+the retention purge, folding the stats tallies.
 
 APScheduler 3's ``AsyncIOScheduler`` fires the jobs of ``bot/jobs.py`` on the app's event
 loop. Several Handrail instances may run it side by side (PostgreSQL, behind a load
@@ -33,6 +33,7 @@ from bot import jobs
 from bot.services import Services
 from store.engine import Sessions
 from store.repositories import leases
+from store.repositories.tallies import TallyFolder
 from workflows.clock import Clock
 from workflows.identifiers import new_id
 
@@ -41,6 +42,7 @@ log = logging.getLogger("handrail.scheduler")
 ALERT_INTERVAL = timedelta(seconds=30)
 HANDOFF_INTERVAL = timedelta(seconds=60)
 RETENTION_INTERVAL = timedelta(hours=1)
+TALLY_FOLD_INTERVAL = timedelta(minutes=5)
 
 
 @dataclass(slots=True)
@@ -127,6 +129,12 @@ def scheduled_jobs(services: Services, *, timezone: ZoneInfo) -> list[ScheduledJ
             IntervalTrigger(seconds=RETENTION_INTERVAL.total_seconds(), timezone=timezone),
             partial(jobs.retention_purge, services),
             lease=RETENTION_INTERVAL,
+        ),
+        ScheduledJob(
+            "tally-fold",
+            IntervalTrigger(seconds=TALLY_FOLD_INTERVAL.total_seconds(), timezone=timezone),
+            partial(jobs.fold_tallies, services, TallyFolder()),
+            lease=TALLY_FOLD_INTERVAL * 3,
         ),
     ]
 

@@ -396,3 +396,76 @@ class PromptNote(Base):
     reason: Mapped[str] = mapped_column(Text)
     author: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TallyCases(Base):
+    """Handoffs counted per UTC day of opening and everything the review metrics tell apart.
+
+    Written only by database triggers on ``handoffs`` (migration 0011), as signed deltas:
+    a handoff adds ``+1`` under what it is, and a change moves it (``-1`` under what it
+    was, ``+1`` under what it became). ``handrail stats`` sums whole days here instead of
+    grouping every handoff; ``store.repositories.tallies`` folds the deltas into one row
+    per key as the server runs. ``fast`` counts approvals quicker than the draft can be read.
+    """
+
+    __tablename__ = "tally_cases"
+    __table_args__ = (Index("ix_tally_cases_workflow_day", "workflow", "day"),)
+
+    id: Mapped[int] = mapped_column(BigKey, primary_key=True, autoincrement=True)
+    workflow: Mapped[str] = mapped_column(String(64))
+    day: Mapped[str] = mapped_column(String(10))
+    action: Mapped[str | None] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(32))
+    shadow: Mapped[bool] = mapped_column(Boolean)
+    centile: Mapped[int | None] = mapped_column(Integer)
+    stop_topic: Mapped[bool] = mapped_column(Boolean)
+    n: Mapped[int] = mapped_column(Integer)
+    fast: Mapped[int] = mapped_column(Integer)
+
+
+class TallyReviewTimes(Base):
+    """Decided handoffs per UTC day of opening, action and review/first-look time bucket
+    (``store.repositories.stats._bucket``); kept like :class:`TallyCases`."""
+
+    __tablename__ = "tally_review_times"
+    __table_args__ = (Index("ix_tally_review_times_workflow_day", "workflow", "day"),)
+
+    id: Mapped[int] = mapped_column(BigKey, primary_key=True, autoincrement=True)
+    workflow: Mapped[str] = mapped_column(String(64))
+    day: Mapped[str] = mapped_column(String(10))
+    action: Mapped[str | None] = mapped_column(String(200))
+    review_ms: Mapped[int] = mapped_column(BigInteger)
+    first_look_ms: Mapped[int] = mapped_column(BigInteger)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class TallyGateVerdicts(Base):
+    """Gate questions per UTC day asked, action and verdict; kept by triggers on ``events``."""
+
+    __tablename__ = "tally_gate_verdicts"
+    __table_args__ = (Index("ix_tally_gate_verdicts_workflow_day", "workflow", "day"),)
+
+    id: Mapped[int] = mapped_column(BigKey, primary_key=True, autoincrement=True)
+    workflow: Mapped[str] = mapped_column(String(64))
+    day: Mapped[str] = mapped_column(String(10))
+    action: Mapped[str] = mapped_column(String(200))
+    verdict: Mapped[str | None] = mapped_column(String(32))
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class TallyReviewerOutcomes(Base):
+    """Decisions per UTC day their handoff opened, reviewer, action and outcome; kept by
+    triggers on ``decisions`` and ``handoffs`` (a decision counts while its handoff is decided)."""
+
+    __tablename__ = "tally_reviewer_outcomes"
+    __table_args__ = (Index("ix_tally_reviewer_outcomes_workflow_day", "workflow", "day"),)
+
+    id: Mapped[int] = mapped_column(BigKey, primary_key=True, autoincrement=True)
+    workflow: Mapped[str] = mapped_column(String(64))
+    day: Mapped[str] = mapped_column(String(10))
+    reviewer: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str | None] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(String(32))
+    n: Mapped[int] = mapped_column(Integer)
+    fast: Mapped[int] = mapped_column(Integer)

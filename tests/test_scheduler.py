@@ -120,8 +120,8 @@ async def test_a_failing_job_is_logged_and_keeps_its_lease(
 
 
 def test_jobs_and_their_triggers(services: Services) -> None:
-    """Rules every 30 s, handoffs every minute, the review weekly, reminders daily and the
-    retention purge hourly."""
+    """Rules every 30 s, handoffs every minute, the review weekly, reminders daily, the
+    retention purge hourly and the stats tallies folded every five minutes."""
     scheduler = build_scheduler(services, holder="a")
     jobs = {job.id: job.trigger for job in scheduler.get_jobs()}
     assert set(jobs) == {
@@ -130,8 +130,10 @@ def test_jobs_and_their_triggers(services: Services) -> None:
         "weekly-digest",
         "credential-reminders",
         "retention",
+        "tally-fold",
     }
     assert jobs["retention"].interval == timedelta(hours=1)
+    assert jobs["tally-fold"].interval == timedelta(minutes=5)
     assert isinstance(jobs["alerts"], IntervalTrigger)
     assert jobs["alerts"].interval == timedelta(seconds=30)
     assert jobs["handoffs"].interval == timedelta(seconds=60)

@@ -7,6 +7,13 @@ whatever the number of cases: memory stays flat. A handoff's own ``decided_at`` 
 decision's time, so most figures read handoffs alone and join decisions only for what
 only they hold (reviewer, category, diff). Percentiles are nearest-rank over
 duration buckets counted in SQL (see ``review_histogram``), so the two databases agree.
+
+Over a whole workflow, split by action or not at all, the cases, gate verdicts, review
+times, reviewer loads and outcomes per day are read from the per-day tallies
+(``store.repositories.tallies``) for the window's whole UTC days, and from the rows only for
+its partial first and last day: a few thousand tally rows instead of every case. Splits by
+prompt version or reviewer read the rows, as do the rejections and the edit diffs (both
+narrow index reads).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Date,
     Integer,
@@ -33,6 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import Decision, Event, Handoff, Run
+from store.repositories import tallies
 
 Split = Literal["action", "prompt_version", "reviewer"] | None
 #: The label of a split with no value: a tool failure has no action, a run no version.
@@ -49,6 +58,21 @@ class Window:
     workflow: str
     start: datetime
     end: datetime
+
+
+def _edge(window: Window, start: datetime, end: datetime) -> Window:
+    return Window(workflow=window.workflow, start=start, end=end)
+
+
+def _summed(rows: list[tuple[Any, ...]], *, values: int) -> list[tuple[Any, ...]]:
+    """Rows with equal keys (all but the last ``values`` columns) added together."""
+    totals: dict[tuple[Any, ...], list[int]] = {}
+    for row in rows:
+        key, counts = tuple(row[:-values]), row[-values:]
+        total = totals.setdefault(key, [0] * values)
+        for i, count in enumerate(counts):
+            total[i] += int(count or 0)
+    return [(*key, *total) for key, total in totals.items() if total[0]]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -109,7 +133,7 @@ def _elapsed_ms(dialect: str) -> ColumnElement[Any]:
         seconds: Any = func.extract("epoch", Handoff.decided_at - Handoff.created_at)
     else:
         seconds = (func.julianday(Handoff.decided_at) - func.julianday(Handoff.created_at)) * 86400
-    return cast(func.round(seconds * 1000), Integer)
+    return cast(func.round(seconds * 1000), BigInteger)
 
 
 def _centile(dialect: str) -> ColumnElement[Any]:
@@ -131,18 +155,32 @@ def _fast_approval(speed: ReadingSpeed, dialect: str) -> ColumnElement[bool]:
     return and_(Handoff.status == "approved", _elapsed_ms(dialect) < needed)
 
 
+TALLY_SPEED = ReadingSpeed(
+    ms_per_char=tallies.READING_MS_PER_CHAR, floor_ms=tallies.READING_FLOOR_MS
+)
+
+
+def _tallied(window: Window, split: Split) -> tuple[tallies.Days | None, list[Window]]:
+    """The window's whole days to read from the tallies and the edges to read from the rows;
+    a split the tallies do not hold is all edge."""
+    if split not in (None, "action"):
+        return None, [window]
+    days, edges = tallies.whole_days(window.start, window.end)
+    return days, [_edge(window, start, end) for start, end in edges]
+
+
 async def count_cases(
     db: AsyncSession, window: Window, *, split: Split, speed: ReadingSpeed
 ) -> list[CaseGroup]:
-    """Every handoff of the window grouped by what the metrics tell apart, in one scan."""
-    dialect = db.get_bind().dialect.name
-    key = _handoff_split(split).label("split")
-    centile = _centile(dialect).label("centile")
-    has_stop = case((Handoff.stop_topic.is_(None), 0), else_=1).label("has_stop")
-    fast = func.sum(case((_fast_approval(speed, dialect), 1), else_=0))
-    columns = (key, Handoff.kind, Handoff.status, Handoff.shadow, centile, has_stop)
-    query = _with_split(select(*columns, func.count(), fast), split).where(_handoffs_in(window))
-    rows = await db.execute(query.group_by(*columns))
+    """Every handoff of the window grouped by what the metrics tell apart."""
+    days, edges = _tallied(window, split) if speed == TALLY_SPEED else (None, [window])
+    rows: list[tuple[Any, ...]] = []
+    if days is not None:
+        rows += await tallies.read_cases(
+            db, window.workflow, days, by_action=split == "action", none=NO_VALUE
+        )
+    for edge in edges:
+        rows += await _count_case_rows(db, edge, split=split, speed=speed)
     return [
         CaseGroup(
             split=str(split_value),
@@ -154,8 +192,24 @@ async def count_cases(
             count=int(count),
             fast_approvals=int(fast_count or 0),
         )
-        for split_value, kind, status, shadow, band, stop, count, fast_count in rows
+        for split_value, kind, status, shadow, band, stop, count, fast_count in _summed(
+            rows, values=2
+        )
     ]
+
+
+async def _count_case_rows(
+    db: AsyncSession, window: Window, *, split: Split, speed: ReadingSpeed
+) -> list[tuple[Any, ...]]:
+    """The handoffs themselves grouped as :func:`count_cases` needs, in one scan."""
+    dialect = db.get_bind().dialect.name
+    key = _handoff_split(split).label("split")
+    centile = _centile(dialect).label("centile")
+    has_stop = case((Handoff.stop_topic.is_(None), 0), else_=1).label("has_stop")
+    fast = func.sum(case((_fast_approval(speed, dialect), 1), else_=0))
+    columns = (key, Handoff.kind, Handoff.status, Handoff.shadow, centile, has_stop)
+    query = _with_split(select(*columns, func.count(), fast), split).where(_handoffs_in(window))
+    return [tuple(row) for row in await db.execute(query.group_by(*columns))]
 
 
 async def count_rejections(
@@ -176,9 +230,24 @@ async def count_gate_verdicts(
 ) -> list[tuple[str, str, int]]:
     """Gate questions of the window by split and verdict: ``(split, verdict, count)``.
 
-    Questions have no reviewer, so a reviewer split counts them all under ``*``. The
-    ``type = 'gate'`` is written out, not bound, so the planner can use the partial index.
+    Questions have no reviewer, so a reviewer split counts them all under ``*``.
     """
+    days, edges = _tallied(window, None if split == "reviewer" else split)
+    rows: list[tuple[Any, ...]] = []
+    if days is not None:
+        rows += await tallies.read_gate_verdicts(
+            db, window.workflow, days, by_action=split == "action"
+        )
+    for edge in edges:
+        rows += await _count_gate_rows(db, edge, split=split)
+    return [(str(s), str(verdict), int(n)) for s, verdict, n in _summed(rows, values=1)]
+
+
+async def _count_gate_rows(
+    db: AsyncSession, window: Window, *, split: Split
+) -> list[tuple[Any, ...]]:
+    """The gate questions themselves grouped by split and verdict. The ``type = 'gate'``
+    is written out, not bound, so the planner can use the partial index."""
     if split == "action":
         key: Any = Event.name
     elif split == "prompt_version":
@@ -194,7 +263,7 @@ async def count_gate_verdicts(
         Event.recorded_at < window.end,
         text("events.type = 'gate'"),
     ).group_by(key, Event.status)
-    return [(str(s), str(verdict), int(n)) for s, verdict, n in await db.execute(query)]
+    return [tuple(row) for row in await db.execute(query)]
 
 
 def _bucket(ms: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -218,6 +287,26 @@ async def review_histogram(
     come from one scan grouped by the pair of buckets (which mostly coincide: a first look
     is the decision unless a modal was opened), summed apart here.
     """
+    days, edges = _tallied(window, split)
+    rows: list[tuple[Any, ...]] = []
+    if days is not None:
+        rows += await tallies.read_review_times(
+            db, window.workflow, days, by_action=split == "action", none=NO_VALUE
+        )
+    for edge in edges:
+        rows += await _review_time_rows(db, edge, split=split)
+    counts: dict[tuple[str, str, int], int] = {}
+    for value, review_ms, look_ms, n in _summed(rows, values=1):
+        for what, bucket in (("review", review_ms), ("first_look", look_ms)):
+            slot = (str(value), what, int(bucket))
+            counts[slot] = counts.get(slot, 0) + int(n)
+    return [(s, what, bucket, n) for (s, what, bucket), n in counts.items()]
+
+
+async def _review_time_rows(
+    db: AsyncSession, window: Window, *, split: Split
+) -> list[tuple[Any, ...]]:
+    """Decided handoffs themselves by split and the pair of duration buckets."""
     key = _handoff_split(split)
     elapsed = _elapsed_ms(db.get_bind().dialect.name)
     look = func.coalesce(Handoff.first_look_ms, elapsed)
@@ -226,21 +315,34 @@ async def review_histogram(
     review, first = _bucket(elapsed).label("review"), _bucket(look).label("first_look")
     query = (
         _with_split(select(split_value, review, first, func.count()), split)
-        .where(_handoffs_in(window), Handoff.status.in_(DECIDED))
+        .where(
+            _handoffs_in(window), Handoff.status.in_(DECIDED), Handoff.decided_at.is_not(None)
+        )
         .group_by(split_value, review, first)
     )
-    counts: dict[tuple[str, str, int], int] = {}
-    for value, review_ms, look_ms, n in await db.execute(query):
-        for what, bucket in (("review", review_ms), ("first_look", look_ms)):
-            slot = (str(value), what, int(bucket))
-            counts[slot] = counts.get(slot, 0) + int(n)
-    return [(s, what, bucket, n) for (s, what, bucket), n in counts.items()]
+    return [tuple(row) for row in await db.execute(query)]
 
 
 async def count_reviewer_outcomes(
     db: AsyncSession, window: Window, *, speed: ReadingSpeed
 ) -> list[tuple[str, str, str, int, int]]:
     """Decisions by reviewer, action and outcome: ``(reviewer, action, outcome, n, fast)``."""
+    days, edges = _tallied(window, None) if speed == TALLY_SPEED else (None, [window])
+    rows: list[tuple[Any, ...]] = []
+    if days is not None:
+        rows += await tallies.read_reviewer_outcomes(db, window.workflow, days, none=NO_VALUE)
+    for edge in edges:
+        rows += await _reviewer_outcome_rows(db, edge, speed=speed)
+    return [
+        (str(who), str(act), str(outcome), int(n), int(quick or 0))
+        for who, act, outcome, n, quick in _summed(rows, values=2)
+    ]
+
+
+async def _reviewer_outcome_rows(
+    db: AsyncSession, window: Window, *, speed: ReadingSpeed
+) -> list[tuple[Any, ...]]:
+    """The decisions themselves by reviewer, action and outcome."""
     action = func.coalesce(Handoff.action, NO_VALUE)
     fast = func.sum(case((_fast_approval(speed, db.get_bind().dialect.name), 1), else_=0))
     query = (
@@ -250,10 +352,7 @@ async def count_reviewer_outcomes(
         .where(_handoffs_in(window), Handoff.status.in_(DECIDED))
         .group_by(Decision.reviewer, action, Decision.outcome)
     )
-    return [
-        (str(who), str(act), str(outcome), int(n), int(quick or 0))
-        for who, act, outcome, n, quick in await db.execute(query)
-    ]
+    return [tuple(row) for row in await db.execute(query)]
 
 
 async def list_edit_diffs(db: AsyncSession, window: Window, *, limit: int) -> Sequence[str]:
@@ -305,6 +404,16 @@ async def set_first_look(db: AsyncSession, *, handoff_id: str, now: datetime) ->
 async def count_outcomes_by_day(db: AsyncSession, window: Window) -> list[tuple[str, str, int]]:
     """Handoffs of the window by the UTC day they opened and their status now:
     ``(YYYY-MM-DD, status, count)``, at most days x statuses rows."""
+    days, edges = _tallied(window, None)
+    rows: list[tuple[Any, ...]] = []
+    if days is not None:
+        rows += await tallies.read_outcomes_by_day(db, window.workflow, days)
+    for edge in edges:
+        rows += await _outcome_day_rows(db, edge)
+    return [(str(when), str(status), int(n)) for when, status, n in _summed(rows, values=1)]
+
+
+async def _outcome_day_rows(db: AsyncSession, window: Window) -> list[tuple[Any, ...]]:
     if db.get_bind().dialect.name == "postgresql":
         day: Any = cast(func.timezone("UTC", Handoff.created_at), Date)
     else:
