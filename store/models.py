@@ -401,11 +401,11 @@ class PromptNote(Base):
 class TallyCases(Base):
     """Handoffs counted per UTC day of opening and everything the review metrics tell apart.
 
-    Written only by database triggers on ``handoffs`` (migration 0011), as signed deltas:
-    a handoff adds ``+1`` under what it is, and a change moves it (``-1`` under what it
-    was, ``+1`` under what it became). ``handrail stats`` sums whole days here instead of
-    grouping every handoff; ``store.repositories.tallies`` folds the deltas into one row
-    per key as the server runs. ``fast`` counts approvals quicker than the draft can be read.
+    Written only by database triggers (migration 0011), as signed deltas: a handoff adds
+    ``+1`` under what it is, and a change moves it (``-1`` under what it was, ``+1`` under
+    what it became). ``handrail stats`` sums whole days here instead of grouping every
+    handoff; ``store.repositories.tallies`` folds the deltas into one row per key as the
+    server runs. ``fast`` counts approvals quicker than the draft can be read.
     """
 
     __tablename__ = "tally_cases"
@@ -415,18 +415,20 @@ class TallyCases(Base):
     workflow: Mapped[str] = mapped_column(String(64))
     day: Mapped[str] = mapped_column(String(10))
     action: Mapped[str | None] = mapped_column(String(200))
+    prompt_version: Mapped[str | None] = mapped_column(String(200))
+    """The prompt version the handoff's run named."""
     kind: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(32))
     shadow: Mapped[bool] = mapped_column(Boolean)
     centile: Mapped[int | None] = mapped_column(Integer)
     stop_topic: Mapped[bool] = mapped_column(Boolean)
-    n: Mapped[int] = mapped_column(Integer)
     fast: Mapped[int] = mapped_column(Integer)
+    n: Mapped[int] = mapped_column(Integer)
 
 
 class TallyReviewTimes(Base):
-    """Decided handoffs per UTC day of opening, action and review/first-look time bucket
-    (``store.repositories.stats._bucket``); kept like :class:`TallyCases`."""
+    """Decided handoffs per UTC day of opening, action, prompt version and review/first-look
+    time bucket (``store.repositories.stats._bucket``); kept like :class:`TallyCases`."""
 
     __tablename__ = "tally_review_times"
     __table_args__ = (Index("ix_tally_review_times_workflow_day", "workflow", "day"),)
@@ -435,13 +437,49 @@ class TallyReviewTimes(Base):
     workflow: Mapped[str] = mapped_column(String(64))
     day: Mapped[str] = mapped_column(String(10))
     action: Mapped[str | None] = mapped_column(String(200))
+    prompt_version: Mapped[str | None] = mapped_column(String(200))
+    review_ms: Mapped[int] = mapped_column(BigInteger)
+    first_look_ms: Mapped[int] = mapped_column(BigInteger)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class TallyReviewerCases(Base):
+    """Handoffs per UTC day of opening and who decided them (NULL: nobody yet), with the
+    decision's outcome; the reviewer split, reviewer load and rubber-stamp signals."""
+
+    __tablename__ = "tally_reviewer_cases"
+    __table_args__ = (Index("ix_tally_reviewer_cases_workflow_day", "workflow", "day"),)
+
+    id: Mapped[int] = mapped_column(BigKey, primary_key=True, autoincrement=True)
+    workflow: Mapped[str] = mapped_column(String(64))
+    day: Mapped[str] = mapped_column(String(10))
+    reviewer: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str | None] = mapped_column(String(200))
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(32))
+    shadow: Mapped[bool] = mapped_column(Boolean)
+    fast: Mapped[int] = mapped_column(Integer)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class TallyReviewerTimes(Base):
+    """Decided handoffs per UTC day of opening, reviewer and review/first-look time bucket."""
+
+    __tablename__ = "tally_reviewer_times"
+    __table_args__ = (Index("ix_tally_reviewer_times_workflow_day", "workflow", "day"),)
+
+    id: Mapped[int] = mapped_column(BigKey, primary_key=True, autoincrement=True)
+    workflow: Mapped[str] = mapped_column(String(64))
+    day: Mapped[str] = mapped_column(String(10))
+    reviewer: Mapped[str | None] = mapped_column(String(64))
     review_ms: Mapped[int] = mapped_column(BigInteger)
     first_look_ms: Mapped[int] = mapped_column(BigInteger)
     n: Mapped[int] = mapped_column(Integer)
 
 
 class TallyGateVerdicts(Base):
-    """Gate questions per UTC day asked, action and verdict; kept by triggers on ``events``."""
+    """Gate questions per UTC day asked, action, prompt version and verdict."""
 
     __tablename__ = "tally_gate_verdicts"
     __table_args__ = (Index("ix_tally_gate_verdicts_workflow_day", "workflow", "day"),)
@@ -450,22 +488,6 @@ class TallyGateVerdicts(Base):
     workflow: Mapped[str] = mapped_column(String(64))
     day: Mapped[str] = mapped_column(String(10))
     action: Mapped[str] = mapped_column(String(200))
+    prompt_version: Mapped[str | None] = mapped_column(String(200))
     verdict: Mapped[str | None] = mapped_column(String(32))
     n: Mapped[int] = mapped_column(Integer)
-
-
-class TallyReviewerOutcomes(Base):
-    """Decisions per UTC day their handoff opened, reviewer, action and outcome; kept by
-    triggers on ``decisions`` and ``handoffs`` (a decision counts while its handoff is decided)."""
-
-    __tablename__ = "tally_reviewer_outcomes"
-    __table_args__ = (Index("ix_tally_reviewer_outcomes_workflow_day", "workflow", "day"),)
-
-    id: Mapped[int] = mapped_column(BigKey, primary_key=True, autoincrement=True)
-    workflow: Mapped[str] = mapped_column(String(64))
-    day: Mapped[str] = mapped_column(String(10))
-    reviewer: Mapped[str] = mapped_column(String(64))
-    action: Mapped[str | None] = mapped_column(String(200))
-    outcome: Mapped[str] = mapped_column(String(32))
-    n: Mapped[int] = mapped_column(Integer)
-    fast: Mapped[int] = mapped_column(Integer)

@@ -13,11 +13,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text, update
+from sqlalchemy import delete, func, select, text, update
 
 from bot.jobs import fold_tallies
 from bot.services import Services
-from store.models import Decision, Handoff, TallyCases, TallyGateVerdicts
+from store.models import Decision, Handoff, Run, TallyCases, TallyGateVerdicts
 from store.repositories import erasure, tallies
 from store.repositories import stats as repo
 from tests.stats_harness import Case, seed
@@ -86,7 +86,7 @@ WINDOWS = (timedelta(days=30), timedelta(days=3, hours=5), timedelta(hours=7), t
 
 async def _assert_same(services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
     for since in WINDOWS:
-        for split in (None, "action", "reviewer"):
+        for split in (None, "action", "reviewer", "prompt_version"):
             tallied, raw = await _both_ways(services, monkeypatch, split, since)
             assert tallied == raw, (split, since)
 
@@ -132,7 +132,13 @@ async def _mutate(services: Services, rng: random.Random) -> None:
         )
         await db.execute(update(Handoff).where(Handoff.id.in_(approved)).values(draft="x" * 400))
     async with services.sessions() as db, db.begin():
-        runs = (await db.execute(select(Handoff.run_id).limit(8))).scalars().all()
+        runs = (await db.execute(select(Handoff.run_id).limit(10))).scalars().all()
+        # A run's prompt version corrected, a decision moved to another reviewer, one
+        # decision deleted on its own (its handoff stays, decided by nobody now).
+        await db.execute(update(Run).where(Run.id == runs[8]).values(prompt_version="v9"))
+        decided = (await db.execute(select(Decision.id).limit(2))).scalars().all()
+        await db.execute(update(Decision).where(Decision.id == decided[0]).values(reviewer="U0EVE"))
+        await db.execute(delete(Decision).where(Decision.id == decided[1]))
         await erasure.delete_runs(db, list(runs[:4]))
         # A run deleted on its own: its events, handoffs and decisions go by cascade.
         await db.execute(
@@ -168,6 +174,7 @@ async def test_tallies_give_the_figures_the_rows_give(
                     TallyCases.workflow,
                     TallyCases.day,
                     TallyCases.action,
+                    TallyCases.prompt_version,
                     TallyCases.kind,
                     TallyCases.status,
                     TallyCases.shadow,

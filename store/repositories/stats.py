@@ -8,12 +8,11 @@ decision's time, so most figures read handoffs alone and join decisions only for
 only they hold (reviewer, category, diff). Percentiles are nearest-rank over
 duration buckets counted in SQL (see ``review_histogram``), so the two databases agree.
 
-Over a whole workflow, split by action or not at all, the cases, gate verdicts, review
-times, reviewer loads and outcomes per day are read from the per-day tallies
-(``store.repositories.tallies``) for the window's whole UTC days, and from the rows only for
-its partial first and last day: a few thousand tally rows instead of every case. Splits by
-prompt version or reviewer read the rows, as do the rejections and the edit diffs (both
-narrow index reads).
+The cases, gate verdicts, review times, reviewer loads and outcomes per day, whatever the
+split, are read from the per-day tallies (``store.repositories.tallies``) for the window's
+whole UTC days, and from the rows only for its partial first and last day: a few thousand
+tally rows instead of every case. The rejections by category and the edit diffs read the
+rows (both narrow index reads of one status).
 """
 
 from __future__ import annotations
@@ -40,7 +39,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.models import Decision, Event, Handoff, Run
+from store.models import (
+    Decision,
+    Event,
+    Handoff,
+    Run,
+    TallyCases,
+    TallyGateVerdicts,
+    TallyReviewerCases,
+    TallyReviewerTimes,
+    TallyReviewTimes,
+)
 from store.repositories import tallies
 
 Split = Literal["action", "prompt_version", "reviewer"] | None
@@ -161,10 +170,9 @@ TALLY_SPEED = ReadingSpeed(
 
 
 def _tallied(window: Window, split: Split) -> tuple[tallies.Days | None, list[Window]]:
-    """The window's whole days to read from the tallies and the edges to read from the rows;
-    a split the tallies do not hold is all edge."""
-    if split not in (None, "action"):
-        return None, [window]
+    """The window's whole days to read from the tallies and the edges to read from the rows.
+
+    ``split`` is unused here; it is the seam a test replaces to read everything from rows."""
     days, edges = tallies.whole_days(window.start, window.end)
     return days, [_edge(window, start, end) for start, end in edges]
 
@@ -176,9 +184,7 @@ async def count_cases(
     days, edges = _tallied(window, split) if speed == TALLY_SPEED else (None, [window])
     rows: list[tuple[Any, ...]] = []
     if days is not None:
-        rows += await tallies.read_cases(
-            db, window.workflow, days, by_action=split == "action", none=NO_VALUE
-        )
+        rows += await _tallied_cases(db, window.workflow, days, split=split)
     for edge in edges:
         rows += await _count_case_rows(db, edge, split=split, speed=speed)
     return [
@@ -198,18 +204,45 @@ async def count_cases(
     ]
 
 
+def _split_of(table: Any, split: Split) -> ColumnElement[Any]:
+    """A tally's column for ``split``, labelled as the rows' queries label it."""
+    if split == "action":
+        return func.coalesce(table.action, NO_VALUE)
+    if split == "prompt_version":
+        return func.coalesce(table.prompt_version, NO_VALUE)
+    if split == "reviewer":
+        return func.coalesce(table.reviewer, UNDECIDED)
+    return literal("*")
+
+
+async def _tallied_cases(
+    db: AsyncSession, workflow: str, days: tallies.Days, *, split: Split
+) -> list[tuple[Any, ...]]:
+    table: Any = TallyReviewerCases if split == "reviewer" else TallyCases
+    keys = [_split_of(table, split), table.kind, table.status, table.shadow]
+    if split in (None, "action"):
+        keys += [table.centile, table.stop_topic]
+    rows = await tallies.read_tally(
+        db, table, workflow=workflow, days=days, keys=keys, sums=("n", "fast")
+    )
+    return rows if split in (None, "action") else [(*row[:4], None, 0, *row[4:]) for row in rows]
+
+
 async def _count_case_rows(
     db: AsyncSession, window: Window, *, split: Split, speed: ReadingSpeed
 ) -> list[tuple[Any, ...]]:
-    """The handoffs themselves grouped as :func:`count_cases` needs, in one scan."""
+    """The handoffs themselves grouped as :func:`count_cases` needs, in one scan. Only the
+    calibration, split by action, needs the confidence and stop topic."""
     dialect = db.get_bind().dialect.name
     key = _handoff_split(split).label("split")
-    centile = _centile(dialect).label("centile")
-    has_stop = case((Handoff.stop_topic.is_(None), 0), else_=1).label("has_stop")
     fast = func.sum(case((_fast_approval(speed, dialect), 1), else_=0))
-    columns = (key, Handoff.kind, Handoff.status, Handoff.shadow, centile, has_stop)
+    columns = [key, Handoff.kind, Handoff.status, Handoff.shadow]
+    if split in (None, "action"):
+        has_stop = case((Handoff.stop_topic.is_(None), 0), else_=1)
+        columns += [_centile(dialect).label("centile"), has_stop.label("has_stop")]
     query = _with_split(select(*columns, func.count(), fast), split).where(_handoffs_in(window))
-    return [tuple(row) for row in await db.execute(query.group_by(*columns))]
+    rows = [tuple(row) for row in await db.execute(query.group_by(*columns))]
+    return rows if split in (None, "action") else [(*row[:4], None, 0, *row[4:]) for row in rows]
 
 
 async def count_rejections(
@@ -232,11 +265,13 @@ async def count_gate_verdicts(
 
     Questions have no reviewer, so a reviewer split counts them all under ``*``.
     """
-    days, edges = _tallied(window, None if split == "reviewer" else split)
+    days, edges = _tallied(window, split)
     rows: list[tuple[Any, ...]] = []
     if days is not None:
-        rows += await tallies.read_gate_verdicts(
-            db, window.workflow, days, by_action=split == "action"
+        t = TallyGateVerdicts
+        key = _split_of(t, None if split == "reviewer" else split)
+        rows += await tallies.read_tally(
+            db, t, workflow=window.workflow, days=days, keys=[key, t.verdict]
         )
     for edge in edges:
         rows += await _count_gate_rows(db, edge, split=split)
@@ -290,9 +325,9 @@ async def review_histogram(
     days, edges = _tallied(window, split)
     rows: list[tuple[Any, ...]] = []
     if days is not None:
-        rows += await tallies.read_review_times(
-            db, window.workflow, days, by_action=split == "action", none=NO_VALUE
-        )
+        table: Any = TallyReviewerTimes if split == "reviewer" else TallyReviewTimes
+        keys = [_split_of(table, split), table.review_ms, table.first_look_ms]
+        rows += await tallies.read_tally(db, table, workflow=window.workflow, days=days, keys=keys)
     for edge in edges:
         rows += await _review_time_rows(db, edge, split=split)
     counts: dict[tuple[str, str, int], int] = {}
@@ -315,9 +350,7 @@ async def _review_time_rows(
     review, first = _bucket(elapsed).label("review"), _bucket(look).label("first_look")
     query = (
         _with_split(select(split_value, review, first, func.count()), split)
-        .where(
-            _handoffs_in(window), Handoff.status.in_(DECIDED), Handoff.decided_at.is_not(None)
-        )
+        .where(_handoffs_in(window), Handoff.status.in_(DECIDED), Handoff.decided_at.is_not(None))
         .group_by(split_value, review, first)
     )
     return [tuple(row) for row in await db.execute(query)]
@@ -330,7 +363,16 @@ async def count_reviewer_outcomes(
     days, edges = _tallied(window, None) if speed == TALLY_SPEED else (None, [window])
     rows: list[tuple[Any, ...]] = []
     if days is not None:
-        rows += await tallies.read_reviewer_outcomes(db, window.workflow, days, none=NO_VALUE)
+        t = TallyReviewerCases
+        rows += await tallies.read_tally(
+            db,
+            t,
+            workflow=window.workflow,
+            days=days,
+            keys=[t.reviewer, func.coalesce(t.action, NO_VALUE), t.outcome],
+            sums=("n", "fast"),
+            where=[t.reviewer.is_not(None), t.status.in_(DECIDED)],
+        )
     for edge in edges:
         rows += await _reviewer_outcome_rows(db, edge, speed=speed)
     return [
@@ -407,7 +449,10 @@ async def count_outcomes_by_day(db: AsyncSession, window: Window) -> list[tuple[
     days, edges = _tallied(window, None)
     rows: list[tuple[Any, ...]] = []
     if days is not None:
-        rows += await tallies.read_outcomes_by_day(db, window.workflow, days)
+        t = TallyCases
+        rows += await tallies.read_tally(
+            db, t, workflow=window.workflow, days=days, keys=[t.day, t.status]
+        )
     for edge in edges:
         rows += await _outcome_day_rows(db, edge)
     return [(str(when), str(status), int(n)) for when, status, n in _summed(rows, values=1)]

@@ -1,6 +1,6 @@
 """The per-day tallies behind ``handrail stats``: the days they answer, reads, and folding.
 
-Triggers (migration 0011) keep four tallies as signed deltas: every change to a handoff,
+Triggers (migration 0011) keep five tallies as signed deltas: every change to a handoff,
 decision or gate question adds ``+1`` under what the row is now and ``-1`` under what it was.
 Summing a day's deltas by key gives exactly what grouping that day's rows would, so a window
 is read as its whole UTC days from here and its two partial days from the rows themselves.
@@ -17,22 +17,31 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, literal, select
+from sqlalchemy import ColumnElement, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.models import TallyCases, TallyGateVerdicts, TallyReviewerOutcomes, TallyReviewTimes
+from store.models import (
+    TallyCases,
+    TallyGateVerdicts,
+    TallyReviewerCases,
+    TallyReviewerTimes,
+    TallyReviewTimes,
+)
 
 #: The reading speed the triggers count "approved faster than reading" at (40 ms a
 #: character, 3 s at least); a different speed is read from the rows instead.
 READING_MS_PER_CHAR = 40
 READING_FLOOR_MS = 3000
 
-Tally = type[TallyCases | TallyReviewTimes | TallyGateVerdicts | TallyReviewerOutcomes]
+Tally = type[
+    TallyCases | TallyReviewTimes | TallyReviewerCases | TallyReviewerTimes | TallyGateVerdicts
+]
 TALLIES: tuple[Tally, ...] = (
     TallyCases,
     TallyReviewTimes,
+    TallyReviewerCases,
+    TallyReviewerTimes,
     TallyGateVerdicts,
-    TallyReviewerOutcomes,
 )
 
 
@@ -59,84 +68,24 @@ def whole_days(
     return Days(first.date().isoformat(), (last - timedelta(days=1)).date().isoformat()), edges
 
 
-def _of(table: Tally, workflow: str, days: Days) -> ColumnElement[bool]:
-    return (table.workflow == workflow) & table.day.between(days.first, days.last)
-
-
-def _action(table: Tally, by_action: bool, none: str) -> ColumnElement[Any]:
-    return func.coalesce(table.action, none) if by_action else literal("*")
-
-
-async def read_cases(
-    db: AsyncSession, workflow: str, days: Days, *, by_action: bool, none: str
+async def read_tally(
+    db: AsyncSession,
+    table: Tally,
+    *,
+    workflow: str,
+    days: Days,
+    keys: Sequence[Any],
+    sums: Sequence[str] = ("n",),
+    where: Sequence[Any] = (),
 ) -> list[tuple[Any, ...]]:
-    """``(split, kind, status, shadow, centile, has_stop, count, fast)`` of the days."""
-    t = TallyCases
-    keys = (_action(t, by_action, none), t.kind, t.status, t.shadow, t.centile, t.stop_topic)
+    """``(*keys, *sums)`` of ``workflow``'s whole ``days`` in one tally, keys with no rows
+    left out (a key whose deltas cancel out is a key no row has any more)."""
+    columns = table.__table__.c
     query = (
-        select(*keys, func.sum(t.n), func.sum(t.fast))
-        .where(_of(t, workflow, days))
+        select(*keys, *(func.sum(columns[name]) for name in sums))
+        .where(table.workflow == workflow, table.day.between(days.first, days.last), *where)
         .group_by(*keys)
-        .having(func.sum(t.n) != 0)
-    )
-    return [tuple(row) for row in await db.execute(query)]
-
-
-async def read_review_times(
-    db: AsyncSession, workflow: str, days: Days, *, by_action: bool, none: str
-) -> list[tuple[Any, ...]]:
-    """``(split, review bucket, first-look bucket, count)`` of the days' decided cases."""
-    t = TallyReviewTimes
-    keys = (_action(t, by_action, none), t.review_ms, t.first_look_ms)
-    query = (
-        select(*keys, func.sum(t.n))
-        .where(_of(t, workflow, days))
-        .group_by(*keys)
-        .having(func.sum(t.n) != 0)
-    )
-    return [tuple(row) for row in await db.execute(query)]
-
-
-async def read_gate_verdicts(
-    db: AsyncSession, workflow: str, days: Days, *, by_action: bool
-) -> list[tuple[Any, ...]]:
-    """``(split, verdict, count)`` of the days' gate questions."""
-    t = TallyGateVerdicts
-    keys = (t.action if by_action else literal("*"), t.verdict)
-    query = (
-        select(*keys, func.sum(t.n))
-        .where(_of(t, workflow, days))
-        .group_by(*keys)
-        .having(func.sum(t.n) != 0)
-    )
-    return [tuple(row) for row in await db.execute(query)]
-
-
-async def read_reviewer_outcomes(
-    db: AsyncSession, workflow: str, days: Days, *, none: str
-) -> list[tuple[Any, ...]]:
-    """``(reviewer, action, outcome, count, fast)`` of the days' decided cases."""
-    t = TallyReviewerOutcomes
-    keys = (t.reviewer, func.coalesce(t.action, none), t.outcome)
-    query = (
-        select(*keys, func.sum(t.n), func.sum(t.fast))
-        .where(_of(t, workflow, days))
-        .group_by(*keys)
-        .having(func.sum(t.n) != 0)
-    )
-    return [tuple(row) for row in await db.execute(query)]
-
-
-async def read_outcomes_by_day(
-    db: AsyncSession, workflow: str, days: Days
-) -> list[tuple[Any, ...]]:
-    """``(day, status, count)`` of the days' handoffs."""
-    t = TallyCases
-    query = (
-        select(t.day, t.status, func.sum(t.n))
-        .where(_of(t, workflow, days))
-        .group_by(t.day, t.status)
-        .having(func.sum(t.n) != 0)
+        .having(func.sum(table.n) != 0)
     )
     return [tuple(row) for row in await db.execute(query)]
 
