@@ -15,7 +15,7 @@ next): after connecting, it times ``build_stats`` over 30 days split by action -
 ``handrail stats WORKFLOW --by action`` but printing - and, as the baselines, a plain
 ``SELECT count(*)`` over the same gate questions, handoffs and decisions, and the same
 report grouped from the rows alone (as before the per-day tallies; it checks both give
-the same figures); then the charts
+the same figures), and the report split by reviewer and by prompt version; then the charts
 of the same window (reading their data, and drawing the three PNGs; importing matplotlib,
 once per process, is shown apart). It prints wall times
 and the process's peak RSS before and after. A figure, not a test: it never fails
@@ -200,6 +200,14 @@ async def measure(url: str, schema: str | None) -> dict[str, float]:
     figures["stats_rows_s"] = time.perf_counter() - started
     repo._tallied = tallied  # type: ignore[assignment]
     figures["same_figures"] = float(from_rows.to_json() == report.to_json())
+    for split in ("reviewer", "prompt_version"):
+        started = time.perf_counter()
+        async with readers() as db:
+            await build_stats(
+                db, config=config, workflow=WORKFLOW, since=timedelta(days=30), split=split,
+                now=NOW,
+            )  # fmt: skip
+        figures[f"stats_{split}_s"] = time.perf_counter() - started
     started = time.perf_counter()
     from workflows.stats.charts.data import load_chart_data
     from workflows.stats.charts.render import render_charts
@@ -235,6 +243,12 @@ async def run_store(store: str, rows: int) -> None:
             f"(matplotlib import {f['chart_import_s'] * 1000:4.0f} ms, once) | "
             f"peak RSS {f['rss_before_mb']:5.0f} MB before, {f['rss_after_stats_mb']:5.0f} MB "
             "after stats",
+            flush=True,
+        )
+        print(
+            f"{'':<9} {'':>9}   the other splits: --by reviewer "
+            f"{f['stats_reviewer_s'] * 1000:5.0f} ms, --by prompt_version "
+            f"{f['stats_prompt_version_s'] * 1000:5.0f} ms",
             flush=True,
         )
 
