@@ -118,8 +118,8 @@ async def bulk_load(
                     raw = (await connection.get_raw_connection()).driver_connection
                     await raw.copy_records_to_table(table, records=rows, columns=columns)
     sessions = create_sessions(engine)
-    async with sessions() as db, db.begin():
-        await TallyFolder().fold(db)
+    async with sessions() as session, session.begin():
+        await TallyFolder().fold(session)
     async with engine.begin() as connection:
         await connection.execute(text("ANALYZE"))
     await engine.dispose()

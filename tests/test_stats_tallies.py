@@ -76,7 +76,7 @@ async def _both_ways(
     """The figures through the tallies, then from the rows alone."""
     tallied = await _report(services, split, since)
     with monkeypatch.context() as patch:
-        patch.setattr(repo, "_tallied", lambda window, _split: (None, [window]))
+        patch.setattr(repo, "_tallied", lambda window: (None, [window]))
         raw = await _report(services, split, since)
     return tallied, raw
 

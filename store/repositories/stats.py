@@ -169,10 +169,9 @@ TALLY_SPEED = ReadingSpeed(
 )
 
 
-def _tallied(window: Window, split: Split) -> tuple[tallies.Days | None, list[Window]]:
-    """The window's whole days to read from the tallies and the edges to read from the rows.
-
-    ``split`` is unused here; it is the seam a test replaces to read everything from rows."""
+def _tallied(window: Window) -> tuple[tallies.Days | None, list[Window]]:
+    """The window's whole days to read from the tallies and the edges to read from the rows
+    (a test replaces this to read every figure from the rows, and compares)."""
     days, edges = tallies.whole_days(window.start, window.end)
     return days, [_edge(window, start, end) for start, end in edges]
 
@@ -181,7 +180,7 @@ async def count_cases(
     db: AsyncSession, window: Window, *, split: Split, speed: ReadingSpeed
 ) -> list[CaseGroup]:
     """Every handoff of the window grouped by what the metrics tell apart."""
-    days, edges = _tallied(window, split) if speed == TALLY_SPEED else (None, [window])
+    days, edges = _tallied(window) if speed == TALLY_SPEED else (None, [window])
     rows: list[tuple[Any, ...]] = []
     if days is not None:
         rows += await _tallied_cases(db, window.workflow, days, split=split)
@@ -215,6 +214,14 @@ def _split_of(table: Any, split: Split) -> ColumnElement[Any]:
     return literal("*")
 
 
+def _with_confidence_columns(rows: list[tuple[Any, ...]], split: Split) -> list[tuple[Any, ...]]:
+    """Case rows of a split that does not group by confidence and stop topic (only the
+    calibration, split by action, reads them) given empty ones, so every row has one shape."""
+    if split in (None, "action"):
+        return rows
+    return [(*row[:4], None, 0, *row[4:]) for row in rows]
+
+
 async def _tallied_cases(
     db: AsyncSession, workflow: str, days: tallies.Days, *, split: Split
 ) -> list[tuple[Any, ...]]:
@@ -225,14 +232,13 @@ async def _tallied_cases(
     rows = await tallies.read_tally(
         db, table, workflow=workflow, days=days, keys=keys, sums=("n", "fast")
     )
-    return rows if split in (None, "action") else [(*row[:4], None, 0, *row[4:]) for row in rows]
+    return _with_confidence_columns(rows, split)
 
 
 async def _count_case_rows(
     db: AsyncSession, window: Window, *, split: Split, speed: ReadingSpeed
 ) -> list[tuple[Any, ...]]:
-    """The handoffs themselves grouped as :func:`count_cases` needs, in one scan. Only the
-    calibration, split by action, needs the confidence and stop topic."""
+    """The handoffs themselves grouped as :func:`count_cases` needs, in one scan."""
     dialect = db.get_bind().dialect.name
     key = _handoff_split(split).label("split")
     fast = func.sum(case((_fast_approval(speed, dialect), 1), else_=0))
@@ -242,7 +248,7 @@ async def _count_case_rows(
         columns += [_centile(dialect).label("centile"), has_stop.label("has_stop")]
     query = _with_split(select(*columns, func.count(), fast), split).where(_handoffs_in(window))
     rows = [tuple(row) for row in await db.execute(query.group_by(*columns))]
-    return rows if split in (None, "action") else [(*row[:4], None, 0, *row[4:]) for row in rows]
+    return _with_confidence_columns(rows, split)
 
 
 async def count_rejections(
@@ -265,7 +271,7 @@ async def count_gate_verdicts(
 
     Questions have no reviewer, so a reviewer split counts them all under ``*``.
     """
-    days, edges = _tallied(window, split)
+    days, edges = _tallied(window)
     rows: list[tuple[Any, ...]] = []
     if days is not None:
         t = TallyGateVerdicts
@@ -322,7 +328,7 @@ async def review_histogram(
     come from one scan grouped by the pair of buckets (which mostly coincide: a first look
     is the decision unless a modal was opened), summed apart here.
     """
-    days, edges = _tallied(window, split)
+    days, edges = _tallied(window)
     rows: list[tuple[Any, ...]] = []
     if days is not None:
         table: Any = TallyReviewerTimes if split == "reviewer" else TallyReviewTimes
@@ -360,7 +366,7 @@ async def count_reviewer_outcomes(
     db: AsyncSession, window: Window, *, speed: ReadingSpeed
 ) -> list[tuple[str, str, str, int, int]]:
     """Decisions by reviewer, action and outcome: ``(reviewer, action, outcome, n, fast)``."""
-    days, edges = _tallied(window, None) if speed == TALLY_SPEED else (None, [window])
+    days, edges = _tallied(window) if speed == TALLY_SPEED else (None, [window])
     rows: list[tuple[Any, ...]] = []
     if days is not None:
         t = TallyReviewerCases
@@ -446,7 +452,7 @@ async def set_first_look(db: AsyncSession, *, handoff_id: str, now: datetime) ->
 async def count_outcomes_by_day(db: AsyncSession, window: Window) -> list[tuple[str, str, int]]:
     """Handoffs of the window by the UTC day they opened and their status now:
     ``(YYYY-MM-DD, status, count)``, at most days x statuses rows."""
-    days, edges = _tallied(window, None)
+    days, edges = _tallied(window)
     rows: list[tuple[Any, ...]] = []
     if days is not None:
         t = TallyCases
