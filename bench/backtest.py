@@ -21,8 +21,6 @@ per-question rate and the process's peak RSS before and after. A figure, not a t
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import json
 import random
 import sys
@@ -37,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from support import (  # noqa: E402
     bulk_load,
+    fresh_process_bench,
     measure_in_fresh_process,
     own_peak_rss_mb,
     scratch_store,
@@ -203,20 +202,10 @@ async def run_store(store: str, rows: int) -> None:
         )
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000, help="gate questions (largest)")
-    parser.add_argument("--stores", default="sqlite,postgres")
-    parser.add_argument("--measure", help=argparse.SUPPRESS)
-    parser.add_argument("--schema", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.measure:
-        print(json.dumps(await measure(args.measure, args.schema)))
-        return
-    print(f"handrail brief diff --since 14d over gate questions, {args.rows:,} at most")
-    for store in args.stores.split(","):
-        await run_store(store.strip(), args.rows)
-
-
 if __name__ == "__main__":
-    asyncio.run(main())
+    fresh_process_bench(
+        __doc__.splitlines()[0],
+        title=lambda rows: f"handrail brief diff --since 14d over gate questions, {rows:,} at most",
+        measure=measure,
+        run_store=run_store,
+    )

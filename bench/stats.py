@@ -24,9 +24,6 @@ on time.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import json
 import random
 import sys
 import time
@@ -40,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from support import (  # noqa: E402
     bulk_load,
+    fresh_process_bench,
     measure_in_fresh_process,
     own_peak_rss_mb,
     scratch_store,
@@ -149,8 +147,9 @@ async def measure(url: str, schema: str | None) -> dict[str, float]:
     from sqlalchemy import text
 
     from store.engine import create_engine, create_read_sessions
+    from store.repositories import stats as repo
     from workflows.config.brief import parse_config
-    from workflows.stats.report import build_stats
+    from workflows.stats.report import StatsReport, build_stats
 
     engine = create_engine(url, schema=schema)
     readers = create_read_sessions(engine)
@@ -170,44 +169,28 @@ async def measure(url: str, schema: str | None) -> dict[str, float]:
             counted += int((await db.execute(text(sql))).scalar_one())
     figures["count_s"] = time.perf_counter() - started
     figures["rss_after_count_mb"] = own_peak_rss_mb()
-    started = time.perf_counter()
-    async with readers() as db:
-        report = await build_stats(
-            db,
-            config=config,
-            workflow=WORKFLOW,
-            since=timedelta(days=30),
-            split="action",
-            now=NOW,
-        )
-    figures["stats_s"] = time.perf_counter() - started
-    figures["rss_after_stats_mb"] = own_peak_rss_mb()
-    # The same report grouped from the rows alone, as before the per-day tallies.
-    from store.repositories import stats as repo
 
-    tallied = repo._tallied
-    repo._tallied = lambda window: (None, [window])
-    started = time.perf_counter()
-    async with readers() as db:
-        from_rows = await build_stats(
-            db,
-            config=config,
-            workflow=WORKFLOW,
-            since=timedelta(days=30),
-            split="action",
-            now=NOW,
-        )
-    figures["stats_rows_s"] = time.perf_counter() - started
-    repo._tallied = tallied
-    figures["same_figures"] = float(from_rows.to_json() == report.to_json())
-    for split in ("reviewer", "prompt_version"):
+    async def timed_report(split: str) -> tuple[StatsReport, float]:
         started = time.perf_counter()
         async with readers() as db:
-            await build_stats(
+            report = await build_stats(
                 db, config=config, workflow=WORKFLOW, since=timedelta(days=30), split=split,
                 now=NOW,
             )  # fmt: skip
-        figures[f"stats_{split}_s"] = time.perf_counter() - started
+        return report, time.perf_counter() - started
+
+    report, figures["stats_s"] = await timed_report("action")
+    figures["rss_after_stats_mb"] = own_peak_rss_mb()
+    # The same report grouped from the rows alone, as before the per-day tallies.
+    tallied = repo._tallied
+    repo._tallied = lambda window: (None, [window])
+    try:
+        from_rows, figures["stats_rows_s"] = await timed_report("action")
+    finally:
+        repo._tallied = tallied
+    figures["same_figures"] = float(from_rows.to_json() == report.to_json())
+    for split in ("reviewer", "prompt_version"):
+        _, figures[f"stats_{split}_s"] = await timed_report(split)
     started = time.perf_counter()
     from workflows.stats.charts.data import load_chart_data
     from workflows.stats.charts.render import render_charts
@@ -253,20 +236,12 @@ async def run_store(store: str, rows: int) -> None:
         )
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000, help="gate questions (largest)")
-    parser.add_argument("--stores", default="sqlite,postgres")
-    parser.add_argument("--measure", help=argparse.SUPPRESS)
-    parser.add_argument("--schema", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.measure:
-        print(json.dumps(await measure(args.measure, args.schema)))
-        return
-    print(f"handrail stats --since 30d --by action over gate questions, {args.rows:,} at most")
-    for store in args.stores.split(","):
-        await run_store(store.strip(), args.rows)
-
-
 if __name__ == "__main__":
-    asyncio.run(main())
+    fresh_process_bench(
+        __doc__.splitlines()[0],
+        title=lambda rows: (
+            f"handrail stats --since 30d --by action over gate questions, {rows:,} at most"
+        ),
+        measure=measure,
+        run_store=run_store,
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import json
 import os
 import resource
@@ -13,7 +15,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager, closing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -172,3 +174,31 @@ def own_peak_rss_mb() -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def fresh_process_bench(
+    description: str,
+    *,
+    title: Callable[[int], str],
+    measure: Callable[[str, str | None], Awaitable[dict[str, float]]],
+    run_store: Callable[[str, int], Awaitable[None]],
+) -> None:
+    """The command line of a benchmark that loads each store and measures in a fresh
+    process: ``[--rows N] [--stores sqlite,postgres]``; ``measure`` runs in the child
+    (``--measure URL``, see :func:`measure_in_fresh_process`) and prints its figures."""
+
+    async def _main() -> None:
+        parser = argparse.ArgumentParser(description=description)
+        parser.add_argument("--rows", type=int, default=1_000_000, help="gate questions (largest)")
+        parser.add_argument("--stores", default="sqlite,postgres")
+        parser.add_argument("--measure", help=argparse.SUPPRESS)
+        parser.add_argument("--schema", help=argparse.SUPPRESS)
+        args = parser.parse_args()
+        if args.measure:
+            print(json.dumps(await measure(args.measure, args.schema)))
+            return
+        print(title(args.rows))
+        for store in args.stores.split(","):
+            await run_store(store.strip(), args.rows)
+
+    asyncio.run(_main())

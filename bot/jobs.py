@@ -91,7 +91,7 @@ async def retention_purge(services: Services) -> PurgeReport:
 async def fold_tallies(services: Services, folder: TallyFolder) -> int:
     """Fold the stats tallies' new deltas into one row per key (``store.repositories.tallies``)."""
     async with services.sessions() as db, db.begin():
-        replaced = await folder.fold(db)
-    if replaced:
-        log.debug("tallies: folded %d delta rows", replaced)
-    return replaced
+        folded = await folder.fold(db)
+    if folded:
+        log.debug("tallies: folded %d day(s)", folded)
+    return folded

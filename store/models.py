@@ -22,7 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from store.types import BigKey, JsonDocument, UTCDateTime
 
@@ -398,22 +398,34 @@ class PromptNote(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class TallyCases(Base):
-    """Handoffs counted per UTC day of opening and everything the review metrics tell apart.
-
-    Written only by database triggers (migration 0011), as signed deltas: a handoff adds
-    ``+1`` under what it is, and a change moves it (``-1`` under what it was, ``+1`` under
-    what it became). ``handrail stats`` sums whole days here instead of grouping every
-    handoff; ``store.repositories.tallies`` folds the deltas into one row per key as the
-    server runs. ``fast`` counts approvals quicker than the draft can be read.
-    """
-
-    __tablename__ = "tally_cases"
-    __table_args__ = (Index("ix_tally_cases_workflow_day", "workflow", "day"),)
+class DayTally:
+    """What every stats tally has: one day of one workflow, and the count (a signed delta
+    until folded) under the key its other columns make. Written only by the triggers of
+    migration 0011; read and folded by ``store.repositories.tallies``."""
 
     id: Mapped[int] = mapped_column(BigKey, primary_key=True, autoincrement=True)
     workflow: Mapped[str] = mapped_column(String(64))
     day: Mapped[str] = mapped_column(String(10))
+    """The UTC day, ``YYYY-MM-DD``."""
+    n: Mapped[int] = mapped_column(Integer)
+    __tablename__: str
+
+    @declared_attr.directive
+    @classmethod
+    def __table_args__(cls) -> tuple[Index]:
+        return (Index(f"ix_{cls.__tablename__}_workflow_day", "workflow", "day"),)
+
+
+class TallyCases(DayTally, Base):
+    """Handoffs counted per UTC day of opening and everything the review metrics tell apart.
+
+    A handoff adds ``+1`` under what it is, and a change moves it (``-1`` under what it
+    was, ``+1`` under what it became). ``handrail stats`` sums whole days here instead of
+    grouping every handoff. ``fast`` counts approvals quicker than the draft can be read.
+    """
+
+    __tablename__ = "tally_cases"
+
     action: Mapped[str | None] = mapped_column(String(200))
     prompt_version: Mapped[str | None] = mapped_column(String(200))
     """The prompt version the handoff's run named."""
@@ -423,36 +435,26 @@ class TallyCases(Base):
     centile: Mapped[int | None] = mapped_column(Integer)
     stop_topic: Mapped[bool] = mapped_column(Boolean)
     fast: Mapped[int] = mapped_column(Integer)
-    n: Mapped[int] = mapped_column(Integer)
 
 
-class TallyReviewTimes(Base):
+class TallyReviewTimes(DayTally, Base):
     """Decided handoffs per UTC day of opening, action, prompt version and review/first-look
     time bucket (``store.repositories.stats._bucket``); kept like :class:`TallyCases`."""
 
     __tablename__ = "tally_review_times"
-    __table_args__ = (Index("ix_tally_review_times_workflow_day", "workflow", "day"),)
 
-    id: Mapped[int] = mapped_column(BigKey, primary_key=True, autoincrement=True)
-    workflow: Mapped[str] = mapped_column(String(64))
-    day: Mapped[str] = mapped_column(String(10))
     action: Mapped[str | None] = mapped_column(String(200))
     prompt_version: Mapped[str | None] = mapped_column(String(200))
     review_ms: Mapped[int] = mapped_column(BigInteger)
     first_look_ms: Mapped[int] = mapped_column(BigInteger)
-    n: Mapped[int] = mapped_column(Integer)
 
 
-class TallyReviewerCases(Base):
+class TallyReviewerCases(DayTally, Base):
     """Handoffs per UTC day of opening and who decided them (NULL: nobody yet), with the
     decision's outcome; the reviewer split, reviewer load and rubber-stamp signals."""
 
     __tablename__ = "tally_reviewer_cases"
-    __table_args__ = (Index("ix_tally_reviewer_cases_workflow_day", "workflow", "day"),)
 
-    id: Mapped[int] = mapped_column(BigKey, primary_key=True, autoincrement=True)
-    workflow: Mapped[str] = mapped_column(String(64))
-    day: Mapped[str] = mapped_column(String(10))
     reviewer: Mapped[str | None] = mapped_column(String(64))
     action: Mapped[str | None] = mapped_column(String(200))
     outcome: Mapped[str | None] = mapped_column(String(32))
@@ -460,34 +462,23 @@ class TallyReviewerCases(Base):
     status: Mapped[str] = mapped_column(String(32))
     shadow: Mapped[bool] = mapped_column(Boolean)
     fast: Mapped[int] = mapped_column(Integer)
-    n: Mapped[int] = mapped_column(Integer)
 
 
-class TallyReviewerTimes(Base):
+class TallyReviewerTimes(DayTally, Base):
     """Decided handoffs per UTC day of opening, reviewer and review/first-look time bucket."""
 
     __tablename__ = "tally_reviewer_times"
-    __table_args__ = (Index("ix_tally_reviewer_times_workflow_day", "workflow", "day"),)
 
-    id: Mapped[int] = mapped_column(BigKey, primary_key=True, autoincrement=True)
-    workflow: Mapped[str] = mapped_column(String(64))
-    day: Mapped[str] = mapped_column(String(10))
     reviewer: Mapped[str | None] = mapped_column(String(64))
     review_ms: Mapped[int] = mapped_column(BigInteger)
     first_look_ms: Mapped[int] = mapped_column(BigInteger)
-    n: Mapped[int] = mapped_column(Integer)
 
 
-class TallyGateVerdicts(Base):
+class TallyGateVerdicts(DayTally, Base):
     """Gate questions per UTC day asked, action, prompt version and verdict."""
 
     __tablename__ = "tally_gate_verdicts"
-    __table_args__ = (Index("ix_tally_gate_verdicts_workflow_day", "workflow", "day"),)
 
-    id: Mapped[int] = mapped_column(BigKey, primary_key=True, autoincrement=True)
-    workflow: Mapped[str] = mapped_column(String(64))
-    day: Mapped[str] = mapped_column(String(10))
     action: Mapped[str] = mapped_column(String(200))
     prompt_version: Mapped[str | None] = mapped_column(String(200))
     verdict: Mapped[str | None] = mapped_column(String(32))
-    n: Mapped[int] = mapped_column(Integer)

@@ -17,7 +17,7 @@ rows (both narrow index reads of one status).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -53,6 +53,8 @@ from store.models import (
 from store.repositories import tallies
 
 Split = Literal["action", "prompt_version", "reviewer"] | None
+#: Grouped counts: the keys, then the counts summed for them.
+Rows = list[tuple[Any, ...]]
 #: The label of a split with no value: a tool failure has no action, a run no version.
 NO_VALUE = "(none)"
 UNDECIDED = "(undecided)"
@@ -69,11 +71,7 @@ class Window:
     end: datetime
 
 
-def _edge(window: Window, start: datetime, end: datetime) -> Window:
-    return Window(workflow=window.workflow, start=start, end=end)
-
-
-def _summed(rows: list[tuple[Any, ...]], *, values: int) -> list[tuple[Any, ...]]:
+def _summed(rows: Rows, *, values: int) -> Rows:
     """Rows with equal keys (all but the last ``values`` columns) added together."""
     totals: dict[tuple[Any, ...], list[int]] = {}
     for row in rows:
@@ -173,19 +171,37 @@ def _tallied(window: Window) -> tuple[tallies.Days | None, list[Window]]:
     """The window's whole days to read from the tallies and the edges to read from the rows
     (a test replaces this to read every figure from the rows, and compares)."""
     days, edges = tallies.whole_days(window.start, window.end)
-    return days, [_edge(window, start, end) for start, end in edges]
+    return days, [Window(workflow=window.workflow, start=a, end=b) for a, b in edges]
+
+
+async def _tallies_then_rows(
+    window: Window,
+    *,
+    from_tallies: Callable[[tallies.Days], Awaitable[Rows]],
+    from_rows: Callable[[Window], Awaitable[Rows]],
+    values: int,
+    tallied: bool = True,
+) -> Rows:
+    """One figure's grouped counts: the whole days from the tallies, the edges (or, when
+    not ``tallied``, the whole window) from the rows, equal keys summed (see ``_summed``)."""
+    days, edges = _tallied(window) if tallied else (None, [window])
+    rows = await from_tallies(days) if days is not None else []
+    for edge in edges:
+        rows += await from_rows(edge)
+    return _summed(rows, values=values)
 
 
 async def count_cases(
     db: AsyncSession, window: Window, *, split: Split, speed: ReadingSpeed
 ) -> list[CaseGroup]:
     """Every handoff of the window grouped by what the metrics tell apart."""
-    days, edges = _tallied(window) if speed == TALLY_SPEED else (None, [window])
-    rows: list[tuple[Any, ...]] = []
-    if days is not None:
-        rows += await _tallied_cases(db, window.workflow, days, split=split)
-    for edge in edges:
-        rows += await _count_case_rows(db, edge, split=split, speed=speed)
+    rows = await _tallies_then_rows(
+        window,
+        from_tallies=lambda days: _tallied_cases(db, window.workflow, days, split=split),
+        from_rows=lambda edge: _count_case_rows(db, edge, split=split, speed=speed),
+        values=2,
+        tallied=speed == TALLY_SPEED,
+    )
     return [
         CaseGroup(
             split=str(split_value),
@@ -197,9 +213,7 @@ async def count_cases(
             count=int(count),
             fast_approvals=int(fast_count or 0),
         )
-        for split_value, kind, status, shadow, band, stop, count, fast_count in _summed(
-            rows, values=2
-        )
+        for split_value, kind, status, shadow, band, stop, count, fast_count in rows
     ]
 
 
@@ -214,7 +228,7 @@ def _split_of(table: Any, split: Split) -> ColumnElement[Any]:
     return literal("*")
 
 
-def _with_confidence_columns(rows: list[tuple[Any, ...]], split: Split) -> list[tuple[Any, ...]]:
+def _with_confidence_columns(rows: Rows, split: Split) -> Rows:
     """Case rows of a split that does not group by confidence and stop topic (only the
     calibration, split by action, reads them) given empty ones, so every row has one shape."""
     if split in (None, "action"):
@@ -224,7 +238,7 @@ def _with_confidence_columns(rows: list[tuple[Any, ...]], split: Split) -> list[
 
 async def _tallied_cases(
     db: AsyncSession, workflow: str, days: tallies.Days, *, split: Split
-) -> list[tuple[Any, ...]]:
+) -> Rows:
     table: Any = TallyReviewerCases if split == "reviewer" else TallyCases
     keys = [_split_of(table, split), table.kind, table.status, table.shadow]
     if split in (None, "action"):
@@ -237,7 +251,7 @@ async def _tallied_cases(
 
 async def _count_case_rows(
     db: AsyncSession, window: Window, *, split: Split, speed: ReadingSpeed
-) -> list[tuple[Any, ...]]:
+) -> Rows:
     """The handoffs themselves grouped as :func:`count_cases` needs, in one scan."""
     dialect = db.get_bind().dialect.name
     key = _handoff_split(split).label("split")
@@ -271,22 +285,20 @@ async def count_gate_verdicts(
 
     Questions have no reviewer, so a reviewer split counts them all under ``*``.
     """
-    days, edges = _tallied(window)
-    rows: list[tuple[Any, ...]] = []
-    if days is not None:
-        t = TallyGateVerdicts
-        key = _split_of(t, None if split == "reviewer" else split)
-        rows += await tallies.read_tally(
+    t = TallyGateVerdicts
+    key = _split_of(t, None if split == "reviewer" else split)
+    rows = await _tallies_then_rows(
+        window,
+        from_tallies=lambda days: tallies.read_tally(
             db, t, workflow=window.workflow, days=days, keys=[key, t.verdict]
-        )
-    for edge in edges:
-        rows += await _count_gate_rows(db, edge, split=split)
-    return [(str(s), str(verdict), int(n)) for s, verdict, n in _summed(rows, values=1)]
+        ),
+        from_rows=lambda edge: _count_gate_rows(db, edge, split=split),
+        values=1,
+    )
+    return [(str(s), str(verdict), int(n)) for s, verdict, n in rows]
 
 
-async def _count_gate_rows(
-    db: AsyncSession, window: Window, *, split: Split
-) -> list[tuple[Any, ...]]:
+async def _count_gate_rows(db: AsyncSession, window: Window, *, split: Split) -> Rows:
     """The gate questions themselves grouped by split and verdict. The ``type = 'gate'``
     is written out, not bound, so the planner can use the partial index."""
     if split == "action":
@@ -328,25 +340,25 @@ async def review_histogram(
     come from one scan grouped by the pair of buckets (which mostly coincide: a first look
     is the decision unless a modal was opened), summed apart here.
     """
-    days, edges = _tallied(window)
-    rows: list[tuple[Any, ...]] = []
-    if days is not None:
-        table: Any = TallyReviewerTimes if split == "reviewer" else TallyReviewTimes
-        keys = [_split_of(table, split), table.review_ms, table.first_look_ms]
-        rows += await tallies.read_tally(db, table, workflow=window.workflow, days=days, keys=keys)
-    for edge in edges:
-        rows += await _review_time_rows(db, edge, split=split)
+    table: Any = TallyReviewerTimes if split == "reviewer" else TallyReviewTimes
+    keys = [_split_of(table, split), table.review_ms, table.first_look_ms]
+    rows = await _tallies_then_rows(
+        window,
+        from_tallies=lambda days: tallies.read_tally(
+            db, table, workflow=window.workflow, days=days, keys=keys
+        ),
+        from_rows=lambda edge: _review_time_rows(db, edge, split=split),
+        values=1,
+    )
     counts: dict[tuple[str, str, int], int] = {}
-    for value, review_ms, look_ms, n in _summed(rows, values=1):
+    for value, review_ms, look_ms, n in rows:
         for what, bucket in (("review", review_ms), ("first_look", look_ms)):
             slot = (str(value), what, int(bucket))
             counts[slot] = counts.get(slot, 0) + int(n)
     return [(s, what, bucket, n) for (s, what, bucket), n in counts.items()]
 
 
-async def _review_time_rows(
-    db: AsyncSession, window: Window, *, split: Split
-) -> list[tuple[Any, ...]]:
+async def _review_time_rows(db: AsyncSession, window: Window, *, split: Split) -> Rows:
     """Decided handoffs themselves by split and the pair of duration buckets."""
     key = _handoff_split(split)
     elapsed = _elapsed_ms(db.get_bind().dialect.name)
@@ -366,11 +378,10 @@ async def count_reviewer_outcomes(
     db: AsyncSession, window: Window, *, speed: ReadingSpeed
 ) -> list[tuple[str, str, str, int, int]]:
     """Decisions by reviewer, action and outcome: ``(reviewer, action, outcome, n, fast)``."""
-    days, edges = _tallied(window) if speed == TALLY_SPEED else (None, [window])
-    rows: list[tuple[Any, ...]] = []
-    if days is not None:
-        t = TallyReviewerCases
-        rows += await tallies.read_tally(
+    t = TallyReviewerCases
+    rows = await _tallies_then_rows(
+        window,
+        from_tallies=lambda days: tallies.read_tally(
             db,
             t,
             workflow=window.workflow,
@@ -378,18 +389,18 @@ async def count_reviewer_outcomes(
             keys=[t.reviewer, func.coalesce(t.action, NO_VALUE), t.outcome],
             sums=("n", "fast"),
             where=[t.reviewer.is_not(None), t.status.in_(DECIDED)],
-        )
-    for edge in edges:
-        rows += await _reviewer_outcome_rows(db, edge, speed=speed)
+        ),
+        from_rows=lambda edge: _reviewer_outcome_rows(db, edge, speed=speed),
+        values=2,
+        tallied=speed == TALLY_SPEED,
+    )
     return [
         (str(who), str(act), str(outcome), int(n), int(quick or 0))
-        for who, act, outcome, n, quick in _summed(rows, values=2)
+        for who, act, outcome, n, quick in rows
     ]
 
 
-async def _reviewer_outcome_rows(
-    db: AsyncSession, window: Window, *, speed: ReadingSpeed
-) -> list[tuple[Any, ...]]:
+async def _reviewer_outcome_rows(db: AsyncSession, window: Window, *, speed: ReadingSpeed) -> Rows:
     """The decisions themselves by reviewer, action and outcome."""
     action = func.coalesce(Handoff.action, NO_VALUE)
     fast = func.sum(case((_fast_approval(speed, db.get_bind().dialect.name), 1), else_=0))
@@ -452,19 +463,19 @@ async def set_first_look(db: AsyncSession, *, handoff_id: str, now: datetime) ->
 async def count_outcomes_by_day(db: AsyncSession, window: Window) -> list[tuple[str, str, int]]:
     """Handoffs of the window by the UTC day they opened and their status now:
     ``(YYYY-MM-DD, status, count)``, at most days x statuses rows."""
-    days, edges = _tallied(window)
-    rows: list[tuple[Any, ...]] = []
-    if days is not None:
-        t = TallyCases
-        rows += await tallies.read_tally(
+    t = TallyCases
+    rows = await _tallies_then_rows(
+        window,
+        from_tallies=lambda days: tallies.read_tally(
             db, t, workflow=window.workflow, days=days, keys=[t.day, t.status]
-        )
-    for edge in edges:
-        rows += await _outcome_day_rows(db, edge)
-    return [(str(when), str(status), int(n)) for when, status, n in _summed(rows, values=1)]
+        ),
+        from_rows=lambda edge: _outcome_day_rows(db, edge),
+        values=1,
+    )
+    return [(str(when), str(status), int(n)) for when, status, n in rows]
 
 
-async def _outcome_day_rows(db: AsyncSession, window: Window) -> list[tuple[Any, ...]]:
+async def _outcome_day_rows(db: AsyncSession, window: Window) -> Rows:
     if db.get_bind().dialect.name == "postgresql":
         day: Any = cast(func.timezone("UTC", Handoff.created_at), Date)
     else:

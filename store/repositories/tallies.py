@@ -109,12 +109,12 @@ class TallyFolder:
     folded_up_to: dict[str, int] = field(default_factory=dict)
 
     async def fold(self, db: AsyncSession) -> int:
-        """Fold every tally; returns how many delta rows were replaced. Call inside a
-        transaction: a day's sums and the removal of its deltas land together."""
-        replaced = 0
+        """Fold every tally; returns how many days (of any tally) were folded. Call inside
+        a transaction: a day's sums and the removal of its deltas land together."""
+        folded = 0
         for table in TALLIES:
-            replaced += await self._fold_table(db, table)
-        return replaced
+            folded += await self._fold_table(db, table)
+        return folded
 
     async def _fold_table(self, db: AsyncSession, table: Tally) -> int:
         name = table.__tablename__
@@ -129,17 +129,12 @@ class TallyFolder:
                 .distinct()
             )
         ).all()
-        replaced = 0
         for workflow, day in touched:
             scope = (table.workflow == workflow) & (table.day == day) & (table.id <= newest)
-            count = await db.scalar(select(func.count()).where(scope))
-            if not count or count <= 1:
-                continue
             await _replace_with_sums(db, table, scope)
-            replaced += int(count)
         # Past the sums just written too, so they are not taken for new deltas next time.
         self.folded_up_to[name] = int(await db.scalar(select(func.max(table.id))) or newest)
-        return replaced
+        return len(touched)
 
 
 async def _replace_with_sums(db: AsyncSession, table: Tally, scope: ColumnElement[bool]) -> None:
