@@ -113,20 +113,24 @@ async def test_start_up_waits_for_slack_no_longer_than_its_budget(
     assert line.startswith("doctor: Slack did not finish the start-up checks within 0.2 s")
 
 
+#: One workflow whose review channel the emulator archives in the serve tests below.
+ONE_REVIEWED_WORKFLOW = {
+    "workflows": {
+        "triage": {
+            "review_channel": "C0REVIEW",
+            "reviewers": ["U0ALICE"],
+            "allowed_actions": ["send_reply"],
+            "require_approval": ["send_reply"],
+        }
+    }
+}
+
+
 async def test_serve_starts_and_logs_what_the_start_up_check_found(
     database: Database, tmp_path: Path
 ) -> None:
     """An archived review channel does not stop ``handrail serve``; the log says what to fix."""
-    config = {
-        "workflows": {
-            "triage": {
-                "review_channel": "C0REVIEW",
-                "reviewers": ["U0ALICE"],
-                "allowed_actions": ["send_reply"],
-                "require_approval": ["send_reply"],
-            }
-        }
-    }
+    config = ONE_REVIEWED_WORKFLOW
     port = free_port()
     log = tmp_path / "serve.log"
     async with running_emulator() as emulator:
@@ -147,16 +151,7 @@ async def test_serve_with_workers_checks_once_for_all_of_them(
     database: Database, tmp_path: Path
 ) -> None:
     """``serve --workers 2`` logs what the start-up check found once, not once per worker."""
-    config = {
-        "workflows": {
-            "triage": {
-                "review_channel": "C0REVIEW",
-                "reviewers": ["U0ALICE"],
-                "allowed_actions": ["send_reply"],
-                "require_approval": ["send_reply"],
-            }
-        }
-    }
+    config = ONE_REVIEWED_WORKFLOW
     port = free_port()
     log = tmp_path / "serve.log"
     async with running_emulator() as emulator:
